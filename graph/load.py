@@ -1,0 +1,169 @@
+"""Load the ontology, the curated data, stored imports and user files into one RDF dataset.
+
+The result is a plain :class:`rdflib.Dataset` whose default graph is the union of
+its named graphs: the curated set lives in ``GRAPH.curated``, each user file in a
+graph named by its ``file:`` URI, each import in its own graph. The store is one
+setting: ``oxigraph`` (default, fast, via oxrdflib with Oxigraph's own parsers)
+or ``memory`` (rdflib's in-memory store).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rdflib import Dataset, URIRef
+
+from .errors import EcgraphError, ParseError
+from .namespace import GRAPH
+
+STORES = ("oxigraph", "memory")
+
+# suffix -> (oxigraph parser, rdflib parser); None where only one side reads it
+_FORMATS = {
+    ".ttl": ("ox-turtle", "turtle"),
+    ".nt": ("ox-ntriples", "nt"),
+    ".nq": ("ox-nquads", "nquads"),
+    ".trig": ("ox-trig", "trig"),
+    ".rdf": ("ox-xml", "xml"),
+    ".owl": ("ox-xml", "xml"),
+    ".jsonld": ("ox-json-ld", "json-ld"),
+}
+_QUAD_SUFFIXES = {".nq", ".trig"}
+
+
+def ontology_dir() -> Path:
+    """The folder of the shipped Turtle: inside the wheel, or the source checkout's ``ontology/``."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "ontology", here.parent / "ontology"):
+        if (candidate / "ecg.ttl").is_file():
+            return candidate
+    raise EcgraphError(f"ontology files not found next to {here}")  # pragma: no cover
+
+
+def curated_files() -> list[Path]:
+    """The schema and the curated data files, in load order.
+
+    >>> [p.name for p in curated_files()][:1]
+    ['ecg.ttl']
+    """
+    root = ontology_dir()
+    return [root / "ecg.ttl", *sorted((root / "data").glob("*.ttl"))]
+
+
+def data_dir() -> Path:
+    """Where imports are kept between runs: ``$ECGRAPH_DATA_DIR``, else ``$XDG_DATA_HOME/ecgraph``."""
+    if os.environ.get("ECGRAPH_DATA_DIR"):
+        return Path(os.environ["ECGRAPH_DATA_DIR"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "ecgraph"
+
+
+def default_store() -> str:
+    """The store named by ``$ECGRAPH_STORE``, else ``oxigraph``."""
+    store = os.environ.get("ECGRAPH_STORE", "oxigraph")
+    if store not in STORES:
+        raise EcgraphError(f"unknown store {store!r} in ECGRAPH_STORE; choose one of {', '.join(STORES)}")
+    return store
+
+
+def new_dataset(store: str | None = None) -> Dataset:
+    """An empty dataset on the chosen store whose default graph is the union of all graphs."""
+    store = store or default_store()
+    if store not in STORES:
+        raise EcgraphError(f"unknown store {store!r}; choose one of {', '.join(STORES)}")
+    ds = Dataset(store="Oxigraph" if store == "oxigraph" else "default", default_union=True)
+    ds.ecgraph_store = store  # remembered so parsers and copies can match it
+    from .namespace import PREFIXES
+
+    for prefix, ns in PREFIXES.items():
+        ds.bind(prefix, ns, override=True)
+    return ds
+
+
+def expand(paths) -> list[Path]:
+    """Files named by ``paths``: files as given, folders searched for RDF files, sorted."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in _FORMATS and p.is_file())
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise EcgraphError(f"{path}: no such file or folder")
+    return files
+
+
+def parse_into(ds: Dataset, path: Path, graph_name: URIRef | None = None) -> None:
+    """Parse one file into ``ds`` (into ``graph_name``, or its own named graphs for N-Quads/TriG).
+
+    A syntax error raises :class:`ParseError` naming the file, line and column.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in _FORMATS:
+        raise EcgraphError(f"{path}: unknown RDF file type {suffix or '(none)'}; use one of {', '.join(_FORMATS)}")
+    ox_format, rdflib_format = _FORMATS[suffix]
+    oxigraph = getattr(ds, "ecgraph_store", "oxigraph") == "oxigraph"
+    fmt = ox_format if oxigraph else rdflib_format
+    if suffix in _QUAD_SUFFIXES:
+        target = ds
+    else:
+        target = ds.graph(graph_name or URIRef(path.resolve().as_uri()))
+    try:
+        target.parse(str(path), format=fmt)
+    except SyntaxError as exc:  # Oxigraph: lineno/offset set
+        raise ParseError(f"{path}:{exc.lineno}:{exc.offset}: {_first_line(exc.msg)}") from None
+    except Exception as exc:  # rdflib parsers: BadSyntax and friends
+        line = getattr(exc, "lines", None)
+        where = f"{path}:{line + 1}" if isinstance(line, int) else str(path)
+        raise ParseError(f"{where}: {_first_line(str(exc))}") from None
+
+
+def _first_line(text: str) -> str:
+    return " ".join(str(text).split())[:300]
+
+
+def stored_imports(directory: Path | None = None) -> list[Path]:
+    """The import files kept in the data directory (one N-Quads file per import)."""
+    folder = (directory or data_dir()) / "imports"
+    return sorted(folder.glob("*.nq")) if folder.is_dir() else []
+
+
+def load(
+    *paths,
+    curated: bool = True,
+    imports: bool = True,
+    store: str | None = None,
+) -> Dataset:
+    """Load the curated graph, the stored imports and the given files into a new dataset.
+
+    Parameters
+    ----------
+    paths : files or folders of user RDF, loaded on top of the curated set
+    curated : include the shipped ontology and curated data
+    imports : include the imports kept in :func:`data_dir`
+    store : ``"oxigraph"`` or ``"memory"``; default from ``$ECGRAPH_STORE``
+
+    Returns
+    -------
+    rdflib.Dataset, the default graph being the union of all named graphs.
+    Nothing is returned when any file fails to parse: the error names the file,
+    line and column.
+
+    >>> from graph.namespace import ECG
+    >>> from rdflib import RDF
+    >>> ds = load(imports=False)
+    >>> (ECG.Chip, RDF.type, None) in ds
+    True
+    """
+    ds = new_dataset(store)
+    if curated:
+        for path in curated_files():
+            parse_into(ds, path, GRAPH.curated)
+    if imports:
+        for path in stored_imports():
+            parse_into(ds, path)
+    for path in expand(paths):
+        parse_into(ds, path)
+    return ds

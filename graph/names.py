@@ -1,0 +1,107 @@
+"""Resolve what a user types (a label, an alternative label, an ISO code, an IRI) to one IRI.
+
+An unknown name is an error with the closest known names as suggestions; a name
+that fits several entities is an error listing them. Nothing is ever guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from rdflib import Graph, URIRef
+
+from .errors import EcgraphError, UnknownNameError
+from .namespace import ECG, ID
+
+_NAMES_QUERY = """
+SELECT ?s ?name WHERE {
+  ?s a ?type .
+  ?type rdfs:subClassOf* ?class .
+  VALUES ?class { %s }
+  { ?s rdfs:label ?name } UNION { ?s skos:altLabel ?name } UNION { ?s skos:prefLabel ?name }
+  UNION { ?s skos:notation ?name } UNION { ?s ecg:isoAlpha2 ?name } UNION { ?s ecg:isoAlpha3 ?name }
+}
+"""
+
+KINDS = {
+    "chip": (ECG.Chip,),
+    "party": (ECG.Party,),
+    "country": (ECG.Country,),
+    "entity": (),
+}
+
+
+def normalise(name: str) -> str:
+    """Case- and punctuation-insensitive form of a name.
+
+    >>> normalise("  Huawei Technologies Co., Ltd. ")
+    'huawei technologies co ltd'
+    """
+    return " ".join(re.sub(r"[^\w]+", " ", str(name).casefold()).split())
+
+
+def name_index(g: Graph, kind: str = "entity") -> dict[str, set[URIRef]]:
+    """Map each normalised name of the entities of ``kind`` to the IRIs that carry it."""
+    classes = KINDS[kind]
+    if classes:
+        values = " ".join(f"<{c}>" for c in classes)
+        query = _NAMES_QUERY % values
+    else:  # any typed entity of the instance namespace
+        query = _NAMES_QUERY.replace("?type rdfs:subClassOf* ?class .", "").replace("VALUES ?class { %s }", "")
+    index: dict[str, set[URIRef]] = defaultdict(set)
+    for s, name in g.query(query, initNs={"rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+                                          "skos": "http://www.w3.org/2004/02/skos/core#",
+                                          "ecg": str(ECG._NS)}):
+        if isinstance(s, URIRef):
+            index[normalise(name)].add(s)
+    return index
+
+
+def resolve(g: Graph, name: str, kind: str = "entity", index: dict | None = None) -> URIRef:
+    """The one IRI that ``name`` denotes among the entities of ``kind``.
+
+    >>> from graph.load import load
+    >>> g = load(imports=False)
+    >>> resolve(g, "cn", kind="country")
+    rdflib.term.URIRef('https://w3id.org/ecgraph/id/country/CN')
+    """
+    text = str(name).strip()
+    if not text:
+        raise EcgraphError(f"empty {kind} name")
+    if text.startswith(("http://", "https://", "urn:")) or text.startswith("id:"):
+        iri = URIRef(str(ID) + text[3:]) if text.startswith("id:") else URIRef(text)
+        if (iri, None, None) in g:
+            return iri
+        raise UnknownNameError(kind, text)
+    index = index if index is not None else name_index(g, kind)
+    hits = index.get(normalise(text), set())
+    if len(hits) == 1:
+        return next(iter(hits))
+    if len(hits) > 1:
+        choices = sorted(f"{label_of(g, h)} <{h}>" for h in hits)
+        raise EcgraphError(f"ambiguous {kind} name {text!r}: matches {'; '.join(choices)}")
+    raise UnknownNameError(kind, text, suggestions(index, text))
+
+
+def suggestions(index: dict[str, set], text: str, limit: int = 5) -> list[str]:
+    """The known names closest to ``text`` (rapidfuzz WRatio, best first)."""
+    from rapidfuzz import fuzz, process
+
+    found = process.extract(normalise(text), list(index), scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
+    return [match for match, _score, _ in found]
+
+
+def label_of(g: Graph, node) -> str:
+    """The English (or any) rdfs:label of ``node``, else its local name."""
+    from rdflib import RDFS
+
+    best = None
+    for label in g.objects(node, RDFS.label):
+        if getattr(label, "language", None) in (None, "en"):
+            return str(label)
+        best = best or str(label)
+    if best:
+        return best
+    text = str(node)
+    return text.rsplit("#", 1)[-1] if "#" in text else text.rstrip("/").rsplit("/", 1)[-1]
