@@ -161,6 +161,90 @@ def validate(
 
 
 @app.command()
+def expose(
+    chip: Optional[str] = typer.Option(None, "--chip", help="The chip (label, alternative label or IRI)."),
+    activity: str = typer.Option("inference", "--activity", help="training, inference, resale, servicing, financing, evaluation."),
+    user: Optional[str] = typer.Option(None, "--user", help="The party that holds and uses the chips (a name in the graph)."),
+    for_: Optional[str] = typer.Option(None, "--for", help="The party on whose behalf they are used."),
+    supplier: Optional[str] = typer.Option(None, "--supplier", help="The party that supplies them."),
+    user_country: Optional[str] = typer.Option(None, "--user-country", help="An unnamed user headquartered in this country."),
+    for_country: Optional[str] = typer.Option(None, "--for-country", help="An unnamed party on whose behalf, headquartered here."),
+    supplier_country: Optional[str] = typer.Option(None, "--supplier-country", help="An unnamed supplier headquartered here."),
+    where: Optional[str] = typer.Option(None, "--where", help="Country where the chips are used (default: the user's)."),
+    shipped_from: Optional[str] = typer.Option(None, "--from", help="Country the chips are exported from (default: the supplier's)."),
+    end_use: Optional[List[str]] = typer.Option(None, "--end-use", help="A known end use (wmd, military-intelligence); repeatable."),
+    red_flag: Optional[List[str]] = typer.Option(None, "--red-flag", help="A diversion red flag the usage carries; repeatable."),
+    as_of: str = typer.Option("today", "--as-of", help="Date of the assessment (YYYY-MM-DD)."),
+    usage: Optional[Path] = typer.Option(None, "--usage", help="Read usages from a JSON or Turtle file instead (one answer each)."),
+    rdf_out: Optional[Path] = typer.Option(None, "--rdf", help="Also write the exposures as RDF (Turtle) to this file."),
+    data: Optional[List[Path]] = DataOpt,
+    store: Optional[str] = StoreOpt,
+    format: str = FormatOpt,
+):
+    """Which parties a chip usage exposes, to which rule, and why (with the path of facts and sources)."""
+    from .exposure import answer_json, exposures, to_rdf
+    from .usage import usage_from_names, usages_from_file
+
+    _check_format(format, ("table", "json"))
+    g = load_graph(data, store)
+    if usage is not None:
+        usages = usages_from_file(g, usage)
+    elif chip:
+        usages = [usage_from_names(
+            g, chip=chip, activity=activity, user=user, for_=for_, supplier=supplier, user_country=user_country,
+            for_country=for_country, supplier_country=supplier_country, where=where, shipped_from=shipped_from,
+            end_uses=end_use or (), red_flags=red_flag or (), as_of=as_of)]
+    else:
+        raise EcgraphError("give --chip NAME (with the parties) or --usage FILE")
+    answers = [exposures(g, u) for u in usages]
+    if rdf_out is not None:
+        from rdflib import Graph
+
+        out = Graph()
+        for a in answers:
+            out += to_rdf(a)
+        out.serialize(rdf_out, format="turtle")
+    if format == "json":
+        values = [answer_json(a) for a in answers]
+        _print_json(values[0] if usage is None else values)
+        return
+    for a in answers:
+        _print_answer(g, a)
+
+
+def _print_answer(g, answer) -> None:
+    from rich.table import Table
+
+    from .names import label_of
+    from rdflib import URIRef
+
+    u = answer.usage
+    console = _console()
+    parties = ", ".join(
+        f"{role}: {label_of(g, URIRef(iri)) if iri else label_of(g, URIRef(cc)) + ' (unnamed)'}"
+        for role, iri, cc in (("user", u.user, u.user_country), ("for", u.for_, u.for_country),
+                              ("supplier", u.supplier, u.supplier_country)) if iri or cc)
+    console.print(f"[bold]{label_of(g, URIRef(u.chip))}[/bold], {label_of(g, URIRef(u.activity))}, "
+                  f"{parties or 'no parties named'}" + (f", used in {label_of(g, URIRef(u.where))}" if u.where else "")
+                  + f", as of {u.as_of}")
+    if not answer.exposures:
+        console.print(f"No exposure found: {len(answer.checked)} restrictions checked.")
+    by_party: dict = {}
+    for e in answer.exposures:
+        by_party.setdefault((e.party_label or "(rule status)", e.role), []).append(e)
+    for (party, role), items in by_party.items():
+        table = Table(title=f"{party}" + (f" — {role}" if role else ""), title_justify="left", show_lines=True)
+        for col in ("severity", "restriction", "policy", "citations", "why"):
+            table.add_column(col, overflow="fold")
+        for e in items:
+            table.add_row(e.severity_label, e.restriction_label, e.policy_label, "; ".join(e.citations), e.explanation)
+        console.print(table)
+    quiet = [c for c in answer.checked if c.result == "not applicable"]
+    console.print(f"[dim]checked {len(answer.checked)} restrictions; {len(quiet)} did not apply "
+                  "(use --format json for each reason)[/dim]")
+
+
+@app.command()
 def demo(
     out: Path = typer.Option(Path("exports"), "--out", "-o", help="Folder for the views and files it writes."),
     store: Optional[str] = StoreOpt,
@@ -179,6 +263,47 @@ def demo(
     out.mkdir(parents=True, exist_ok=True)
     if not report.conforms:
         raise typer.Exit(1)
+
+
+@app.command()
+def query(
+    text: Optional[str] = typer.Argument(None, help="SPARQL text, or the name of a shipped query (see --list)."),
+    file: Optional[Path] = typer.Option(None, "--file", "-f", help="Read the query from this .rq file."),
+    list_: bool = typer.Option(False, "--list", help="List the shipped named queries with what each answers."),
+    bind: Optional[List[str]] = typer.Option(None, "--bind", "-b", help="name=value bound to ?name (repeatable): <iri>, prefix:local, YYYY-MM-DD, a number, else a string."),
+    format: Optional[str] = typer.Option(None, "--format", help="table|csv|tsv|json|xml for SELECT/ASK; turtle|nt|jsonld|xml for CONSTRUCT/DESCRIBE."),
+    endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Ask this remote SPARQL 1.1 endpoint instead of the local graph."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Give up after this many seconds."),
+    data: Optional[List[Path]] = DataOpt,
+    store: Optional[str] = StoreOpt,
+):
+    """Run a SPARQL query (text, -f FILE, or a named query) on the graph or a remote endpoint; values are bound with --bind."""
+    from . import sparql
+
+    if list_:
+        for name in sparql.named_queries():
+            nq = sparql.named_query(name)
+            params = " ".join(f"?{p.name}" for p in nq.params)
+            typer.echo(f"{name:<30} {nq.summary}" + (f"  [bind {params}]" if params else ""))
+        return
+    if format is not None and format not in sparql.SELECT_FORMATS + sparql.GRAPH_FORMATS:
+        sparql.check_format("SELECT", format)
+    if file is not None and text is not None:
+        raise EcgraphError("give the query as text, a name, or -f FILE, not two of them")
+    params: tuple = ()
+    if file is not None:
+        if not file.is_file():
+            raise EcgraphError(f"{file}: no such query file")
+        text = file.read_text(encoding="utf-8")
+    elif text is None:
+        raise EcgraphError("no query: give SPARQL text, a named query (ecgraph query --list) or -f FILE")
+    elif sparql.looks_like_name(text):
+        named = sparql.named_query(text.strip())
+        text, params = named.text, named.params
+    g = None if endpoint else load_graph(data, store)
+    bindings = sparql.parse_bindings(bind, params=params, g=g)
+    result = sparql.query(g, text, bindings=bindings, endpoint=endpoint, timeout=timeout)
+    typer.echo(sparql.format_result(result, format))
 
 
 def _check_format(value: str, allowed) -> None:

@@ -28,6 +28,9 @@ KINDS = {
     "chip": (ECG.Chip,),
     "party": (ECG.Party,),
     "country": (ECG.Country,),
+    "activity": (ECG.Activity,),
+    "end use": (ECG.EndUse,),
+    "red flag": (ECG.RedFlagIndicator,),
     "entity": (),
 }
 

@@ -43,6 +43,7 @@ class ECG(DefinedNamespace):
     Ownership: URIRef
     Party: URIRef
     Person: URIRef
+    RedFlagIndicator: URIRef
     Place: URIRef
     Restriction: URIRef
     RestrictionType: URIRef
@@ -81,6 +82,7 @@ class ECG(DefinedNamespace):
     excludedDestinationGroup: URIRef
     excludesActivity: URIRef
     explanation: URIRef
+    exposedHeadquartersCountry: URIRef
     exposedParty: URIRef
     exposedRole: URIRef
     exposesRole: URIRef
@@ -137,8 +139,10 @@ class ECG(DefinedNamespace):
     publishedOn: URIRef
     rank: URIRef
     recordCount: URIRef
+    redFlag: URIRef
     requiresEndUse: URIRef
     requiresFootnote: URIRef
+    requiresRedFlag: URIRef
     restriction: URIRef
     restrictionType: URIRef
     reviewPolicy: URIRef

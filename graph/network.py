@@ -91,10 +91,13 @@ def to_networkx(g: Graph, *, predicates=None, collapse: bool = True) -> nx.Multi
         frm, to = g.value(fact, frm_p), g.value(fact, to_p)
         if frm is None or to is None:
             continue
-        attrs = {"predicate": str(cls), "fact": node_id(fact), "label": labels.get(cls, _local_name(cls))}
+        attrs = {"predicate": str(cls), "fact": node_id(fact), "label": labels.get(cls, _local_name(cls)),
+                 "edge_from": str(frm_p), "edge_to": str(to_p)}
         for p, o in g.predicate_objects(fact):
             if isinstance(o, Literal):
                 attrs[_local_name(p)] = _python(o)
+            elif p not in (frm_p, to_p, RDF.type, DCTERMS.source):
+                attrs.setdefault(_local_name(p), node_id(o))  # e.g. reviewPolicy, confidence
         attrs["sources"] = tuple(sorted(str(s) for s in g.objects(fact, DCTERMS.source)))
         G.add_edge(add_node(frm), add_node(to), key=node_id(fact), **attrs)
     return G

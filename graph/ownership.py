@@ -1,0 +1,104 @@
+"""Ownership traversals over the networkx view: effective ownership and ultimate parents.
+
+Ownership edges are the collapsed ``ecg:Ownership`` facts (owner -> owned) with a
+``percentage`` and optional ``validFrom`` / ``validUntil``. Effective ownership
+multiplies percentages along each chain and sums across chains; a chain stops at
+the first owner in the given set (its own owners are already counted through it),
+cycles are cut, and the total is capped at 100.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import networkx as nx
+
+from .namespace import ECG
+from .timeline import holds
+
+OWNERSHIP = str(ECG.Ownership)
+
+
+@dataclass(frozen=True)
+class Chain:
+    """One ownership chain from an owner down to the owned party: the fact IRIs and the share it carries."""
+
+    owner: str
+    facts: tuple[str, ...]  # ownership fact IRIs, from the owner down
+    parties: tuple[str, ...]  # owner, ..., owned
+    percentages: tuple[float, ...]
+    share: float
+
+
+def ownership_view(G: nx.MultiDiGraph, day: dt.date | None = None) -> nx.MultiDiGraph:
+    """The ownership edges of ``G`` that hold on ``day`` (a read-only view, ``G`` untouched)."""
+
+    def keep(u, v, k):
+        data = G.edges[u, v, k]
+        if data.get("predicate") != OWNERSHIP or "percentage" not in data:
+            return False
+        return day is None or holds(data.get("validFrom"), data.get("validUntil"), day)
+
+    return nx.subgraph_view(G, filter_edge=keep)
+
+
+def effective_ownership(G: nx.MultiDiGraph, target: str, owners, *, day: dt.date | None = None,
+                        max_depth: int = 12) -> tuple[float, tuple[Chain, ...]]:
+    """The share of ``target`` held, directly or indirectly and in aggregate, by the parties in ``owners``.
+
+    Returns the total (0..100) and the chains that make it up.
+
+    >>> G = nx.MultiDiGraph()
+    >>> G.add_edge("A", "T", key="o1", predicate=OWNERSHIP, percentage=30.0)
+    >>> G.add_edge("B", "T", key="o2", predicate=OWNERSHIP, percentage=30.0)
+    >>> effective_ownership(G, "T", {"A", "B"})[0]
+    60.0
+    """
+    owners = set(owners)
+    view = ownership_view(G, day)
+    if target not in view:
+        return 0.0, ()
+    chains: list[Chain] = []
+
+    def walk(node, facts, parties, pcts, share):
+        for owner, _, key, data in sorted(view.in_edges(node, keys=True, data=True), key=lambda e: (e[0], e[2])):
+            if owner in parties:  # a cycle
+                continue
+            pct = max(0.0, min(100.0, float(data["percentage"])))
+            new_share = share * pct / 100.0
+            chain_facts, chain_parties, chain_pcts = (key, *facts), (owner, *parties), (pct, *pcts)
+            if owner in owners:
+                chains.append(Chain(owner, chain_facts, chain_parties, chain_pcts, new_share * 100.0))
+            elif len(chain_facts) < max_depth and new_share > 0:
+                walk(owner, chain_facts, chain_parties, chain_pcts, new_share)
+
+    if target in owners:
+        return 100.0, (Chain(target, (), (target,), (), 100.0),)
+    walk(target, (), (target,), (), 1.0)
+    total = min(100.0, round(sum(c.share for c in chains), 9))
+    return total, tuple(chains)
+
+
+def ultimate_parents(G: nx.MultiDiGraph, party: str, *, day: dt.date | None = None,
+                     majority: float = 50.0) -> tuple[Chain, ...]:
+    """The chain of majority owners above ``party`` (more than ``majority`` percent at each step), nearest first.
+
+    Returns one chain per step, each from that parent down to ``party``; empty when no majority owner.
+    """
+    view = ownership_view(G, day)
+    out: list[Chain] = []
+    node, facts, parties, pcts, share = party, (), (party,), (), 100.0
+    while node in view:
+        best = None
+        for owner, _, key, data in view.in_edges(node, keys=True, data=True):
+            pct = float(data["percentage"])
+            if pct > majority and owner not in parties and (best is None or (pct, owner) > (best[0], best[1])):
+                best = (pct, owner, key)
+        if best is None:
+            break
+        pct, owner, key = best
+        facts, parties, pcts, share = (key, *facts), (owner, *parties), (pct, *pcts), share * pct / 100.0
+        out.append(Chain(owner, facts, parties, pcts, share))
+        node = owner
+    return tuple(out)
