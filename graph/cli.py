@@ -177,6 +177,7 @@ def expose(
     as_of: str = typer.Option("today", "--as-of", help="Date of the assessment (YYYY-MM-DD)."),
     usage: Optional[Path] = typer.Option(None, "--usage", help="Read usages from a JSON or Turtle file instead (one answer each)."),
     rdf_out: Optional[Path] = typer.Option(None, "--rdf", help="Also write the exposures as RDF (Turtle) to this file."),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="Also write an interactive HTML graph of the exposures (one file per usage)."),
     data: Optional[List[Path]] = DataOpt,
     store: Optional[str] = StoreOpt,
     format: str = FormatOpt,
@@ -197,6 +198,11 @@ def expose(
     else:
         raise EcgraphError("give --chip NAME (with the parties) or --usage FILE")
     answers = [exposures(g, u) for u in usages]
+    if html_out is not None:
+        from .render import write_exposure_html
+
+        for path in write_exposure_html(g, answers, html_out):
+            typer.echo(f"wrote {path}", err=True)
     if rdf_out is not None:
         from rdflib import Graph
 
@@ -304,6 +310,149 @@ def query(
     bindings = sparql.parse_bindings(bind, params=params, g=g)
     result = sparql.query(g, text, bindings=bindings, endpoint=endpoint, timeout=timeout)
     typer.echo(sparql.format_result(result, format))
+
+
+import_app = typer.Typer(
+    help="Import external lists (the Consolidated Screening List) into the local store; --list and --remove manage it.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(import_app, name="import")
+
+
+@import_app.callback()
+def import_store(
+    ctx: typer.Context,
+    list_: bool = typer.Option(False, "--list", help="List the imports kept in the store."),
+    remove: Optional[str] = typer.Option(None, "--remove", metavar="NAME", help="Delete the import called NAME."),
+    format: str = FormatOpt,
+):
+    """Import external lists (the Consolidated Screening List) into the local store; --list and --remove manage it.
+
+    Imports are kept in $ECGRAPH_DATA_DIR/imports (default ~/.local/share/ecgraph/imports)
+    and loaded with the curated data by every command.
+    """
+    from dataclasses import asdict
+
+    from .imports import list_imports, remove_import
+
+    if ctx.invoked_subcommand is not None:
+        if list_ or remove:
+            raise EcgraphError("--list and --remove are used without a subcommand: 'ecgraph import --list'")
+        return
+    _check_format(format, ("table", "json"))
+    if list_ and remove:
+        raise EcgraphError("choose one of --list and --remove")
+    if remove:
+        gone = remove_import(remove)
+        typer.echo(f"removed import {gone.name} ({gone.file}, {gone.imported} listings)")
+        return
+    if not list_:
+        typer.echo(ctx.get_help())
+        return
+    stored = list_imports()
+    if format == "json":
+        _print_json([asdict(s) for s in stored])
+        return
+    if not stored:
+        typer.echo("no imports; add one with 'ecgraph import csl FILE'")
+        return
+    from rich.table import Table
+
+    table = Table(title="Imports")
+    for col in ("name", "kind", "file", "imported on", "listings", "linked", "review", "skipped", "added", "ended"):
+        table.add_column(col, justify="right" if col in ("listings", "linked", "review", "skipped", "added", "ended") else "left")
+    for s in stored:
+        table.add_row(s.name, s.kind, s.file, s.started[:10], str(s.imported), str(s.linked), str(s.review),
+                      str(s.skipped), str(s.added), str(s.ended))
+    _console().print(table)
+
+
+@import_app.command("csl")
+def import_csl(
+    file: Path = typer.Argument(..., help="consolidated.csv, .tsv or .json from trade.gov."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name of the import (default csl-<date>-<hash>)."),
+    store: Optional[str] = StoreOpt,
+    format: str = FormatOpt,
+):
+    """Import a Consolidated Screening List file: parties, listings, links to curated firms, with the file as source.
+
+    Bad rows (broken, bad date, unknown list, duplicate) are reported with their row
+    number and skipped. Importing the same file again changes nothing; a newer file
+    records which listings were added and which ended.
+    """
+    from dataclasses import asdict
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .imports import add_import
+    from .load import load
+
+    _check_format(format, ("table", "json"))
+    g = load(imports=False, store=store)
+    err = Console(stderr=True)
+    if err.is_terminal:  # a bar only where someone watches; never in pipes and logs
+        with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task("import", total=None)
+            summary = add_import(file, g, name=name,
+                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+    else:
+        summary = add_import(file, g, name=name)
+    if format == "json":
+        _print_json({**asdict(summary), "skipped": summary.skipped, "reasons": summary.reasons()})
+        return
+    if summary.unchanged:
+        typer.echo(f"unchanged: {file} (sha256 {summary.sha256[:12]}) is already imported as {summary.name}")
+        return
+    typer.echo(f"imported {summary.imported} of {summary.records} records from {file} as {summary.name} "
+               f"({summary.added} added, {summary.ended} ended since the previous import)")
+    typer.echo(f"linked {len(summary.linked)} to curated parties; {len(summary.review)} weak matches for review")
+    for m in summary.linked:
+        typer.echo(f"  linked  {m.record_name} = {m.party_name} <{m.party}> (score {m.score:g})")
+    for m in summary.review:
+        typer.echo(f"  review  {m.record_name} ~ {m.party_name} <{m.party}> (score {m.score:g})")
+    reasons = ", ".join(f"{n} {why}" for why, n in sorted(summary.reasons().items()))
+    typer.echo(f"skipped {summary.skipped}" + (f": {reasons}" if reasons else ""))
+    shown = 20
+    for p in summary.problems[:shown]:
+        typer.echo(f"  {p}")
+    if len(summary.problems) > shown:
+        typer.echo(f"  ... and {len(summary.problems) - shown} more (--format json lists them all)")
+
+
+@app.command()
+def view(
+    name: Optional[str] = typer.Argument(None, help="The entity to centre on: a label, alternative label, ISO code or IRI."),
+    depth: int = typer.Option(2, "--depth", help="Hops from the entity, in either direction."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Leave out facts that do not hold on this date (YYYY-MM-DD)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="HTML file to write (default exports/NAME.html)."),
+    query: bool = typer.Option(False, "--query", help="Draw the result of a SPARQL CONSTRUCT query read from -f."),
+    file: Optional[Path] = typer.Option(None, "--file", "-f", help="The CONSTRUCT query file for --query."),
+    data: Optional[List[Path]] = DataOpt,
+    store: Optional[str] = StoreOpt,
+):
+    """Write an interactive HTML graph of an entity's neighbourhood (or of a CONSTRUCT result) that works offline."""
+    from .render import entity_view, query_view, slug, write_html
+
+    if query:
+        if file is None or name is not None:
+            raise EcgraphError("view --query takes no NAME and needs -f FILE with a CONSTRUCT query")
+        if not file.is_file():
+            raise EcgraphError(f"query file {file} does not exist")
+        g = load_graph(data, store)
+        result = query_view(g, file.read_text(encoding="utf-8"), title=f"CONSTRUCT result of {file.name}", where=str(file))
+        target = out or Path("exports") / f"{slug(file.stem)}.html"
+    else:
+        if name is None:
+            raise EcgraphError("view needs a NAME (or --query -f FILE)")
+        g = load_graph(data, store)
+        result = entity_view(g, name, depth=depth, as_of=as_of)
+        target = out or Path("exports") / f"{slug(name)}.html"
+    write_html(target, result.html)
+    capped = f" (capped from {result.total_nodes:,})" if result.total_nodes > result.nodes else ""
+    typer.echo(f"wrote {target}: {result.nodes:,} nodes{capped}, {result.edges:,} edges")
 
 
 def _check_format(value: str, allowed) -> None:

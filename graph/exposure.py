@@ -584,7 +584,9 @@ class _Context:
             if share < threshold or not chains:
                 continue
             operative, status_text = self.operative(ext)
-            steps = [Step(str(ext), str(ECG.ownershipThreshold), _num(threshold))]
+            ext_sources = tuple(sorted(str(x) for x in g.objects(ext, DCTERMS.source)))
+            steps = [Step(str(ext), str(ECG.ownershipThreshold), _num(threshold), ext_sources),
+                     Step(str(ext), str(ECG.imposedBy), str(g.value(ext, ECG.imposedBy)), ext_sources)]
             policy = None
             for chain in chains:
                 steps += self._chain_steps(chain)
@@ -608,6 +610,9 @@ class _Context:
             name = role.rsplit("/", 1)[-1]
             candidates = list(match.parties) if name == "matched" else self.parties.get(name, [])
             out += candidates
+        if not out:  # nobody in the exposed roles is named: say who would be, without inventing a party
+            out = [_Party("", name, f"the {_ROLE_WORDS.get(name, name)} (not named in the usage)", False, None)
+                   for name in (r.rsplit("/", 1)[-1] for r in roles) if name not in ("matched", "any")][:1]
         hq_filter = {str(x) for x in self.g.objects(r, ECG.exposedHeadquartersCountry)}
         if hq_filter:
             out = [p for p in out if self.headquarters(p)[0] in hq_filter]

@@ -112,12 +112,14 @@ def parse_into(ds: Dataset, path: Path, graph_name: URIRef | None = None) -> Non
         target = ds.graph(graph_name or URIRef(path.resolve().as_uri()))
     try:
         target.parse(str(path), format=fmt)
-    except SyntaxError as exc:  # Oxigraph: lineno/offset set
-        raise ParseError(f"{path}:{exc.lineno}:{exc.offset}: {_first_line(exc.msg)}") from None
-    except Exception as exc:  # rdflib parsers: BadSyntax and friends
+    except SyntaxError as exc:  # Oxigraph sets lineno/offset; rdflib's BadSyntax sets lines
+        if exc.lineno is not None:
+            raise ParseError(f"{path}:{exc.lineno}:{exc.offset}: {_first_line(exc.msg)}") from None
         line = getattr(exc, "lines", None)
         where = f"{path}:{line + 1}" if isinstance(line, int) else str(path)
         raise ParseError(f"{where}: {_first_line(str(exc))}") from None
+    except Exception as exc:  # other rdflib parser failures
+        raise ParseError(f"{path}: {_first_line(str(exc))}") from None
 
 
 def _first_line(text: str) -> str:

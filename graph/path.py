@@ -20,7 +20,7 @@ def fact_steps(u: str, v: str, data: dict, *extra: str) -> tuple[Step, ...]:
 
     >>> fact_steps("A", "B", {"fact": "F", "edge_from": "owner", "edge_to": "owned", "percentage": 60.0,
     ...                       "sources": ("S",)}, "percentage")[2]
-    Step(s='F', p='https://w3id.org/ecgraph/ontology#percentage', o='60.0', sources=('S',))
+    Step(s='F', p='https://w3id.org/ecgraph/ontology#percentage', o='60', sources=('S',))
     """
     from .namespace import ECG
 
@@ -33,4 +33,10 @@ def fact_steps(u: str, v: str, data: dict, *extra: str) -> tuple[Step, ...]:
 
 
 def _text(value) -> str:
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    from decimal import Decimal
+
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (Decimal, float)) and not isinstance(value, bool):
+        return str(int(value)) if float(value).is_integer() else str(float(value))
+    return str(value)

@@ -1,0 +1,674 @@
+"""Read the US Consolidated Screening List (CSL) and turn its records into RDF.
+
+The CSL (trade.gov) merges the Entity List, MEU, UVL, DPL, SDN and other lists.
+It is published as ``consolidated.csv`` / ``.tsv`` (29 columns, multi-valued
+fields ``;``-separated) and as ``consolidated.json`` (``{"results": [...],
+"total": N}``). :func:`read_csl` reads both into plain :class:`Record` values;
+:func:`convert` turns them into triples for one import's named graph:
+
+* a party ``id:csl/<key>`` (``ecg:Firm`` for type Entity, ``ecg:Person`` for
+  Individual, ``ecg:Party`` otherwise) with its name, aliases, verbatim
+  addresses and the ISO countries of those addresses;
+* an ``ecg:Listing`` ``id:csl/<key>/listing`` on the list node whose
+  ``ecg:cslSourceName`` is the record's ``source`` (looked up in the graph, so a
+  new list is new Turtle), with the FR notice verbatim and parsed into
+  ``ecg:frCitation``, start and end dates, licence requirement and policy;
+* a scored ``ecg:NameMatch`` to a curated party when the names agree, accepted
+  (and asserted ``owl:sameAs``) when strong, left for review when weak;
+* the file as an ``ecg:SourceDocument`` (name, SHA-256) and the
+  ``ecg:ImportRun`` (``prov:Activity``) that read it.
+
+The key of a record is its CSL ``_id``/``id`` (a stable 40-hex digest in the
+published files), else a digest of source and normalised name, so the same
+record always gets the same IRIs and re-imports are idempotent.
+
+Bad input never stops an import: a broken row, a bad date, an unknown list name
+or a duplicate is reported as a :class:`Problem` with its row number (the header
+is row 1, as a spreadsheet shows it; in JSON, row N is the N-th record) and
+skipped. Only a file that is not a CSL at all (a header without ``source`` and
+``name``, JSON without ``results``) raises :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Iterable
+
+from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, PROV, SKOS
+
+from .errors import InputError
+from .names import normalise
+from .namespace import ECG, GRAPH, ID
+
+COLUMNS = (
+    "_id", "source", "entity_number", "type", "programs", "name", "title", "addresses",
+    "federal_register_notice", "start_date", "end_date", "standard_order", "license_requirement",
+    "license_policy", "call_sign", "vessel_type", "gross_tonnage", "gross_registered_tonnage",
+    "vessel_flag", "vessel_owner", "remarks", "source_list_url", "alt_names", "citizenships",
+    "dates_of_birth", "nationalities", "places_of_birth", "source_information_url", "ids",
+)
+"""The CSL CSV/TSV header, in the published order."""
+
+MULTI_VALUED = frozenset({"programs", "addresses", "alt_names", "citizenships", "dates_of_birth",
+                          "nationalities", "places_of_birth", "ids"})
+REQUIRED = ("source", "name")
+
+CSL = Namespace(str(ID) + "csl/")
+"""Where imported CSL parties, listings and name matches live."""
+
+ACCEPT_SCORE = 95.0
+"""rapidfuzz ``token_sort_ratio`` (0-100) on normalised names at or above which two names are taken as one.
+
+Measured on names of the kind the Entity List holds: a transposed letter in a
+long name scores 96 ("hauwei technologies co ltd" vs "huawei technologies co
+ltd"), a plural 92 ("technology"/"technologies"), a dropped legal form 84
+("huawei technologies" vs "huawei technologies co ltd"), an affiliate 57
+("huawei device co ltd"). A wrong ``owl:sameAs`` would pin a listing on the
+wrong firm, so only near-identical spellings are accepted; plurals and legal
+forms, which may well be another entity of a group, go to review.
+"""
+REVIEW_SCORE = 80.0
+"""Scores from here up to :data:`ACCEPT_SCORE` are recorded unaccepted and reported for review."""
+
+# The CSL 'type' column: a format constant of the file, not domain data.
+_PARTY_CLASS = {"entity": ECG.Firm, "individual": ECG.Person}
+_CITATION = re.compile(r"\b(\d{1,3})\s*F\.?\s?R\.?\s*(\d{1,6})\b")
+_SAFE_KEY = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_PROGRESS_EVERY = 500
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A row that was skipped (or a header that was read by name), and why."""
+
+    row: int
+    kind: str  # "header", "broken row", "bad date", "unknown list", "duplicate"
+    detail: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.kind}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One CSL record, cleaned: strings stripped, multi-valued fields as tuples, dates parsed."""
+
+    row: int
+    key: str
+    external_id: str
+    source: str
+    type: str
+    name: str
+    alt_names: tuple[str, ...] = ()
+    addresses: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()  # the country part of each address, as given (ISO2 or a name)
+    programs: tuple[str, ...] = ()
+    fr_notice: str = ""
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    licence_requirement: str = ""
+    licence_policy: str = ""
+    remarks: str = ""
+
+
+@dataclass(frozen=True)
+class Match:
+    """A name match between an imported party and a curated one, with its score."""
+
+    record: str  # IRI of the imported party
+    record_name: str
+    party: str  # IRI of the curated party
+    party_name: str
+    score: float
+    accepted: bool
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import did: counts, links, and every skipped row with its reason."""
+
+    name: str
+    file: str
+    sha256: str
+    graph: str
+    records: int  # records read from the file (rows after the header)
+    imported: int  # listings written
+    linked: tuple[Match, ...] = ()  # accepted matches (owl:sameAs asserted)
+    review: tuple[Match, ...] = ()  # weak matches, recorded with ecg:accepted false
+    problems: tuple[Problem, ...] = ()
+    added: int = 0  # listings not in the previous import of their list
+    ended: int = 0  # listings of the previous import missing from this file
+    unchanged: bool = False  # the same file (same SHA-256) was imported before: nothing done
+
+    @property
+    def skipped(self) -> int:
+        """How many rows were skipped."""
+        return sum(1 for p in self.problems if p.kind != "header")
+
+    def reasons(self) -> dict[str, int]:
+        """Skipped rows counted by reason."""
+        return dict(Counter(p.kind for p in self.problems if p.kind != "header"))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_csl(path: Path) -> tuple[list[Record], list[Problem]]:
+    """Read a CSL file (``.csv``, ``.tsv`` or ``.json``) into records and the problems met.
+
+    >>> records, problems = read_csl(Path("tests/data/csl_sample.csv"))  # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return _read_json(path)
+    if suffix in (".csv", ".tsv", ".txt"):
+        return _read_delimited(path, "\t" if suffix == ".tsv" else None)
+    with path.open(encoding="utf-8-sig") as fh:
+        head = fh.read(1).lstrip()
+    return _read_json(path) if head.startswith("{") else _read_delimited(path, None)
+
+
+def _read_delimited(path: Path, delimiter: str | None) -> tuple[list[Record], list[Problem]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        first = fh.readline()
+        if delimiter is None:
+            delimiter = "\t" if first.count("\t") > first.count(",") else ","
+        fh.seek(0)
+        reader = csv.reader(fh, delimiter=delimiter, strict=True)
+        try:
+            header = [h.strip() for h in next(reader)]
+        except (StopIteration, csv.Error):
+            raise InputError(f"{path}:1: empty or unreadable CSL header") from None
+        problems = _check_header(path, header)
+        rows: list[tuple[int, dict]] = []
+        row = 1
+        while True:
+            row += 1
+            try:
+                values = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                problems.append(Problem(row, "broken row", f"unreadable CSV ({exc})"))
+                continue
+            if not values or (len(values) == 1 and not values[0].strip()):
+                row -= 1  # blank line: not a row
+                continue
+            if len(values) != len(header):
+                problems.append(Problem(row, "broken row", f"{len(values)} fields, expected {len(header)}"))
+                continue
+            raw = dict(zip(header, values))
+            rows.append((row, {k: _split(k, v) for k, v in raw.items()}))
+    return _records(rows, problems)
+
+
+def _check_header(path: Path, header: list[str]) -> list[Problem]:
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InputError(
+            f"{path}:1: not a CSL header: no column {', '.join(missing)}; "
+            f"expected the {len(COLUMNS)} columns {', '.join(COLUMNS)}"
+        )
+    if tuple(header) == COLUMNS:
+        return []
+    absent = [c for c in COLUMNS if c not in header]
+    extra = [c for c in header if c not in COLUMNS]
+    parts = []
+    if absent:
+        parts.append(f"missing {', '.join(absent)}")
+    if extra:
+        parts.append(f"unexpected {', '.join(extra)}")
+    if not parts:
+        parts.append("columns in another order")
+    return [Problem(1, "header", f"differs from the {len(COLUMNS)}-column CSL header ({'; '.join(parts)}); "
+                                 "columns are read by name")]
+
+
+def _split(column: str, value: str):
+    value = value.strip()
+    if column in MULTI_VALUED:
+        return tuple(v.strip() for v in value.split(";") if v.strip())
+    return value
+
+
+def _read_json(path: Path) -> tuple[list[Record], list[Problem]]:
+    try:
+        with path.open(encoding="utf-8-sig") as fh:
+            doc = json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
+    results = doc.get("results") if isinstance(doc, dict) else None
+    if not isinstance(results, list):
+        raise InputError(f"{path}: not a CSL JSON file: no 'results' list at the top level")
+    problems: list[Problem] = []
+    rows: list[tuple[int, dict]] = []
+    for row, item in enumerate(results, start=1):
+        try:
+            rows.append((row, _json_fields(item)))
+        except (TypeError, ValueError, AttributeError) as exc:
+            problems.append(Problem(row, "broken row", str(exc)))
+    return _records(rows, problems)
+
+
+def _json_fields(item) -> dict:
+    if not isinstance(item, dict):
+        raise TypeError(f"a record is an object, not {type(item).__name__}")
+    out: dict = {}
+    for key, value in item.items():
+        if key == "id":
+            key = "_id"
+        if key == "addresses":
+            out[key], out["_countries"] = _json_addresses(value)
+        elif key in MULTI_VALUED:
+            out[key] = _json_list(key, value)
+        elif isinstance(value, (dict, list)):
+            raise TypeError(f"{key} is a {type(value).__name__}, expected text")
+        else:
+            out[key] = "" if value is None else str(value).strip()
+    return out
+
+
+def _json_list(key: str, value) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(";") if v.strip())
+    if not isinstance(value, list):
+        raise TypeError(f"{key} is a {type(value).__name__}, expected a list")
+    out = []
+    for v in value:
+        if isinstance(v, dict):  # ids: {type, number, country, ...}
+            v = ", ".join(f"{k}: {x}" for k, x in v.items() if x not in (None, ""))
+        if v is not None and str(v).strip():
+            out.append(str(v).strip())
+    return tuple(out)
+
+
+def _json_addresses(value) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if not value:
+        return (), ()
+    if not isinstance(value, list):
+        raise TypeError(f"addresses is a {type(value).__name__}, expected a list")
+    texts, countries = [], []
+    for a in value:
+        if isinstance(a, str):
+            texts.append(a.strip())
+            countries.append(_last_part(a))
+            continue
+        if not isinstance(a, dict):
+            raise TypeError("an address is an object or text")
+        parts = [str(a.get(k) or "").strip() for k in ("address", "city", "state", "postal_code", "country")]
+        texts.append(", ".join(p for p in parts if p))
+        countries.append(parts[-1])
+    return tuple(t for t in texts if t), tuple(countries)
+
+
+def _last_part(address: str) -> str:
+    return address.rsplit(",", 1)[-1].strip()
+
+
+def _records(rows: Iterable[tuple[int, dict]], problems: list[Problem]) -> tuple[list[Record], list[Problem]]:
+    records: list[Record] = []
+    seen: dict[str, int] = {}
+    for row, f in rows:
+        name = f.get("name", "")
+        if not name:
+            problems.append(Problem(row, "broken row", "no name"))
+            continue
+        try:
+            start = _date(f.get("start_date", ""), "start_date")
+            end = _date(f.get("end_date", ""), "end_date")
+        except ValueError as exc:
+            problems.append(Problem(row, "bad date", str(exc)))
+            continue
+        if start and end and end < start:
+            problems.append(Problem(row, "bad date", f"end_date {end} is before start_date {start}"))
+            continue
+        source = f.get("source", "")
+        external = f.get("_id", "")
+        key = external if _SAFE_KEY.fullmatch(external) else _digest(external or f"{source}\x1f{normalise(name)}")
+        if key in seen:
+            problems.append(Problem(row, "duplicate", f"same id as row {seen[key]} ({external or name!r})"))
+            continue
+        seen[key] = row
+        addresses = f.get("addresses", ())
+        countries = f.get("_countries") or tuple(_last_part(a) for a in addresses)
+        records.append(Record(
+            row=row, key=key, external_id=external, source=source, type=f.get("type", ""), name=name,
+            alt_names=tuple(a for a in dict.fromkeys(f.get("alt_names", ())) if a != name),
+            addresses=tuple(addresses), countries=tuple(countries), programs=tuple(f.get("programs", ())),
+            fr_notice=f.get("federal_register_notice", ""), start_date=start, end_date=end,
+            licence_requirement=f.get("license_requirement", ""), licence_policy=f.get("license_policy", ""),
+            remarks=f.get("remarks", ""),
+        ))
+    return records, problems
+
+
+def _date(text: str, column: str) -> dt.date | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10] if len(text) > 10 and text[10] in "T " else text)
+    except ValueError:
+        raise ValueError(f"{column} {text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def fr_citations(notice: str) -> tuple[str, ...]:
+    """The Federal Register citations in a CSL notice field, normalised to ``<vol> FR <page>``.
+
+    >>> fr_citations("82 F.R. 48792 10/01/2017")
+    ('82 FR 48792',)
+    >>> fr_citations("85 FR 83416, 12/22/20; 86 FR 71557")
+    ('85 FR 83416', '86 FR 71557')
+    >>> fr_citations("Vol. 59, No. 44, 03/07/1994")
+    ()
+    """
+    return tuple(dict.fromkeys(f"{v} FR {p}" for v, p in _CITATION.findall(notice or "")))
+
+
+# --------------------------------------------------------------------------- what the graph says
+
+
+@dataclass
+class Lookups:
+    """What the importer reads from the graph: lists, policies, rules by citation, curated parties."""
+
+    lists: dict[str, URIRef]
+    list_labels: dict[URIRef, str]
+    policies: dict[str, URIRef]
+    instruments: dict[str, URIRef]
+    countries: dict[str, URIRef]
+    candidates: dict[URIRef, "_Candidate"] = field(default_factory=dict)
+
+
+@dataclass
+class _Candidate:
+    classes: set
+    label: str
+    names: set
+
+
+_CANDIDATES_QUERY = """
+SELECT ?s ?cls ?name WHERE {
+  ?s a ?type . ?type rdfs:subClassOf* ?cls . ?cls rdfs:subClassOf* ecg:Party .
+  { ?s rdfs:label ?name } UNION { ?s skos:altLabel ?name }
+}"""
+_INSTRUMENTS_QUERY = """
+SELECT ?s ?c WHERE { ?s ecg:frCitation ?c ; a ?t . ?t rdfs:subClassOf* ecg:Instrument . }"""
+_NS = {"ecg": ECG._NS, "rdfs": RDFS._NS, "skos": SKOS._NS}
+
+
+def lookups(g: Graph) -> Lookups:
+    """Read the list nodes (by ``ecg:cslSourceName``), review policies (by label), instruments
+    (by ``ecg:frCitation``), countries (by ISO code) and curated parties (by name) from ``g``."""
+    from .names import label_of
+
+    lists = {str(name): s for s, name in g.subject_objects(ECG.cslSourceName) if isinstance(s, URIRef)}
+    policies = {}
+    for node in g.subjects(RDF.type, ECG.ReviewPolicy):
+        for p in (RDFS.label, SKOS.altLabel, SKOS.prefLabel):
+            for label in g.objects(node, p):
+                policies[normalise(label)] = node
+    instruments = {str(c): s for s, c in g.query(_INSTRUMENTS_QUERY, initNs=_NS)}
+    countries = {str(code).upper(): s for s, code in g.subject_objects(ECG.isoAlpha2)}
+    candidates: dict[URIRef, _Candidate] = {}
+    for s, cls, name in g.query(_CANDIDATES_QUERY, initNs=_NS):
+        if not isinstance(s, URIRef) or str(s).startswith(str(CSL)):
+            continue  # only curated parties are link targets, never earlier imports
+        c = candidates.get(s) or candidates.setdefault(s, _Candidate(set(), label_of(g, s), set()))
+        c.classes.add(cls)
+        c.names.add(str(name))
+    return Lookups(lists, {node: label_of(g, node) for node in lists.values()}, policies, instruments,
+                   countries, candidates)
+
+
+# --------------------------------------------------------------------------- linking
+
+
+class _Linker:
+    """Best curated party for a set of names: exact normalised name first, then rapidfuzz."""
+
+    def __init__(self, candidates: dict[URIRef, _Candidate]):
+        self.candidates = candidates
+        self._by_class: dict = {}
+
+    def _index(self, cls):
+        if cls not in self._by_class:
+            exact: dict[str, set] = defaultdict(set)
+            spelled: dict[str, str] = {}
+            for iri, c in sorted(self.candidates.items()):
+                if cls == ECG.Party or cls in c.classes:
+                    for n in sorted(c.names):
+                        exact[normalise(n)].add(iri)
+                        spelled.setdefault(normalise(n), n)
+            exact.pop("", None)
+            self._by_class[cls] = (exact, list(exact), spelled)
+        return self._by_class[cls]
+
+    def best(self, cls, names: Iterable[str]) -> list[tuple[URIRef, float, str, str]]:
+        """``(party, score, imported name, curated name)`` of the best match, several when a name is shared."""
+        from rapidfuzz import fuzz, process
+
+        exact, choices, spelled = self._index(cls)
+        if not choices:
+            return []
+        best: tuple = (0.0, None, None)
+        for name in names:
+            key = normalise(name)
+            if not key:
+                continue
+            if key in exact:
+                return [(iri, 100.0, name, spelled[key]) for iri in sorted(exact[key])]
+            hit = process.extractOne(key, choices, scorer=fuzz.token_sort_ratio, processor=None,
+                                     score_cutoff=max(REVIEW_SCORE, best[0]))
+            if hit and hit[1] > best[0]:
+                best = (hit[1], name, hit[0])
+        score, name, choice = best
+        if name is None:
+            return []
+        return [(iri, round(float(score), 1), name, spelled[choice]) for iri in sorted(exact[choice])]
+
+
+# --------------------------------------------------------------------------- converting
+
+
+def file_node(sha256: str) -> URIRef:
+    """The IRI of an imported file, by content: the same bytes are the same source document."""
+    return ID[f"file/sha256-{sha256}"]
+
+
+def run_node(name: str) -> URIRef:
+    """The IRI of the import run called ``name``."""
+    return ID[f"import/{name}"]
+
+
+def graph_name(name: str) -> URIRef:
+    """The named graph of the import called ``name``."""
+    return GRAPH[f"import/{name}"]
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class Conversion:
+    """The triples of one import and what they hold, for the store to write and diff."""
+
+    triples: list
+    summary: ImportSummary
+    listings: dict[str, dict[str, bool]]  # list IRI -> {record key: listing still in force on the import day}
+
+
+def convert(
+    records: list[Record],
+    g: Graph,
+    *,
+    name: str,
+    file: Path,
+    sha256: str,
+    started: dt.datetime,
+    problems: Iterable[Problem] = (),
+    progress: Callable[[int, int], None] | None = None,
+    known: Lookups | None = None,
+) -> Conversion:
+    """Turn CSL records into the triples of the import ``name``, linking parties to the curated ones in ``g``.
+
+    Parameters
+    ----------
+    records, problems : as read by :func:`read_csl`
+    g : the curated graph: list nodes, review policies, countries, curated parties
+    name : the import's name (its run IRI and graph name derive from it)
+    file, sha256 : the file read and its digest
+    started : when the import ran; its date is the import date
+    progress : called as ``progress(done, total)`` while converting
+    """
+    known = known or lookups(g)
+    linker = _Linker(known.candidates)
+    problems = list(problems)
+    source_doc, run = file_node(sha256), run_node(name)
+    out: list = []
+    add = out.append
+    listings: dict[str, dict[str, bool]] = defaultdict(dict)
+    linked, review = [], []
+    today = started.date()
+    country_cache: dict[str, URIRef | None] = {}
+    total = len(records)
+    for done, r in enumerate(records, start=1):
+        if progress and done % _PROGRESS_EVERY == 0:
+            progress(done, total)
+        on_list = known.lists.get(r.source)
+        if on_list is None:
+            problems.append(Problem(r.row, "unknown list", f"source {r.source!r} names no list in the graph "
+                                                           "(no ecg:cslSourceName with that value)"))
+            continue
+        party, listing = CSL[r.key], CSL[f"{r.key}/listing"]
+        cls = _PARTY_CLASS.get(r.type.casefold(), ECG.Party)
+        add((party, RDF.type, cls))
+        add((party, RDFS.label, Literal(r.name)))
+        for alias in r.alt_names:
+            add((party, SKOS.altLabel, Literal(alias)))
+        for address in r.addresses:
+            add((party, ECG.address, Literal(address)))
+        for raw in r.countries:
+            if raw not in country_cache:
+                country_cache[raw] = _country(raw, known.countries)
+            if country_cache[raw] is not None:
+                add((party, ECG.addressCountry, country_cache[raw]))
+        if r.external_id:
+            add((party, ECG.externalId, Literal(r.external_id)))
+        add((party, DCTERMS.source, source_doc))
+
+        add((listing, RDF.type, ECG.Listing))
+        add((listing, RDFS.label, Literal(f"{r.name} on the {known.list_labels[on_list]}")))
+        add((listing, ECG.listedParty, party))
+        add((listing, ECG.onList, on_list))
+        add((listing, DCTERMS.source, source_doc))
+        if r.fr_notice:
+            add((listing, ECG.frNotice, Literal(r.fr_notice)))
+            for citation in fr_citations(r.fr_notice):
+                add((listing, ECG.frCitation, Literal(citation)))
+                if citation in known.instruments:
+                    add((listing, DCTERMS.source, known.instruments[citation]))
+        if r.start_date:
+            add((listing, ECG.validFrom, Literal(r.start_date)))
+        if r.end_date:
+            add((listing, ECG.validUntil, Literal(r.end_date)))
+        if r.licence_requirement:
+            add((listing, ECG.licenceRequirement, Literal(r.licence_requirement)))
+        if r.licence_policy:
+            policy = known.policies.get(normalise(r.licence_policy))
+            if policy is not None:
+                add((listing, ECG.reviewPolicy, policy))
+            else:
+                add((listing, ECG.note, Literal(f"Licence review policy (verbatim): {r.licence_policy}")))
+        if r.programs:
+            add((listing, ECG.note, Literal(f"Programs: {'; '.join(r.programs)}")))
+        if r.remarks:
+            add((listing, ECG.note, Literal(f"Remarks: {r.remarks}")))
+        listings[str(on_list)][r.key] = r.end_date is None or r.end_date >= today
+
+        for curated, score, imported_name, curated_name in linker.best(cls, (r.name, *r.alt_names)):
+            accepted = score >= ACCEPT_SCORE
+            match = CSL[f"{r.key}/match/{_digest(str(curated))[:12]}"]
+            add((match, RDF.type, ECG.NameMatch))
+            add((match, ECG.matchedRecord, party))
+            add((match, ECG.matchedParty, curated))
+            add((match, ECG.matchScore, Literal(Decimal(str(score)))))
+            add((match, ECG.matchedName, Literal(f"{imported_name} = {curated_name}")))
+            add((match, ECG.accepted, Literal(accepted)))
+            add((match, DCTERMS.source, source_doc))
+            if accepted:
+                add((party, OWL.sameAs, curated))
+            m = Match(str(party), r.name, str(curated), known.candidates[curated].label, score, accepted)
+            (linked if accepted else review).append(m)
+
+    imported = sum(len(v) for v in listings.values())
+    out += [
+        (source_doc, RDF.type, ECG.SourceDocument),
+        (source_doc, RDFS.label, Literal(Path(file).name)),
+        (source_doc, DCTERMS.title, Literal(Path(file).name)),
+        (source_doc, ECG.sha256, Literal(sha256)),
+        (run, RDF.type, ECG.ImportRun),
+        (run, RDFS.label, Literal(f"CSL import {name}")),
+        (run, PROV.startedAtTime, Literal(started.replace(microsecond=0))),
+        (run, ECG.recordCount, Literal(imported)),
+        (run, ECG.importedFile, source_doc),
+        (run, PROV.used, source_doc),
+    ]
+    if progress:
+        progress(total, total)
+    summary = ImportSummary(
+        name=name, file=str(file), sha256=sha256, graph=str(graph_name(name)),
+        records=len(records) + sum(1 for p in problems if p.kind != "header" and p.kind != "unknown list"),
+        imported=imported, linked=tuple(linked), review=tuple(review),
+        problems=tuple(sorted(problems, key=lambda p: p.row)),
+    )
+    return Conversion(out, summary, dict(listings))
+
+
+def _country(raw: str, countries: dict[str, URIRef]) -> URIRef | None:
+    """The country node for an address's country part: an ISO alpha-2 code, else a name pycountry knows."""
+    text = raw.strip()
+    if not text:
+        return None
+    if len(text) == 2 and text.isalpha():
+        return countries.get(text.upper())
+    if len(text) < 4 or any(ch.isdigit() for ch in text):
+        return None
+    import pycountry
+
+    try:
+        return countries.get(pycountry.countries.lookup(text).alpha_2)
+    except LookupError:
+        return None
+
+
+def to_graph(triples: Iterable) -> Graph:
+    """The triples of a conversion as an in-memory rdflib graph (for tests and exports)."""
+    g = Graph()
+    for t in triples:
+        g.add(t)
+    return g

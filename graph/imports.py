@@ -1,0 +1,283 @@
+"""The local import store: one N-Quads file per import in ``data_dir()/imports/``.
+
+Each import ``NAME`` is kept as ``NAME.nq`` (every quad in the graph
+``GRAPH["import/NAME"]``, which :func:`graph.load.load` reads with the curated
+data) and ``NAME.json`` (what it holds: file, SHA-256, date, counts, and the
+record keys per list, so the next import can be compared without parsing RDF).
+
+Re-importing a file with the same SHA-256 changes nothing. Importing a newer
+file records the difference with the latest earlier import of each list the new
+file covers:
+
+* a listing that is new gets ``<run> prov:generated <listing>``;
+* a listing of the earlier import that the new file no longer holds is carried
+  into the new import's graph (its party, listing and matches, as they were)
+  and **ended**: ``ecg:validUntil`` = the new import's date minus one day (the
+  last day it is known to have been listed; never before its start) with
+  ``dcterms:source`` the new file and ``<run> prov:invalidated <listing>``.
+
+Carrying the ended listings makes each import a complete history of its lists
+as of its file, so an earlier import can be removed without losing them; while
+both are kept, the union graph shows the listing with its end date. Lists a new
+file does not mention at all (a file of Entity List rows only) are left alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, XSD
+
+from .csl import CSL, ImportSummary, convert, file_node, graph_name, read_csl, run_node, sha256_of
+from .errors import EcgraphError, InputError, UnknownNameError
+from .namespace import ECG
+
+KINDS = ("csl",)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+@dataclass(frozen=True)
+class StoredImport:
+    """One import kept in the store, as ``ecgraph import --list`` shows it."""
+
+    name: str
+    kind: str
+    file: str
+    sha256: str
+    started: str
+    graph: str
+    records: int
+    imported: int
+    linked: int
+    review: int
+    skipped: int
+    added: int
+    ended: int
+    path: str
+
+
+def imports_dir() -> Path:
+    """The folder of the stored imports: ``data_dir()/imports``."""
+    from .load import data_dir
+
+    return data_dir() / "imports"
+
+
+def add_import(
+    path: Path,
+    g: Graph | None = None,
+    *,
+    kind: str = "csl",
+    name: str | None = None,
+    started: dt.datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportSummary:
+    """Import a list file into the store and return what was imported, linked and skipped.
+
+    Parameters
+    ----------
+    path : the file (CSL ``.csv``, ``.tsv`` or ``.json``)
+    g : the curated graph to link against; loaded (without imports) when None
+    kind : ``"csl"``
+    name : the import's name; default ``csl-<date>-<first 8 hex of the SHA-256>``
+    started : when the import runs (its date is the import date); default now, UTC
+    progress : called as ``progress(done, total)``
+
+    The same file imported again (same SHA-256) returns the earlier import's
+    summary with ``unchanged=True`` and writes nothing.
+    """
+    if kind not in KINDS:
+        raise InputError(f"unknown import kind {kind!r}; choose one of {', '.join(KINDS)}")
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    sha = sha256_of(path)
+    for existing in list_imports():
+        if existing.sha256 == sha:
+            return _summary_of(existing)
+    started = started or dt.datetime.now(dt.timezone.utc)
+    name = name or f"{kind}-{started:%Y%m%d}-{sha[:8]}"
+    if not _NAME.fullmatch(name):
+        raise InputError(f"import name {name!r}: use letters, digits, '.', '_' and '-' (at most 100)")
+    folder = imports_dir()
+    if (folder / f"{name}.nq").exists():
+        raise InputError(f"an import called {name!r} already exists; remove it first or choose another --name")
+    if g is None:
+        from .load import load
+
+        g = load(imports=False)
+
+    records, problems = read_csl(path)
+    conv = convert(records, g, name=name, file=path, sha256=sha, started=started,
+                   problems=problems, progress=progress)
+    extra, carried, history, added, ended = _diff(conv.listings, name, started, file_node(sha))
+    folder.mkdir(parents=True, exist_ok=True)
+    gname = graph_name(name)
+    tmp = folder / f"{name}.nq.tmp"
+    with tmp.open("w", encoding="utf-8") as fh:
+        suffix = f" <{gname}> .\n"
+        fh.writelines(_nq(t) + suffix for t in conv.triples)
+        fh.writelines(_nq(t) + suffix for t in extra)
+        fh.writelines(line.rsplit(" <", 1)[0] + suffix for line in carried)
+    summary = replace(conv.summary, added=added, ended=ended)
+    index = {
+        "name": name, "kind": kind, "file": path.name, "sha256": sha,
+        "started": started.replace(microsecond=0).isoformat(), "graph": str(gname),
+        "records": summary.records, "imported": summary.imported, "linked": len(summary.linked),
+        "review": len(summary.review), "skipped": summary.skipped, "added": added, "ended": ended,
+        "lists": history,
+    }
+    tmp.replace(folder / f"{name}.nq")
+    (folder / f"{name}.json").write_text(json.dumps(index, indent=1, sort_keys=True), encoding="utf-8")
+    return summary
+
+
+def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime, new_file: URIRef):
+    """Compare with the latest earlier import of each list: extra triples, carried lines, the new history."""
+    run = run_node(name)
+    today = started.date()
+    last_day = today - dt.timedelta(days=1)
+    extra: list = []
+    carried: list[str] = []
+    history: dict[str, dict[str, list[str]]] = {}
+    added = ended = 0
+    previous = _latest_per_list(set(listings))
+    wanted: dict[Path, dict[str, str]] = {}  # earlier .nq -> {key: "ended" | "kept"}
+    for list_iri, current in listings.items():
+        prev = previous.get(list_iri)
+        before = prev[1] if prev else {"active": [], "ended": []}
+        was_active, was_ended = set(before["active"]), set(before["ended"])
+        for key in current:
+            if key not in was_active and key not in was_ended:
+                added += 1
+                extra.append((run, PROV.generated, CSL[f"{key}/listing"]))
+        gone_active = was_active - set(current)
+        gone_ended = was_ended - set(current)
+        if prev and (gone_active or gone_ended):
+            marks = wanted.setdefault(prev[0], {})
+            marks.update({k: "ended" for k in gone_active})
+            marks.update({k: "kept" for k in gone_ended})
+        active = {k for k, in_force in current.items() if in_force}
+        history[list_iri] = {
+            "active": sorted(active),
+            "ended": sorted((set(current) - active) | gone_active | gone_ended),
+        }
+    for nq, marks in wanted.items():
+        lines, starts = _lines_for(nq, marks)
+        carried += lines
+        for key, mark in sorted(marks.items()):
+            if mark != "ended":
+                continue
+            ended += 1
+            listing = CSL[f"{key}/listing"]
+            start = starts.get(key)
+            until = max(last_day, start) if start else last_day
+            extra += [
+                (listing, ECG.validUntil, Literal(until)),
+                (listing, ECG.note, Literal(f"Not in the file of import {name} ({today}): treated as ended.")),
+                (listing, DCTERMS.source, new_file),
+                (run, PROV.invalidated, listing),
+            ]
+    return extra, carried, history, added, ended
+
+
+def _latest_per_list(list_iris: set[str]) -> dict[str, tuple[Path, dict]]:
+    """For each list, the latest stored import holding it: its .nq path and its keys."""
+    best: dict[str, tuple[str, Path, dict]] = {}
+    folder = imports_dir()
+    for meta_path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        meta = _read_meta(meta_path)
+        for list_iri, keys in (meta.get("lists") or {}).items():
+            if list_iri in list_iris and (list_iri not in best or meta["started"] > best[list_iri][0]):
+                best[list_iri] = (meta["started"], meta_path.with_suffix(".nq"), keys)
+    return {k: (v[1], v[2]) for k, v in best.items()}
+
+
+def _lines_for(nq: Path, marks: dict[str, str]) -> tuple[list[str], dict[str, dt.date]]:
+    """The N-Quads lines of ``nq`` whose subject belongs to one of the record keys, and each listing's start."""
+    prefix = f"<{CSL}"
+    valid_from = f"<{ECG.validFrom}>"
+    lines, starts = [], {}
+    with nq.open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.startswith(prefix):
+                continue
+            subject = line[1:line.index(">")]
+            key = subject[len(str(CSL)):].split("/", 1)[0]
+            if key in marks:
+                lines.append(line)
+                if valid_from in line and subject.endswith("/listing"):
+                    starts[key] = dt.date.fromisoformat(line.split('"', 2)[1])
+    return lines, starts
+
+
+def list_imports() -> list[StoredImport]:
+    """The imports kept in the store, oldest first."""
+    folder = imports_dir()
+    if not folder.is_dir():
+        return []
+    out = []
+    for nq in sorted(folder.glob("*.nq")):
+        meta = _read_meta(nq.with_suffix(".json")) if nq.with_suffix(".json").is_file() else {}
+        out.append(StoredImport(
+            name=nq.stem, kind=meta.get("kind", "rdf"), file=meta.get("file", nq.name),
+            sha256=meta.get("sha256", ""), started=meta.get("started", ""), graph=meta.get("graph", ""),
+            **{k: int(meta.get(k, 0)) for k in ("records", "imported", "linked", "review", "skipped",
+                                                 "added", "ended")},
+            path=str(nq),
+        ))
+    return sorted(out, key=lambda s: (s.started, s.name))
+
+
+def remove_import(name: str) -> StoredImport:
+    """Delete the import called ``name`` from the store and return what it was."""
+    stored = {s.name: s for s in list_imports()}
+    if name not in stored:
+        from .names import suggestions
+
+        raise UnknownNameError("import", name, suggestions({n: set() for n in stored}, name))
+    gone = stored[name]
+    Path(gone.path).unlink()
+    Path(gone.path).with_suffix(".json").unlink(missing_ok=True)
+    return gone
+
+
+def _read_meta(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EcgraphError(f"{path}: unreadable import index ({exc})") from None
+
+
+def _summary_of(stored: StoredImport) -> ImportSummary:
+    return ImportSummary(
+        name=stored.name, file=stored.file, sha256=stored.sha256, graph=stored.graph,
+        records=stored.records, imported=stored.imported, added=0, ended=0, unchanged=True,
+    )
+
+
+def _nq(triple) -> str:
+    """``s p o`` of a triple in N-Quads syntax (the graph term is added by the caller)."""
+    return " ".join(_term(t) for t in triple)
+
+
+def _term(term) -> str:
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        body = (str(term).replace("\\", "\\\\").replace('"', '\\"')
+                .replace("\n", "\\n").replace("\r", "\\r"))
+        if term.language:
+            return f'"{body}"@{term.language}'
+        if term.datatype is not None and term.datatype != XSD.string:
+            return f'"{body}"^^<{term.datatype}>'
+        return f'"{body}"'
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    raise TypeError(f"not an RDF term: {term!r}")

@@ -1,0 +1,1000 @@
+"""Interactive HTML views of the graph: one self-contained file per view, readable offline.
+
+The page draws a networkx view (see :mod:`graph.network`) with vis-network, the
+library pyvis bundles: its JavaScript and CSS are inlined from the pyvis package,
+so the file opens with no network and no files next to it. pyvis itself is used
+as a container of node and edge dicts (assigned directly: ``Network.from_nx``
+mutates its input and is quadratic) and the page comes from this module's own
+template, because pyvis's links bootstrap from a CDN, inserts ``heading=`` raw
+and turns every tooltip into raw HTML once a title contains "href".
+
+Safety: every string from the data reaches the page either through
+``html.escape`` (title, legend, notes) or inside a JSON block whose ``<``, ``>``
+and ``&`` are written as ``\\u003c`` etc.; the page script writes data with
+``textContent`` only, and vis-network shows string tooltips with ``innerText``.
+
+Determinism: nodes and edges are sorted, edge ids are their sorted position,
+positions come from a layout computed here (no randomness), and the page has no
+timestamp, so rendering the same data twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import math
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import networkx as nx
+
+from .errors import InputError, QueryError
+from .namespace import ECG
+
+LIMIT = 2000  # nodes; larger views are capped and the page says so
+PHYSICS_MAX = 300  # up to this many nodes the browser runs physics (from the precomputed layout), then freezes
+RING = 220  # px between the rings of the radial layout
+GAP = 48  # px wanted between neighbours on a ring
+
+# Node classes: (key, legend label, vis shape, colour, legend glyph); the order is the legend's.
+CLASSES = (
+    ("usage", "chip usage", "star", "#edc948", "\u2605"),
+    ("country", "country", "dot", "#4e79a7", "\u25cf"),
+    ("group", "country group", "hexagon", "#76b7b2", "\u2b22"),
+    ("party", "firm or party", "square", "#f28e2b", "\u25a0"),
+    ("chip", "chip", "diamond", "#59a14f", "\u25c6"),
+    ("rule", "rule", "triangle", "#e15759", "\u25b2"),
+    ("guidance", "guidance", "triangleDown", "#d37295", "\u25bc"),
+    ("restriction", "restriction", "star", "#b07aa1", "\u2605"),
+    ("listing", "listing or list", "dot", "#9c755f", "\u25cf"),
+    ("other", "other", "dot", "#bab0ac", "\u25cf"),
+)
+_STYLE = {key: (label, shape, colour, glyph) for key, label, shape, colour, glyph in CLASSES}
+
+# Which rdf:type puts a node in which class (first match in this order wins).
+_TYPE_CLASS = (
+    (ECG.ChipUsage, "usage"),
+    (ECG.Restriction, "restriction"),
+    (ECG.Listing, "listing"),
+    (ECG.ScreeningList, "listing"),
+    (ECG.Rule, "rule"),
+    (ECG.Guidance, "guidance"),
+    (ECG.Chip, "chip"),
+    (ECG.CountryGroup, "group"),
+    (ECG.Country, "country"),
+    (ECG.Firm, "party"),
+    (ECG.Person, "party"),
+    (ECG.Party, "party"),
+)
+
+# Edges that are not drawn: sources go into tooltips instead of becoming hub nodes
+# that link every fact to every other, and schema edges (domain, range,
+# subClassOf) belong to the ontology, not to the picture of the data.
+# Confidence and scheme membership are shown in tooltips too (drawn, they are hubs as well).
+_HIDDEN = frozenset({
+    "http://purl.org/dc/terms/source",
+    "http://www.w3.org/2004/02/skos/core#inScheme",
+    "http://www.w3.org/2004/02/skos/core#topConceptOf",
+    str(ECG.confidence),
+    str(ECG.edgeFrom),
+    str(ECG.edgeTo),
+})
+_SCHEMA_NS = ("http://www.w3.org/2000/01/rdf-schema#", "http://www.w3.org/2002/07/owl#")
+
+HIGHLIGHT = "#d62728"
+
+
+@dataclass(frozen=True)
+class View:
+    """A rendered page and what it shows."""
+
+    title: str
+    html: str
+    nodes: int
+    edges: int
+    total_nodes: int  # nodes before the cap
+
+
+# ---------------------------------------------------------------------------
+# Subgraphs
+
+
+def node_class(types: Iterable[str]) -> str:
+    """The drawing class of a node from its rdf:type IRIs.
+
+    >>> node_class(["https://w3id.org/ecgraph/ontology#Firm"])
+    'party'
+    >>> node_class([])
+    'other'
+    """
+    present = set(types)
+    for iri, key in _TYPE_CLASS:
+        if str(iri) in present:
+            return key
+    return "other"
+
+
+def drawable(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A view of ``G`` without source, confidence, scheme and schema edges (tooltips show them)."""
+
+    def keep(u, v, k):
+        p = G[u][v][k].get("predicate", k)
+        return p not in _HIDDEN and not p.startswith(_SCHEMA_NS)
+
+    return nx.subgraph_view(G, filter_edge=keep)
+
+
+def on_day(G: nx.MultiDiGraph, day) -> nx.MultiDiGraph:
+    """A view of ``G`` without the fact edges (listings, stakes, memberships, statuses) that do not hold on ``day``."""
+    from .timeline import holds, parse_date
+
+    day = parse_date(day, what="--as-of")
+
+    def keep(u, v, k):
+        attrs = G[u][v][k]
+        if "fact" not in attrs:
+            return True
+        return holds(_date(attrs.get("validFrom")), _date(attrs.get("validUntil")), day)
+
+    return nx.subgraph_view(G, filter_edge=keep)
+
+
+def _date(value):
+    if value is None or isinstance(value, dt.datetime):
+        return value.date() if value is not None else None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None  # an undated or malformed bound does not hide the fact
+
+
+def neighbourhood(G: nx.MultiDiGraph, node: str, *, depth: int = 2, as_of=None, limit: int = LIMIT) -> nx.MultiDiGraph:
+    """The nodes within ``depth`` hops of ``node`` (either direction), as a read-only view of ``G``.
+
+    With ``as_of``, fact edges that do not hold on that date are left out before
+    walking. At most ``limit`` nodes are kept, nearest first; the view's
+    ``graph`` dict says ``center``, ``depth``, ``as_of`` and ``total_nodes``
+    (how many there were before the cap). ``G`` is never changed.
+
+    >>> G = nx.MultiDiGraph([("a", "b"), ("b", "c"), ("c", "d")])
+    >>> sorted(neighbourhood(G, "b", depth=1))
+    ['a', 'b', 'c']
+    >>> neighbourhood(G, "a", depth=3, limit=2).graph["total_nodes"]
+    4
+    """
+    if node not in G:
+        raise InputError(f"{node} has no relations to draw in the graph")
+    if depth < 0:
+        raise InputError(f"--depth must be 0 or more, not {depth}")
+    day = None
+    base = G
+    if as_of is not None:
+        from .timeline import parse_date
+
+        day = parse_date(as_of, what="--as-of")
+        base = on_day(G, day)
+    order = _bfs(base, node, depth)
+    keep = set(order[:limit])
+    H = nx.subgraph_view(base, filter_node=keep.__contains__)
+    # a fresh dict: the view's own description, G.graph stays as it was
+    H.graph = {**G.graph, "center": node, "depth": depth, "total_nodes": len(order),
+               "as_of": day.isoformat() if day else None}
+    return H
+
+
+def _bfs(G, start, depth=None) -> list:
+    """Nodes reached from ``start`` ignoring direction, nearest first, ties by IRI."""
+    seen = {start}
+    order = [start]
+    frontier = [start]
+    level = 0
+    while frontier and (depth is None or level < depth):
+        nxt = []
+        for u in frontier:
+            for v in sorted(set(G.successors(u)) | set(G.predecessors(u))):
+                if v not in seen:
+                    seen.add(v)
+                    order.append(v)
+                    nxt.append(v)
+        frontier = nxt
+        level += 1
+    return order
+
+
+# ---------------------------------------------------------------------------
+# Words: edge labels and tooltips from the RDF graph
+
+
+def texts(g, H: nx.MultiDiGraph) -> tuple[dict, dict]:
+    """Labels and tooltips for the nodes and edges of ``H``, from the RDF graph ``g``.
+
+    Returns ``(names, tooltips)``: ``names`` maps predicate, class and source
+    IRIs to their labels; ``tooltips`` maps each node id and each edge
+    ``(u, v, key)`` to plain text (key facts, dates, sources).
+    """
+    from rdflib import RDF, Literal, URIRef
+    from rdflib.namespace import DCTERMS
+
+    from .names import label_of
+
+    names: dict[str, str] = {}
+
+    def name(iri: str) -> str:
+        if iri not in names:
+            names[iri] = label_of(g, URIRef(iri)) if not iri.startswith("_:") else iri
+        return names[iri]
+
+    def source_text(iri: str) -> str:
+        node = URIRef(iri)
+        cite = g.value(node, ECG.frCitation)
+        label = name(iri)
+        return f"{label} ({cite})" if cite and str(cite) not in label else label
+
+    tooltips: dict = {}
+    for n, attrs in sorted(H.nodes(data=True)):
+        lines = [attrs.get("label") or n]
+        types = [name(t) for t in attrs.get("types", ())]
+        if types:
+            lines.append("a " + ", ".join(sorted(types)))
+        lines.append(n)
+        term = URIRef(n) if not n.startswith("_:") else None
+        facts, sources = [], []
+        if term is not None:
+            for p, o in g.predicate_objects(term):
+                if p == DCTERMS.source:
+                    sources.append(source_text(str(o)))
+                elif p == ECG.confidence:
+                    facts.append(f"{name(str(p))}: {name(str(o))}")
+                elif isinstance(o, Literal) and p != RDF.type and str(o) != lines[0]:
+                    facts.append(f"{name(str(p))}: {_short(o)}")
+        lines += sorted(set(facts))[:14]
+        if sources:
+            lines.append("sources: " + "; ".join(sorted(set(sources))))
+        tooltips[n] = "\n".join(lines)
+
+    ecg = str(ECG._NS)
+    for u, v, k, attrs in sorted(H.edges(keys=True, data=True), key=lambda e: e[:3]):
+        predicate = attrs.get("predicate", k)
+        label = name(predicate)
+        lines = [f"{H.nodes[u].get('label', u)} \u2192 {label} \u2192 {H.nodes[v].get('label', v)}"]
+        if "fact" in attrs:
+            lines.append(attrs["fact"])
+            for key in sorted(attrs):
+                if key in ("predicate", "fact", "label", "sources"):
+                    continue
+                lines.append(f"{name(ecg + key) if key in ECG.__annotations__ else key}: {_short(attrs[key])}")
+            fact = attrs["fact"]
+            if not fact.startswith("_:"):
+                for c in g.objects(URIRef(fact), ECG.confidence):
+                    lines.append(f"{name(str(ECG.confidence))}: {name(str(c))}")
+            srcs = attrs.get("sources", ())
+            if srcs:
+                lines.append("sources: " + "; ".join(sorted(source_text(s) for s in srcs)))
+        else:
+            lines.append(predicate)
+        tooltips[(u, v, k)] = "\n".join(lines)
+    for predicate in {attrs.get("predicate", k) for _, _, k, attrs in H.edges(keys=True, data=True)}:
+        name(predicate)
+    return names, tooltips
+
+
+def _short(value, width: int = 160) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+def _default_tooltips(G) -> dict:
+    out = {}
+    for n, attrs in G.nodes(data=True):
+        cls = _STYLE[node_class(attrs.get("types", ()))][0]
+        out[n] = "\n".join([str(attrs.get("label") or n), f"a {cls}", n])
+    for u, v, k, attrs in G.edges(keys=True, data=True):
+        lines = [f"{G.nodes[u].get('label', u)} \u2192 {_edge_label(attrs, k, {})} \u2192 {G.nodes[v].get('label', v)}"]
+        for key in sorted(attrs):
+            if key not in ("predicate", "label", "sources"):
+                lines.append(f"{key}: {_short(attrs[key])}")
+        if attrs.get("sources"):
+            lines.append("sources: " + "; ".join(attrs["sources"]))
+        out[(u, v, k)] = "\n".join(lines)
+    return out
+
+
+def _edge_label(attrs, key, names) -> str:
+    predicate = attrs.get("predicate", key)
+    if predicate in names:
+        return names[predicate]
+    if attrs.get("label") and "fact" in attrs:
+        return str(attrs["label"])
+    text = str(predicate)
+    return text.rsplit("#", 1)[-1] if "#" in text else text.rstrip("/").rsplit("/", 1)[-1]
+
+
+# ---------------------------------------------------------------------------
+# Layout
+
+
+def layout(G, *, center=None) -> dict[str, tuple[int, int]]:
+    """Integer positions for every node: radial rings around ``center`` (or each component's busiest node).
+
+    Linear in the size of the graph and free of randomness, so a 2,000-node
+    view is laid out in well under a second and twice the same graph gives the
+    same positions.
+
+    >>> layout(nx.MultiDiGraph([("a", "b")]), center="a")["a"]
+    (0, 0)
+    """
+    adj: dict = {n: set() for n in G}
+    for u, v in G.edges():
+        if u != v:
+            adj[u].add(v)
+            adj[v].add(u)
+    starts = sorted(adj, key=lambda n: (-len(adj[n]), n))
+    if center is not None and center in adj:
+        starts = [center] + [n for n in starts if n != center]
+    seen: set = set()
+    comps = []
+    for root in starts:
+        if root in seen:
+            continue
+        comps.append(_radial(adj, root, seen))
+    comps.sort(key=lambda c: (-len(c[0]), min(c[0])))
+    # shelf packing: the first (largest or centred) component at the origin, the rest in rows
+    pos: dict = {}
+    first_pts, first_r = comps[0]
+    pos.update(first_pts)
+    width = max(2 * first_r, 1600)
+    x, y, row_h = -width / 2, first_r + GAP * 2, 0.0
+    for pts, r in comps[1:]:
+        if x + 2 * r > width / 2 and x > -width / 2:
+            x, y, row_h = -width / 2, y + row_h + GAP, 0.0
+        cx, cy = x + r, y + r
+        for n, (px, py) in pts.items():
+            pos[n] = (px + cx, py + cy)
+        x += 2 * r + GAP
+        row_h = max(row_h, 2 * r)
+    return {n: (int(round(px)), int(round(py))) for n, (px, py) in pos.items()}
+
+
+def _radial(adj, root, seen) -> tuple[dict, float]:
+    """Positions of the component of ``root`` on rings by BFS depth; each subtree gets a wedge by its leaf count."""
+    parent = {root: None}
+    depth = {root: 0}
+    order = [root]
+    seen.add(root)
+    queue = deque([root])
+    children = defaultdict(list)
+    while queue:
+        u = queue.popleft()
+        for v in sorted(adj[u]):
+            if v not in seen:
+                seen.add(v)
+                parent[v] = u
+                depth[v] = depth[u] + 1
+                children[u].append(v)
+                order.append(v)
+                queue.append(v)
+    leaves = {}
+    for n in reversed(order):
+        leaves[n] = sum(leaves[c] for c in children[n]) or 1
+    per_ring = defaultdict(int)
+    for n in order:
+        per_ring[depth[n]] += 1
+    radius = {0: 0.0}
+    for d in range(1, max(depth.values()) + 1):
+        radius[d] = max(radius[d - 1] + RING, per_ring[d] * GAP / (2 * math.pi))
+    wedge = {root: (0.0, 2 * math.pi)}
+    pts = {}
+    for n in order:
+        lo, hi = wedge[n]
+        a = (lo + hi) / 2
+        r = radius[depth[n]]
+        pts[n] = (r * math.cos(a), r * math.sin(a))
+        total = leaves[n]
+        start = lo
+        for c in children[n]:
+            span = (hi - lo) * leaves[c] / total
+            wedge[c] = (start, start + span)
+            start += span
+    return pts, radius[max(depth.values())] + GAP
+
+
+# ---------------------------------------------------------------------------
+# The page
+
+
+def render_html(
+    G: nx.MultiDiGraph,
+    *,
+    title: str,
+    highlight: Iterable = (),
+    names: Mapping[str, str] | None = None,
+    tooltips: Mapping | None = None,
+    legend: bool = True,
+    positions: Mapping[str, tuple] | None = None,
+    note: str = "",
+    panel: Iterable[Mapping] = (),
+    center: str | None = None,
+    limit: int = LIMIT,
+) -> str:
+    """The HTML page (one self-contained string) drawing ``G``.
+
+    Parameters
+    ----------
+    G : the networkx view to draw (node attrs ``label``, ``types``; edge key = predicate or fact IRI)
+    title : page title, shown as text
+    highlight : node ids and ``(u, v, key)`` edges to draw in red over the dimmed context
+    names : IRI -> label, for edge labels (predicate labels); see :func:`texts`
+    tooltips : node id or ``(u, v, key)`` -> plain text; see :func:`texts`
+    legend : show the class legend (with its class filter)
+    positions : node -> (x, y); computed by :func:`layout` when not given
+    note : a line of text shown under the title
+    panel : side-panel entries, each ``{"title": str, "lines": [str], "nodes": [id], "edges": [(u, v, key)]}``
+    center : the node the view is about (drawn larger, placed in the middle)
+    limit : cap on the number of nodes; the page says when it was reached
+
+    >>> G = nx.MultiDiGraph()
+    >>> G.add_edge("urn:a", "urn:b", key="urn:p", predicate="urn:p")
+    >>> page = render_html(G, title="a & b")
+    >>> "a &amp; b" in page and "cdn" not in page.lower()
+    True
+    """
+    from pyvis.network import Network
+
+    names = dict(names or {})
+    total = max(G.number_of_nodes(), int(G.graph.get("total_nodes") or 0))
+    if G.number_of_nodes() > limit:
+        if center is not None and center in G:
+            keep = set(_bfs(G, center)[:limit])
+            if len(keep) < limit:  # other components, busiest first
+                rest = sorted((n for n in G if n not in keep), key=lambda n: (-G.degree(n), n))
+                keep.update(rest[: limit - len(keep)])
+        else:
+            keep = set(sorted(G, key=lambda n: (-G.degree(n), n))[:limit])
+        G = nx.subgraph_view(G, filter_node=keep.__contains__)
+    shown = G.number_of_nodes()
+    notes = [note] if note else []
+    if total > shown:
+        notes.append(f"Showing {shown:,} of {total:,} nodes: views are capped at {limit:,} nodes, nearest first.")
+
+    if tooltips is None:
+        tooltips = _default_tooltips(G)
+    if positions is None:
+        positions = layout(G, center=center)
+    marked_nodes = {h for h in highlight if isinstance(h, str)}
+    marked_edges = {tuple(h) for h in highlight if not isinstance(h, str)}
+    for u, v, _k in marked_edges:
+        marked_nodes.update((u, v))
+    dim = bool(marked_nodes or marked_edges)
+
+    nodes = []
+    present = set()
+    for n in sorted(G):
+        attrs = G.nodes[n]
+        cls = node_class(attrs.get("types", ()))
+        present.add(cls)
+        _label, shape, colour, _glyph = _STYLE[cls]
+        label = str(attrs.get("label") or n)
+        x, y = positions.get(n, (0, 0))
+        hl = n in marked_nodes
+        node = {
+            "id": n,
+            "label": _short(label, 48),
+            "title": str(tooltips.get(n, label)),
+            "cls": cls,
+            "shape": shape,
+            "color": {"background": colour, "border": HIGHLIGHT if hl else "#4d4d4d",
+                      "highlight": {"background": colour, "border": "#000000"}},
+            "borderWidth": 4 if hl else 1,
+            "size": 26 if n == center else (20 if hl else 13),
+            "x": int(x),
+            "y": int(y),
+            "hl": hl,
+        }
+        if dim and not hl:
+            node["opacity"] = 0.35
+        nodes.append(node)
+
+    edges = []
+    parallel: dict = defaultdict(int)
+    ordered = sorted(G.edges(keys=True, data=True), key=lambda e: (e[0], e[1], str(e[2])))
+    for i, (u, v, k, attrs) in enumerate(ordered):
+        pair = (u, v) if u <= v else (v, u)
+        nth = parallel[pair]
+        parallel[pair] += 1
+        hl = (u, v, k) in marked_edges
+        listing = attrs.get("predicate") == str(ECG.Listing)
+        colour = HIGHLIGHT if hl else ("#9c755f" if listing else "#8c8c8c")
+        edge = {
+            "id": f"e{i}",
+            "from": u,
+            "to": v,
+            "key": str(k),
+            "label": _short(_edge_label(attrs, k, names), 40),
+            "title": str(tooltips.get((u, v, k), _edge_label(attrs, k, names))),
+            "arrows": "to",
+            "color": {"color": colour, "highlight": "#000000", "opacity": 1.0 if (hl or not dim) else 0.3},
+            "width": 4 if hl else 1,
+            "hl": hl,
+        }
+        if nth:
+            edge["smooth"] = {"enabled": True, "type": "curvedCW", "roundness": round(0.18 * nth, 2)}
+        if "fact" in attrs and not listing and not hl:
+            edge["dashes"] = attrs.get("validUntil") is not None
+        edges.append(edge)
+
+    physics = shown <= PHYSICS_MAX
+    options = {
+        "autoResize": True,
+        "edges": {
+            "font": {"size": 10, "align": "middle", "strokeWidth": 3, "color": "#333333"},
+            "smooth": {"enabled": physics, "type": "continuous", "roundness": 0.3},
+            "arrows": {"to": {"enabled": True, "scaleFactor": 0.5}},
+        },
+        "interaction": {"hover": True, "tooltipDelay": 120, "hideEdgesOnDrag": not physics,
+                        "navigationButtons": False, "keyboard": False},
+        "layout": {"improvedLayout": False, "randomSeed": 1},
+        "nodes": {"font": {"size": 13, "face": "sans-serif", "strokeWidth": 3, "strokeColor": "#ffffff"}},
+        "physics": {
+            "enabled": physics,
+            "solver": "barnesHut",
+            "barnesHut": {"gravitationalConstant": -6000, "springLength": 160, "springConstant": 0.03,
+                          "avoidOverlap": 0.2},
+            "minVelocity": 1.0,
+            "stabilization": {"enabled": physics, "iterations": 150, "updateInterval": 50, "fit": True},
+        },
+    }
+
+    # pyvis holds the lists; they are assigned, not built with from_nx
+    net = Network(directed=True, cdn_resources="in_line")
+    net.nodes, net.edges = nodes, edges
+    net.node_ids = [n["id"] for n in nodes]
+    net.node_map = {n["id"]: n for n in nodes}
+    net.options = options
+    nodes, edges, _heading, _h, _w, options_json = net.get_network_data()
+
+    data = {
+        "nodes": nodes,
+        "edges": edges,
+        "options": json.loads(options_json),
+        "classes": [{"key": k, "label": lab, "colour": c} for k, lab, _s, c, _g in CLASSES if k in present],
+        "panel": [_panel_item(p) for p in panel],
+        "center": center,
+    }
+    return _page(title, notes, data, present if legend else set(), physics)
+
+
+def _panel_item(item: Mapping) -> dict:
+    return {
+        "title": str(item.get("title", "")),
+        "lines": [str(x) for x in item.get("lines", ())],
+        "nodes": sorted({str(n) for n in item.get("nodes", ())}),
+        "edges": sorted([str(e[0]), str(e[1]), str(e[2])] for e in item.get("edges", ())),
+    }
+
+
+def _script_json(value) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    # inside <script> nothing may close the element or open a comment
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _vis_files() -> tuple[str, str]:
+    import pyvis
+
+    lib = Path(pyvis.__file__).parent / "templates" / "lib" / "vis-9.1.2"
+    js = (lib / "vis-network.min.js").read_text(encoding="utf-8")
+    css = (lib / "vis-network.css").read_text(encoding="utf-8")
+    return js.replace("</script", "<\\/script"), css.replace("</style", "<\\/style")
+
+
+def _page(title: str, notes: list[str], data: dict, legend_classes: set, physics: bool) -> str:
+    js, css = _vis_files()
+    esc = html.escape
+    legend = "".join(
+        f'<label class="cls"><input type="checkbox" data-cls="{esc(k)}" checked>'
+        f'<span class="glyph" style="color:{c}">{esc(gl)}</span> {esc(lab)}</label>'
+        for k, lab, _s, c, gl in CLASSES if k in legend_classes
+    )
+    legend_html = f'<section id="legend"><h2>Classes</h2>{legend}</section>' if legend else ""
+    note_html = "".join(f'<p class="note">{esc(n)}</p>' for n in notes)
+    panel_html = '<section id="panel-box"><h2>Exposures</h2><ol id="panel"></ol></section>' if data["panel"] else ""
+    freeze = "Freeze layout" if physics else "Run physics"
+    return (
+        _TEMPLATE.replace("@@TITLE@@", esc(title))
+        .replace("@@NOTES@@", note_html)
+        .replace("@@LEGEND@@", legend_html)
+        .replace("@@PANEL@@", panel_html)
+        .replace("@@FREEZE@@", freeze)
+        .replace("@@COUNTS@@", f"{len(data['nodes']):,} nodes, {len(data['edges']):,} edges")
+        .replace("@@VISCSS@@", css)
+        .replace("@@DATA@@", _script_json(data))
+        .replace("@@PAGEJS@@", _PAGE_JS)
+        .replace("@@VISJS@@", js)
+    )
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="ecgraph">
+<title>@@TITLE@@</title>
+<link rel="icon" href="data:,">
+<style>
+@@VISCSS@@
+</style>
+<style>
+html, body { margin: 0; height: 100%; font: 14px/1.4 system-ui, sans-serif; color: #222; }
+body { display: flex; }
+#side { width: 290px; flex: none; overflow-y: auto; padding: 12px 14px; box-sizing: border-box;
+        border-right: 1px solid #ddd; background: #fafafa; }
+#side h1 { font-size: 17px; margin: 0 0 6px; overflow-wrap: anywhere; }
+#side h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: #555; margin: 14px 0 6px; }
+#side .note { background: #fff3cd; border: 1px solid #e0c36c; padding: 6px 8px; margin: 6px 0; }
+#side .counts { color: #555; margin: 2px 0 8px; }
+#side input[type=search] { width: 100%; box-sizing: border-box; padding: 5px 6px; }
+#side label.cls { display: block; cursor: pointer; }
+#side .glyph { display: inline-block; width: 1.2em; text-align: center; font-size: 15px; }
+#side button { margin: 4px 4px 0 0; }
+#panel { padding-left: 20px; margin: 0; }
+#panel li { margin-bottom: 8px; cursor: pointer; }
+#panel li .t { font-weight: 600; color: #a31515; }
+#panel li .l { color: #444; font-size: 12px; overflow-wrap: anywhere; }
+#graph { flex: 1; height: 100%; min-width: 0; }
+div.vis-tooltip { white-space: pre-wrap; max-width: 460px; font: 12px/1.35 system-ui, sans-serif; }
+</style>
+</head>
+<body>
+<aside id="side">
+<h1>@@TITLE@@</h1>
+<p class="counts" id="counts">@@COUNTS@@</p>
+@@NOTES@@
+<h2>Search</h2>
+<input type="search" id="search" placeholder="label or IRI" aria-label="search nodes">
+<p class="counts" id="found"></p>
+<div><button type="button" id="freeze">@@FREEZE@@</button><button type="button" id="fit">Fit</button></div>
+@@PANEL@@
+@@LEGEND@@
+<p class="counts">Hover for facts, dates and sources; drag to move; scroll to zoom. Dashed edges are facts with an end date.</p>
+</aside>
+<div id="graph"></div>
+<script type="application/json" id="ecgraph-data">@@DATA@@</script>
+<script>
+@@VISJS@@
+</script>
+<script>
+@@PAGEJS@@
+</script>
+</body>
+</html>
+"""
+
+# The page script writes data only through textContent (never innerHTML).
+_PAGE_JS = r"""(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("ecgraph-data").textContent);
+  var nodes = new vis.DataSet(data.nodes);
+  var edges = new vis.DataSet(data.edges);
+  var network = new vis.Network(document.getElementById("graph"), {nodes: nodes, edges: edges}, data.options);
+  var physicsOn = !!data.options.physics.enabled;
+  var state = {nodes: nodes, edges: edges, network: network, ready: false};
+  window.ecgraph = state;
+  var freeze = document.getElementById("freeze");
+  function setPhysics(on) {
+    physicsOn = on;
+    network.setOptions({physics: {enabled: on}});
+    freeze.textContent = on ? "Freeze layout" : "Run physics";
+  }
+  function ready() {
+    if (state.ready) { return; }
+    state.ready = true;
+    document.body.setAttribute("data-ready", "1");
+  }
+  if (physicsOn) {
+    network.once("stabilizationIterationsDone", function () { setPhysics(false); ready(); });
+  } else {
+    network.once("afterDrawing", ready);
+  }
+  freeze.addEventListener("click", function () { setPhysics(!physicsOn); });
+  document.getElementById("fit").addEventListener("click", function () { network.fit(); });
+
+  var found = document.getElementById("found");
+  document.getElementById("search").addEventListener("input", function (ev) {
+    var q = ev.target.value.trim().toLowerCase();
+    if (!q) { network.unselectAll(); found.textContent = ""; return; }
+    var ids = nodes.getIds({filter: function (n) {
+      return !n.hidden && (String(n.label).toLowerCase().indexOf(q) >= 0 || String(n.id).toLowerCase().indexOf(q) >= 0);
+    }});
+    network.selectNodes(ids);
+    found.textContent = ids.length + (ids.length === 1 ? " match" : " matches");
+    if (ids.length) { network.fit({nodes: ids, animation: false}); }
+  });
+
+  Array.prototype.forEach.call(document.querySelectorAll("input[data-cls]"), function (box) {
+    box.addEventListener("change", function () {
+      var cls = box.getAttribute("data-cls");
+      var ids = nodes.getIds({filter: function (n) { return n.cls === cls; }});
+      nodes.update(ids.map(function (id) { return {id: id, hidden: !box.checked}; }));
+    });
+  });
+
+  var panel = document.getElementById("panel");
+  if (panel) {
+    data.panel.forEach(function (item) {
+      var li = document.createElement("li");
+      var t = document.createElement("div");
+      t.className = "t";
+      t.textContent = item.title;
+      li.appendChild(t);
+      item.lines.forEach(function (line) {
+        var l = document.createElement("div");
+        l.className = "l";
+        l.textContent = line;
+        li.appendChild(l);
+      });
+      li.addEventListener("click", function () {
+        var ids = item.nodes.filter(function (id) { return nodes.get(id) !== null; });
+        network.selectNodes(ids);
+        if (ids.length) { network.fit({nodes: ids, animation: false}); }
+      });
+      panel.appendChild(li);
+    });
+  }
+})();
+"""
+
+
+def write_html(path, page: str) -> Path:
+    """Write a rendered page to ``path`` (parent folders created); returns the path."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Views of the RDF graph
+
+
+def entity_view(g, name: str, *, depth: int = 2, as_of=None, limit: int = LIMIT, G=None) -> View:
+    """The page for the neighbourhood of the entity ``name`` (label, code or IRI).
+
+    >>> from graph.load import load
+    >>> v = entity_view(load(imports=False), "Macao", depth=1)
+    >>> v.nodes > 1
+    True
+    """
+    from .names import label_of, resolve
+    from .network import to_networkx
+
+    iri = resolve(g, name)
+    if G is None:
+        G = to_networkx(g)
+    base = drawable(G)
+    if str(iri) not in base:
+        raise InputError(f"{label_of(g, iri)} <{iri}> has no relations to draw in the graph")
+    H = neighbourhood(base, str(iri), depth=depth, as_of=as_of, limit=limit)
+    label = label_of(g, iri)
+    title = f"{label}: neighbourhood, depth {depth}" + (f", on {H.graph['as_of']}" if H.graph["as_of"] else "")
+    note = "" if not H.graph["as_of"] else f"Facts that do not hold on {H.graph['as_of']} are left out."
+    names, tooltips = texts(g, H)
+    page = render_html(H, title=title, names=names, tooltips=tooltips, center=str(iri), note=note, limit=limit)
+    return View(title, page, H.number_of_nodes(), H.number_of_edges(), H.graph["total_nodes"])
+
+
+def query_view(g, text: str, *, title: str = "CONSTRUCT result", where: str = "query", limit: int = LIMIT) -> View:
+    """The page drawing the graph a SPARQL CONSTRUCT query returns (labels and types looked up in ``g``)."""
+    from rdflib import RDF, RDFS, Graph, URIRef
+
+    from .network import to_networkx
+
+    try:
+        result = g.query(text)
+    except Exception as exc:  # rdflib and pyparsing raise many kinds
+        raise QueryError(f"{where}: the query does not run: {' '.join(str(exc).split())[:200]}") from None
+    if result.type != "CONSTRUCT" or result.graph is None:
+        raise QueryError(f"{where}: view --query needs a CONSTRUCT query, this is a {result.type}")
+    found = Graph()
+    for t in result.graph:
+        found.add(t)
+    for term in {x for s, _p, o in result.graph for x in (s, o) if isinstance(x, URIRef)}:
+        for label in g.objects(term, RDFS.label):
+            found.add((term, RDFS.label, label))
+        for cls in g.objects(term, RDF.type):
+            found.add((term, RDF.type, cls))
+    H = drawable(to_networkx(found, collapse=False))
+    names, tooltips = texts(g, H)
+    page = render_html(H, title=title, names=names, tooltips=tooltips, limit=limit)
+    shown = min(H.number_of_nodes(), limit)
+    return View(title, page, shown, _edges_among(H, shown, limit), H.number_of_nodes())
+
+
+def _edges_among(H, shown, limit) -> int:
+    if H.number_of_nodes() <= limit:
+        return H.number_of_edges()
+    keep = set(sorted(H, key=lambda n: (-H.degree(n), n))[:limit])
+    return sum(1 for u, v in H.edges() if u in keep and v in keep)
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of ``text``.
+
+    >>> slug("Ascend 910C / Huawei")
+    'ascend-910c-huawei'
+    """
+    import re
+
+    out = re.sub(r"[^a-z0-9]+", "-", str(text).casefold()).strip("-")
+    return out[:80] or "view"
+
+
+# ---------------------------------------------------------------------------
+# Exposures
+
+HUB = 25  # a context node with more neighbours than this brings only its path edges, not its whole neighbourhood
+
+
+def exposure_graph(g, G: nx.MultiDiGraph, answer) -> tuple[nx.MultiDiGraph, set, list[dict]]:
+    """The graph an exposure view draws: the usage, every exposure's path, and their context.
+
+    Returns ``(X, highlight, panel)``: ``X`` is a new MultiDiGraph (``G`` is not
+    changed), ``highlight`` the usage's edges, the path edges and one edge per
+    exposure from the exposed party (or the usage) to the restriction, keyed by
+    the exposure's IRI as :func:`graph.exposure.to_rdf` mints it; ``panel`` one
+    side-panel entry per exposure.
+    """
+    from rdflib import URIRef
+
+    from .exposure import usage_graph
+    from .names import label_of
+    from .network import to_networkx
+
+    usage = answer.usage
+    X = nx.MultiDiGraph()
+    party_labels = {e.party: e.party_label for e in answer.exposures if e.party}
+
+    def add_node(n):
+        if n in X:
+            return
+        if n in G:
+            X.add_node(n, **dict(G.nodes[n]))
+        else:
+            label = party_labels.get(n) or label_of(g, URIRef(n))
+            X.add_node(n, label=label, types=())
+
+    highlight: set = set()
+    U = to_networkx(usage_graph(usage))
+    for n, attrs in U.nodes(data=True):
+        if n in G:
+            add_node(n)
+        else:
+            X.add_node(n, label=party_labels.get(n, attrs.get("label", n)), types=attrs.get("types", ()))
+    X.nodes[usage.iri]["label"] = (f"{label_of(g, URIRef(usage.chip))}, {label_of(g, URIRef(usage.activity))}, "
+                                   f"as of {usage.as_of.isoformat()}")
+    for u, v, k, attrs in U.edges(keys=True, data=True):
+        X.add_edge(u, v, key=k, **attrs)
+        if u == usage.iri:
+            highlight.add((u, v, k))
+
+    facts = {d["fact"]: (u, v, k) for u, v, k, d in G.edges(keys=True, data=True) if "fact" in d}
+    panel = []
+    core = set(X)
+    for i, e in enumerate(answer.exposures):
+        marked = []
+        for step in e.path:
+            if step.s in facts:
+                u, v, k = facts[step.s]
+            elif step.o.startswith(("http://", "https://", "urn:", "_:")):
+                u, v, k = step.s, step.o, step.p
+            else:
+                continue  # a literal value of a fact: it is in that fact's tooltip
+            add_node(u)
+            add_node(v)
+            if not X.has_edge(u, v, k):
+                attrs = dict(G[u][v][k]) if G.has_edge(u, v, k) else {"predicate": k, "sources": tuple(step.sources)}
+                X.add_edge(u, v, key=k, **attrs)
+            marked.append((u, v, k))
+        start = e.party or usage.iri
+        add_node(start)
+        add_node(e.restriction)
+        key = f"{usage.iri}/exposure/{i}"
+        sources = tuple(sorted({s for step in e.path for s in step.sources}))
+        X.add_edge(start, e.restriction, key=key, predicate=str(ECG.Exposure), label=e.severity_label or "exposure",
+                   explanation=e.explanation, citations="; ".join(e.citations), sources=sources)
+        marked.append((start, e.restriction, key))
+        rule = e.rule
+        if rule:
+            add_node(rule)
+            for k in (str(ECG.imposedBy),):
+                if G.has_edge(e.restriction, rule, k) and not X.has_edge(e.restriction, rule, k):
+                    X.add_edge(e.restriction, rule, key=k, **dict(G[e.restriction][rule][k]))
+            if X.has_edge(e.restriction, rule, str(ECG.imposedBy)):
+                marked.append((e.restriction, rule, str(ECG.imposedBy)))
+        highlight.update(marked)
+        who = e.party_label or "the usage"
+        panel.append({
+            "title": f"{e.severity_label or 'exposure'}: {who}" + (f" ({e.role})" if e.role else ""),
+            "lines": [x for x in (e.restriction_label, e.rule_label and f"rule: {e.rule_label}",
+                                  e.policy_label and f"review policy: {e.policy_label}",
+                                  e.citations and "cites: " + "; ".join(e.citations), e.explanation) if x],
+            "nodes": sorted({n for edge in marked for n in edge[:2]}),
+            "edges": sorted(marked),
+        })
+        core.update(n for edge in marked for n in edge[:2])
+
+    base = drawable(on_day(G, usage.as_of))
+    for n in sorted(core):
+        if n not in base:
+            continue
+        around = sorted(set(base.successors(n)) | set(base.predecessors(n)))
+        if len(around) > HUB:
+            around = [m for m in around if m in core]
+        for m in around:
+            for a, b in ((n, m), (m, n)):
+                if base.has_edge(a, b):
+                    for k, attrs in base[a][b].items():
+                        add_node(a)
+                        add_node(b)
+                        if not X.has_edge(a, b, k):
+                            X.add_edge(a, b, key=k, **dict(attrs))
+    return X, highlight, panel
+
+
+def render_exposure_html(g, G: nx.MultiDiGraph, answer, *, title: str | None = None) -> str:
+    """The page for an exposure answer: usage, exposed parties and their paths highlighted over their context.
+
+    >>> import datetime as dt
+    >>> from graph.load import load
+    >>> from graph.exposure import Usage, exposures
+    >>> from graph.names import resolve
+    >>> from graph.network import to_networkx
+    >>> g = load(imports=False)
+    >>> u = Usage(chip=str(resolve(g, "H100", "chip")), user_country="https://w3id.org/ecgraph/id/country/CN",
+    ...           as_of=dt.date(2025, 6, 1))
+    >>> "Exposures" in render_exposure_html(g, to_networkx(g), exposures(g, u))
+    True
+    """
+    from rdflib import URIRef
+
+    from .names import label_of
+
+    X, highlight, panel = exposure_graph(g, G, answer)
+    usage = answer.usage
+    if title is None:
+        title = f"Exposures: {X.nodes[usage.iri]['label']}"
+    names, tooltips = texts(g, X)
+    for u, v, k, attrs in X.edges(keys=True, data=True):
+        if attrs.get("predicate") == str(ECG.Exposure):
+            names.setdefault(str(ECG.Exposure), label_of(g, URIRef(str(ECG.Exposure))))
+            lines = [f"{X.nodes[u].get('label', u)} \u2192 {attrs['label']} \u2192 {X.nodes[v].get('label', v)}",
+                     attrs.get("explanation", "")]
+            if attrs.get("citations"):
+                lines.append("cites: " + attrs["citations"])
+            if attrs.get("sources"):
+                lines.append("sources: " + "; ".join(label_of(g, URIRef(s)) for s in attrs["sources"]))
+            tooltips[(u, v, k)] = "\n".join(x for x in lines if x)
+    names = {k: v for k, v in names.items() if k != str(ECG.Exposure)}  # exposure edges show their severity
+    n = len(answer.exposures)
+    note = f"{n} exposure{'s' if n != 1 else ''} on {usage.as_of.isoformat()}; their paths are drawn in red."
+    return render_html(X, title=title, highlight=highlight, names=names, tooltips=tooltips, note=note,
+                       panel=panel, center=usage.iri)
+
+
+def write_exposure_html(g, answers, path) -> list[Path]:
+    """Write one exposure page per answer: ``path`` itself for one answer, ``path-1``, ``path-2``, ... for several."""
+    from .network import to_networkx
+
+    G = to_networkx(g)
+    path = Path(path)
+    if len(answers) == 1:
+        targets = [path]
+    else:
+        targets = [path.with_name(f"{path.stem}-{i}{path.suffix or '.html'}") for i in range(1, len(answers) + 1)]
+    return [write_html(t, render_exposure_html(g, G, a)) for t, a in zip(targets, answers)]

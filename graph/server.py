@@ -1,0 +1,627 @@
+"""A read-only SPARQL 1.1 Protocol endpoint over the graph, for ``ecgraph serve``.
+
+The web side is the standard library (a threaded WSGI server), one thread per
+client. Queries do not run in those threads: each goes to a pool of worker
+processes that hold the graph in a read-only Oxigraph store, so Oxigraph's own
+engine answers, a slow query occupies one worker while the others keep
+answering, and a query past its time limit is stopped by killing its worker
+(a thread cannot be stopped; a fresh worker takes its place).
+
+Safe for a shared machine: binds 127.0.0.1 unless told otherwise, refuses
+SPARQL Update (403) and federated ``SERVICE`` patterns (403, so the server never
+fetches other hosts), limits each query's time (503) and answer size (413), and
+answers a malformed query with 400 and the parser's message. Nothing is loaded
+from the internet: ``/`` is a plain HTML form.
+"""
+
+from __future__ import annotations
+
+import html
+import queue
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, quote
+
+from .errors import EcgraphError, QueryError
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_ROWS = 10_000
+
+_SELECT_TYPES = {
+    "application/sparql-results+json": "json", "application/json": "json",
+    "application/sparql-results+xml": "xml", "application/xml": "xml", "text/xml": "xml",
+    "text/csv": "csv", "text/tab-separated-values": "tsv",
+}
+_GRAPH_TYPES = {
+    "text/turtle": "turtle", "application/x-turtle": "turtle", "text/n3": "turtle",
+    "application/n-triples": "nt", "text/plain": "nt",
+    "application/ld+json": "jsonld", "application/json": "jsonld",
+    "application/rdf+xml": "xml", "application/xml": "xml", "text/xml": "xml",
+}
+# values of the format=/output= parameters (SPARQLWrapper sends both)
+_FORMAT_NAMES = {
+    "json": "json", "xml": "xml", "csv": "csv", "tsv": "tsv",
+    "turtle": "turtle", "ttl": "turtle", "n3": "turtle",
+    "nt": "nt", "ntriples": "nt", "n-triples": "nt",
+    "jsonld": "jsonld", "json-ld": "jsonld", "rdf": "xml", "rdfxml": "xml", "rdf+xml": "xml",
+}
+
+
+class Refused(EcgraphError):
+    """A request the endpoint answers with an HTTP error; ``status`` is the code."""
+
+    def __init__(self, status: int, message: str):
+        self.status = status
+        super().__init__(message)
+
+
+# --------------------------------------------------------------------------- workers
+
+def _worker(store_dir: str) -> None:  # pragma: no cover - runs in a child process
+    """Answer jobs arriving on stdin, on the read-only store at ``store_dir``, until stdin closes.
+
+    Jobs and answers are pickled frames of :class:`multiprocessing.connection.Connection`
+    over the process's stdin and stdout; anything else printed goes to stderr.
+    """
+    import os
+    from multiprocessing.connection import Connection
+
+    reader, writer = Connection(os.dup(0), writable=False), Connection(os.dup(1), readable=False)
+    os.dup2(2, 1)
+    try:
+        import pyoxigraph as ox
+
+        store = ox.Store.read_only(store_dir)
+        from . import sparql  # noqa: F401  (warm the imports before the first job)
+    except Exception as exc:
+        writer.send(("error", f"worker cannot open the store: {exc}"))
+        return
+    writer.send(("ready", None))
+    while True:
+        try:
+            job = reader.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            writer.send(("ok", _answer(store, job)))
+        except Refused as exc:
+            writer.send(("refused", (exc.status, str(exc))))
+        except Exception as exc:
+            writer.send(("refused", (500, f"query failed: {type(exc).__name__}: {' '.join(str(exc).split())}")))
+
+
+def _answer(store, job: dict) -> tuple[str, bytes]:
+    """Run one query on a pyoxigraph store; ``(content type, body)`` in the job's format."""
+    from itertools import islice
+
+    import pyoxigraph as ox
+    from oxrdflib._converter import from_ox
+    from rdflib import Graph, Variable
+    from rdflib.query import Result
+
+    from . import sparql
+    from .namespace import PREFIXES
+
+    options: dict = {"prefixes": PREFIXES}
+    if job["default_graphs"]:
+        options["default_graph"] = [ox.NamedNode(u) for u in job["default_graphs"]]
+    else:
+        options["use_default_graph_as_union"] = True
+    if job["named_graphs"]:
+        options["named_graphs"] = [ox.NamedNode(u) for u in job["named_graphs"]]
+    try:
+        answer = store.query(job["query"], **options)
+    except SyntaxError as exc:
+        raise Refused(400, f"query does not parse: {' '.join(str(exc).split())}") from None
+    cap = job["max_rows"]
+    if isinstance(answer, ox.QueryBoolean):
+        result = Result("ASK")
+        result.askAnswer = bool(answer)
+    elif isinstance(answer, ox.QuerySolutions):
+        names = [Variable(v.value) for v in answer.variables]
+        solutions = list(islice(answer, cap + 1))
+        if len(solutions) > cap:
+            raise Refused(413, f"the answer has more than {cap} rows, this endpoint's limit; add a LIMIT")
+        result = Result("SELECT")
+        result.vars = names
+        result.bindings = [{v: from_ox(t) for v, t in zip(names, s) if t is not None} for s in solutions]
+    else:
+        triples = list(islice(answer, cap + 1))
+        if len(triples) > cap:
+            raise Refused(413, f"the answer has more than {cap} triples, this endpoint's limit; add a LIMIT")
+        result = Result("CONSTRUCT")
+        result.graph = Graph()
+        result.graph += (from_ox(t) for t in triples)
+    fmt = job["format"][1] if result.type == "ASK" or result.type == "SELECT" else job["format"][0]
+    body = sparql.format_result(result, fmt)
+    return sparql.media_type(fmt, result.type), body.encode("utf-8")
+
+
+class _Worker:
+    """One worker process (``python -c ... _worker``) and the two ends of its pipes."""
+
+    def __init__(self, store_dir: str):
+        import os
+        import subprocess
+        import sys
+        from multiprocessing.connection import Connection
+
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from graph.server import _worker; _worker(sys.argv[1])", store_dir],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self.to = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
+        self.back = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+        ready = self.back.poll(300)
+        status, detail = self.back.recv() if ready else ("error", "worker did not start in 300 s")
+        if status != "ready":
+            self.kill()
+            raise EcgraphError(detail)
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        self.to.close()
+        self.back.close()
+
+
+class _Pool:
+    """Worker processes over one read-only store; a query past its time limit kills its worker."""
+
+    def __init__(self, store_dir: str, size: int):
+        self.store_dir, self.size = store_dir, size
+        self._idle: queue.Queue = queue.Queue()
+        self._all: set = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        for _ in range(size):
+            self._idle.put(self._spawn())
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self.store_dir)
+        with self._lock:
+            self._all.add(worker)
+        return worker
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self._all.discard(worker)
+        if not self._closed:
+            threading.Thread(target=lambda: self._idle.put(self._spawn()), daemon=True).start()
+
+    def run(self, job: dict, timeout: float):
+        """The worker's answer to ``job``; :class:`Refused` on timeout, on a busy pool or on a refusal."""
+        try:
+            worker = self._idle.get(timeout=timeout)
+        except queue.Empty:
+            raise Refused(503, f"all {self.size} query workers stayed busy for {timeout:g} s; try again") from None
+        try:
+            worker.to.send(job)
+            ready = worker.back.poll(timeout)
+            status, detail = worker.back.recv() if ready else (None, None)
+        except (EOFError, OSError):
+            self._replace(worker)
+            raise Refused(500, "the query worker died; the query was not answered") from None
+        if not ready:
+            self._replace(worker)
+            raise Refused(503, f"query stopped: it exceeded this endpoint's time limit of {timeout:g} s")
+        self._idle.put(worker)
+        if status == "refused":
+            raise Refused(*detail)
+        return detail
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            workers = list(self._all)
+        for worker in workers:
+            worker.kill()
+
+
+# --------------------------------------------------------------------------- the endpoint
+
+@dataclass
+class Endpoint:
+    """What the WSGI app serves: a worker pool, limits, and facts for the service description."""
+
+    pool: _Pool
+    timeout: float = DEFAULT_TIMEOUT
+    max_rows: int = DEFAULT_MAX_ROWS
+    graphs: dict = field(default_factory=dict)  # named graph IRI -> triples
+    triples: int = 0
+    exports: Path | None = None
+    _tmp: object = None
+
+    def close(self) -> None:
+        self.pool.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+def endpoint(g, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS, workers: int = 2,
+             exports: Path | None = None) -> Endpoint:
+    """Copy dataset ``g`` into a read-only Oxigraph store on disk and start the worker pool over it."""
+    import pyoxigraph as ox
+
+    if timeout <= 0 or max_rows <= 0 or workers <= 0:
+        raise EcgraphError("--timeout, --max-rows and --workers must be positive")
+    tmp = tempfile.TemporaryDirectory(prefix="ecgraph-serve-")
+    store_dir = str(Path(tmp.name) / "store")
+    disk = ox.Store(store_dir)
+    disk.bulk_load(_nquads(g), format=ox.RdfFormat.N_QUADS)
+    disk.flush()
+    graphs = {str(name.value): sum(1 for _ in disk.quads_for_pattern(None, None, None, name))
+              for name in disk.named_graphs()}
+    triples = len(disk)
+    del disk
+    import gc
+
+    gc.collect()  # release the store's lock before the workers open it
+    try:
+        pool = _Pool(store_dir, workers)
+    except Exception:
+        tmp.cleanup()
+        raise
+    return Endpoint(pool, timeout, max_rows, graphs, triples, exports, tmp)
+
+
+def _nquads(g) -> bytes:
+    inner = getattr(getattr(g, "store", None), "_inner", None)
+    if inner is not None:  # an oxrdflib store: let Oxigraph write its own quads
+        import pyoxigraph as ox
+
+        return inner.dump(format=ox.RdfFormat.N_QUADS)
+    from rdflib import Dataset
+
+    if isinstance(g, Dataset) or hasattr(g, "quads"):
+        return g.serialize(format="nquads", encoding="utf-8")
+    return g.serialize(format="nt", encoding="utf-8")
+
+
+def _negotiate(form: str, fmt_param: str | None, accept: str) -> tuple[str, str]:
+    """``(graph format, results format)`` for the request: format=/output= first, else Accept."""
+    if fmt_param:
+        key = fmt_param.strip().lower()
+        name = _FORMAT_NAMES.get(key) or _SELECT_TYPES.get(key) or _GRAPH_TYPES.get(key)
+        if name is None:
+            raise Refused(400, f"unknown format {fmt_param!r}; use json, xml, csv, tsv, turtle, nt or jsonld")
+        graph_fmt = name if name in ("turtle", "nt", "jsonld", "xml") else ("jsonld" if name == "json" else "turtle")
+        select_fmt = name if name in ("json", "xml", "csv", "tsv") else ("json" if name == "jsonld" else "json")
+        return graph_fmt, select_fmt
+    ranked = []
+    for n, part in enumerate((accept or "").split(",")):
+        media, *params = [p.strip() for p in part.split(";")]
+        q = 1.0
+        for p in params:
+            if p.startswith("q="):
+                try:
+                    q = float(p[2:])
+                except ValueError:
+                    q = 0.0
+        if media and q > 0:
+            ranked.append((-q, n, media.lower()))
+    ranked.sort()
+    pick = lambda table, default: next((table[m] for _, _, m in ranked if m in table), default)  # noqa: E731
+    return pick(_GRAPH_TYPES, "turtle"), pick(_SELECT_TYPES, "json")
+
+
+def _service_refusal(text: str) -> str | None:
+    """A message if the query holds a SERVICE pattern, else None.
+
+    The grammar allows the bare keyword SERVICE only at the head of a SERVICE
+    pattern, so the lexer's token is the gate; rdflib's parse tree then names
+    the service for the message.
+    """
+    from .sparql import _tokens
+
+    if not any(kind == "word" and value.upper() == "SERVICE" for kind, value, *_ in _tokens(text)):
+        return None
+    target = "another endpoint"
+    try:
+        from rdflib.plugins.sparql.parser import parseQuery
+        from rdflib.plugins.sparql.parserutils import CompValue
+
+        def find(node):
+            if isinstance(node, CompValue):
+                if node.name == "ServiceGraphPattern":
+                    return node
+                return next((f for f in map(find, node.values()) if f is not None), None)
+            if isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
+                return next((f for f in map(find, node) if f is not None), None)
+            return None
+
+        found = find(parseQuery(text))
+        if found is not None and found.get("term") is not None:
+            target = f"<{found['term']}>" if not hasattr(found["term"], "name") else "a variable endpoint"
+    except Exception:  # rdflib cannot parse it; the keyword alone is reason enough
+        pass
+    return f"SERVICE (a federated query to {target}) is not allowed on this endpoint"
+
+
+def handle_query(ep: Endpoint, text: str, *, fmt_param: str | None, accept: str,
+                 default_graphs=(), named_graphs=()) -> tuple[str, bytes]:
+    """Check and run one query; ``(content type, body)`` or :class:`Refused`."""
+    from .sparql import query_form
+
+    try:
+        form = query_form(text)
+    except QueryError as exc:
+        raise Refused(400, str(exc)) from None
+    if form == "UPDATE":
+        raise Refused(403, "this endpoint is read-only: SPARQL Update is refused")
+    refusal = _service_refusal(text)
+    if refusal:
+        raise Refused(403, refusal)
+    formats = _negotiate(form, fmt_param, accept)
+    job = {"query": text, "format": formats, "max_rows": ep.max_rows,
+           "default_graphs": list(default_graphs), "named_graphs": list(named_graphs)}
+    return ep.pool.run(job, ep.timeout)
+
+
+# --------------------------------------------------------------------------- WSGI
+
+def app(ep: Endpoint):
+    """The WSGI application: ``/`` the HTML form, ``/sparql`` the endpoint, ``/queries/*.rq``, ``/exports/*``."""
+
+    def application(environ, start_response):
+        method = environ["REQUEST_METHOD"]
+        path = environ.get("PATH_INFO") or "/"
+        try:
+            if method == "OPTIONS":
+                return _send(start_response, 204, "text/plain", b"")
+            if path == "/sparql":
+                return _sparql(ep, environ, start_response)
+            if method not in ("GET", "HEAD"):
+                raise Refused(405, f"{method} is not allowed on {path}")
+            if path in ("/", "/index.html"):
+                return _send(start_response, 200, "text/html; charset=utf-8", _page(ep).encode())
+            if path.startswith("/queries/") and path.endswith(".rq"):
+                from .sparql import named_queries
+
+                file = named_queries().get(path[len("/queries/"):-3])
+                if file is None:
+                    raise Refused(404, f"no named query at {path}")
+                return _send(start_response, 200, "application/sparql-query; charset=utf-8", file.read_bytes())
+            if path.startswith("/exports/"):
+                file = _export(ep, path[len("/exports/"):])
+                return _send(start_response, 200, _guess_type(file), file.read_bytes())
+            raise Refused(404, f"nothing at {path}; the endpoint is /sparql")
+        except Refused as exc:
+            return _send(start_response, exc.status, "text/plain; charset=utf-8", (str(exc) + "\n").encode())
+
+    return application
+
+
+def _sparql(ep: Endpoint, environ, start_response):
+    method = environ["REQUEST_METHOD"]
+    params = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
+    body_query = None
+    if method == "POST":
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        if content_type == "application/x-www-form-urlencoded":
+            for key, values in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items():
+                params.setdefault(key, []).extend(values)
+        elif content_type == "application/sparql-query":
+            body_query = body.decode("utf-8", "replace")
+        elif content_type == "application/sparql-update":
+            raise Refused(403, "this endpoint is read-only: SPARQL Update is refused")
+        else:
+            raise Refused(415, f"POST a query as application/x-www-form-urlencoded or application/sparql-query,"
+                               f" not {content_type or 'an untyped body'}")
+    elif method not in ("GET", "HEAD"):
+        raise Refused(405, f"{method} is not allowed on /sparql; use GET or POST")
+    if "update" in params or "using-graph-uri" in params or "using-named-graph-uri" in params:
+        raise Refused(403, "this endpoint is read-only: SPARQL Update is refused")
+    queries = params.get("query", []) + ([body_query] if body_query is not None else [])
+    if len(queries) > 1:
+        raise Refused(400, "give exactly one query")
+    fmt_values = params.get("format", []) + params.get("output", [])
+    fmt_param = fmt_values[0] if fmt_values else None
+    if not queries:
+        if method == "POST":
+            raise Refused(400, "no query: send query= or a body of type application/sparql-query")
+        graph_fmt, _ = _negotiate("CONSTRUCT", fmt_param, environ.get("HTTP_ACCEPT", ""))
+        return _send(start_response, 200, *_description(ep, environ, graph_fmt))
+    ctype, out = handle_query(ep, queries[0], fmt_param=fmt_param, accept=environ.get("HTTP_ACCEPT", ""),
+                              default_graphs=params.get("default-graph-uri", []),
+                              named_graphs=params.get("named-graph-uri", []))
+    return _send(start_response, 200, ctype, out)
+
+
+def _send(start_response, status: int, ctype: str, body: bytes):
+    from http import HTTPStatus
+
+    reason = HTTPStatus(status).phrase
+    start_response(f"{status} {reason}", [
+        ("Content-Type", ctype), ("Content-Length", str(len(body))),
+        ("Access-Control-Allow-Origin", "*"),
+        ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+        ("Access-Control-Allow-Headers", "Content-Type, Accept"),
+        ("Vary", "Accept"),
+    ])
+    return [body]
+
+
+def _description(ep: Endpoint, environ, fmt: str) -> tuple[str, bytes]:
+    """The SPARQL 1.1 Service Description of this endpoint."""
+    from rdflib import BNode, Graph, Literal, Namespace, URIRef
+    from rdflib.namespace import RDF, XSD
+
+    from .sparql import format_result, media_type
+
+    SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+    VOID = Namespace("http://rdfs.org/ns/void#")
+    FORMATS = Namespace("http://www.w3.org/ns/formats/")
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+    g = Graph()
+    g.bind("sd", SD)
+    g.bind("void", VOID)
+    g.bind("formats", FORMATS)
+    service = BNode()
+    g.add((service, RDF.type, SD.Service))
+    g.add((service, SD.endpoint, URIRef(f"http://{host}/sparql")))
+    g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    g.add((service, SD.feature, SD.UnionDefaultGraph))
+    for f in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+              "Turtle", "N-Triples", "JSON-LD", "RDF_XML"):
+        g.add((service, SD.resultFormat, FORMATS[f]))
+    g.add((service, URIRef("http://purl.org/dc/terms/description"), Literal(
+        f"ecgraph, read-only: SPARQL Update and SERVICE are refused; each query may run {ep.timeout:g} s "
+        f"and return {ep.max_rows} rows. The default graph is the union of the named graphs.")))
+    dataset, default = BNode(), BNode()
+    g.add((service, SD.defaultDataset, dataset))
+    g.add((dataset, RDF.type, SD.Dataset))
+    g.add((dataset, SD.defaultGraph, default))
+    g.add((default, RDF.type, SD.Graph))
+    g.add((default, VOID.triples, Literal(ep.triples, datatype=XSD.integer)))
+    for name, n in sorted(ep.graphs.items()):
+        named, inner = BNode(), BNode()
+        g.add((dataset, SD.namedGraph, named))
+        g.add((named, RDF.type, SD.NamedGraph))
+        g.add((named, SD.name, URIRef(name)))
+        g.add((named, SD.graph, inner))
+        g.add((inner, RDF.type, SD.Graph))
+        g.add((inner, VOID.triples, Literal(n, datatype=XSD.integer)))
+    from rdflib.query import Result
+
+    result = Result("CONSTRUCT")
+    result.graph = g
+    text = format_result(result, fmt)
+    return media_type(fmt, "CONSTRUCT"), text.encode("utf-8")
+
+
+def _export(ep: Endpoint, name: str) -> Path:
+    files = {p.name: p for p in _export_files(ep)}
+    if name not in files:
+        raise Refused(404, f"no export called {name!r}")
+    return files[name]
+
+
+def _export_files(ep: Endpoint) -> list[Path]:
+    folder = ep.exports
+    if folder is None or not Path(folder).is_dir():
+        return []
+    return sorted(p for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def _guess_type(path: Path) -> str:
+    import mimetypes
+
+    return {".ttl": "text/turtle", ".nt": "application/n-triples", ".nq": "application/n-quads",
+            ".jsonld": "application/ld+json", ".trig": "application/trig"}.get(
+        path.suffix, mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+
+
+def _page(ep: Endpoint) -> str:
+    """The offline HTML page: a query form, the named queries, links to the exported views."""
+    from .sparql import named_queries, named_query
+
+    e = html.escape
+    items = []
+    for name in named_queries():
+        nq = named_query(name)
+        items.append(f'<li><button type="button" data-q="/queries/{quote(name)}.rq">use</button> '
+                     f'<code>{e(name)}</code>: {e(nq.summary)}</li>')
+    exports = "".join(f'<li><a href="/exports/{quote(p.name)}">{e(p.name)}</a></li>' for p in _export_files(ep))
+    example = "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n)"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ecgraph SPARQL endpoint</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}}
+textarea{{width:100%;height:14em;font-family:monospace}} code{{background:#eee}}</style></head>
+<body><h1>ecgraph SPARQL endpoint</h1>
+<p>SPARQL 1.1 queries at <code>/sparql</code> (GET or POST). Read-only: each query may run
+{ep.timeout:g}&nbsp;s and return {ep.max_rows} rows; SERVICE and updates are refused.
+The prefixes ecg:, id:, rdfs:, skos:, dcterms:, xsd: and others need no declaration.
+<a href="/sparql">Service description</a>.</p>
+<form action="/sparql" method="get">
+<textarea name="query" id="query">{e(example)}</textarea><br>
+<label>Answer as <select name="format">
+<option value="json">SPARQL JSON</option><option value="xml">SPARQL XML</option>
+<option value="csv">CSV</option><option value="tsv">TSV</option>
+<option value="turtle">Turtle (CONSTRUCT)</option><option value="nt">N-Triples (CONSTRUCT)</option>
+<option value="jsonld">JSON-LD (CONSTRUCT)</option></select></label>
+<button type="submit">Run</button></form>
+<h2>Named queries</h2><ul>{''.join(items) or '<li>none</li>'}</ul>
+<h2>Views</h2><ul>{exports or '<li>none exported yet (run <code>ecgraph demo</code>)</li>'}</ul>
+<script>
+document.querySelectorAll('button[data-q]').forEach(function (b) {{
+  b.addEventListener('click', function () {{
+    fetch(b.dataset.q).then(function (r) {{ return r.text(); }})
+      .then(function (t) {{ document.getElementById('query').value = t; }});
+  }});
+}});
+</script></body></html>
+"""
+
+
+# --------------------------------------------------------------------------- running
+
+class _Server:
+    """A running endpoint: ``url``, and ``close()`` to stop the server and its workers."""
+
+    def __init__(self, httpd, ep: Endpoint, thread):
+        self.httpd, self.endpoint, self.thread = httpd, ep, thread
+        host, port = httpd.server_address[:2]
+        self.url = f"http://{host}:{port}/sparql"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.endpoint.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def start(g, *, host: str = "127.0.0.1", port: int = 7878, timeout: float = DEFAULT_TIMEOUT,
+          max_rows: int = DEFAULT_MAX_ROWS, workers: int = 2, exports: Path | None = None,
+          quiet: bool = True) -> _Server:
+    """Serve dataset ``g`` at ``http://host:port/sparql`` from a background thread (``port=0``: any free port)."""
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    class Server(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    class Handler(WSGIRequestHandler):
+        def log_message(self, fmt, *args):
+            if not quiet:
+                super().log_message(fmt, *args)
+
+    ep = endpoint(g, timeout=timeout, max_rows=max_rows, workers=workers, exports=exports)
+    try:
+        httpd = make_server(host, port, app(ep), server_class=Server, handler_class=Handler)
+    except OSError as exc:
+        ep.close()
+        raise EcgraphError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True, name="ecgraph-serve")
+    thread.start()
+    return _Server(httpd, ep, thread)
+
+
+def serve(g, **options) -> None:
+    """Serve ``g`` until interrupted (Ctrl-C)."""
+    server = start(g, quiet=False, **options)
+    print(f"ecgraph SPARQL endpoint at {server.url} (form at {server.url[:-len('/sparql')]}/); Ctrl-C stops it",
+          flush=True)
+    try:
+        while server.thread.is_alive():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+

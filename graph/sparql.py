@@ -1,0 +1,587 @@
+"""SPARQL over the graph: one function for local and remote queries, named queries, result formats.
+
+:func:`query` runs a query on a loaded dataset (on the Oxigraph store it is
+Oxigraph's own engine that answers, through oxrdflib) or on a remote SPARQL 1.1
+endpoint, and returns an :class:`rdflib.query.Result` either way. The standard
+prefixes of :data:`graph.namespace.PREFIXES` need no declaration.
+
+Values are bound, never pasted: each binding is an rdflib term, and the terms
+go into a ``VALUES`` block placed at the head of the query's WHERE group, found
+by a lexer that knows comments, strings and IRIs. A bound variable is therefore
+in scope for every pattern and FILTER of that group, whether or not it is
+projected. (Oxigraph's own ``substitutions`` and rdflib's ``initBindings`` on an
+oxrdflib store refuse a variable that is not projected, and ``prepareQuery``
+would fall back to rdflib's slow engine.)
+
+Named queries live in ``ontology/queries/*.rq``. The first comment line says
+what the query answers; lines ``# bind ?var TYPE (required|optional|default=V) doc``
+declare its parameters, with TYPE one of ``iri``, ``xsd:date``, ``xsd:integer``,
+``xsd:decimal``, ``xsd:string``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from rdflib import XSD, BNode, Graph, Literal, URIRef, Variable
+from rdflib.query import Result
+
+from .errors import InputError, QueryError, UnknownNameError
+from .namespace import PREFIXES
+
+SELECT_FORMATS = ("table", "csv", "tsv", "json", "xml")
+"""Formats for SELECT and ASK answers (``table`` is plain text for people)."""
+
+GRAPH_FORMATS = ("turtle", "nt", "jsonld", "xml")
+"""Formats for CONSTRUCT and DESCRIBE answers (``xml`` is RDF/XML)."""
+
+PARAM_TYPES = ("iri", "xsd:date", "xsd:integer", "xsd:decimal", "xsd:string")
+
+_MEDIA = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "turtle": "text/turtle",
+    "nt": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
+}
+
+
+# --------------------------------------------------------------------------- lexing
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n]*)
+  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+               |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)
+  | (?P<word>[\w:][\w.:%\-]*)
+  | (?P<punct>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+def _tokens(text: str):
+    """``(kind, value, start, end)`` for each significant token of a SPARQL text."""
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind not in ("ws", "comment"):
+            yield kind, m.group(), m.start(), m.end()
+
+
+def variables_of(text: str) -> set[str]:
+    """Names of the variables a query mentions (``?x`` and ``$x`` alike).
+
+    >>> sorted(variables_of('SELECT ?a WHERE { ?a ?p "?not" } # ?nor'))
+    ['a', 'p']
+    """
+    return {value[1:] for kind, value, *_ in _tokens(text) if kind == "var"}
+
+
+def query_form(text: str) -> str:
+    """``SELECT``, ``CONSTRUCT``, ``DESCRIBE`` or ``ASK``: the first query-form keyword.
+
+    >>> query_form("PREFIX s: <http://e/select#> ask { ?x s:select ?y }")
+    'ASK'
+    """
+    for kind, value, *_ in _tokens(text):
+        if kind == "word" and value.upper() in ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK"):
+            return value.upper()
+        if kind == "word" and value.upper() in ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE",
+                                                 "ADD", "MOVE", "COPY", "WITH"):
+            return "UPDATE"
+    raise QueryError("not a SPARQL query: no SELECT, CONSTRUCT, DESCRIBE or ASK found")
+
+
+def _where_brace(text: str) -> int:
+    """Offset just after the ``{`` that opens the query's WHERE group."""
+    tokens = list(_tokens(text))
+    form = query_form(text)
+    i = next(i for i, t in enumerate(tokens) if t[0] == "word" and t[1].upper() == form)
+    if form == "CONSTRUCT" and i + 1 < len(tokens):
+        nxt = tokens[i + 1]
+        if nxt[0] == "word" and nxt[1].upper() == "WHERE":
+            raise QueryError("bindings need a CONSTRUCT with a template; the short form CONSTRUCT WHERE takes only triples")
+        if nxt[1] == "{":  # skip the template
+            depth = 0
+            for i in range(i + 1, len(tokens)):
+                depth += {"{": 1, "}": -1}.get(tokens[i][1], 0) if tokens[i][0] == "punct" else 0
+                if depth == 0:
+                    break
+    parens = 0
+    for kind, value, _start, end in tokens[i + 1:]:
+        if kind != "punct":
+            continue
+        if value == "(":
+            parens += 1
+        elif value == ")":
+            parens -= 1
+        elif value == "{" and parens == 0:
+            return end
+    raise QueryError("the query has no WHERE group to bind variables in")
+
+
+def bind_values(text: str, bindings: dict) -> str:
+    """The query with ``bindings`` (variable name -> rdflib term) as a VALUES block heading its WHERE group.
+
+    Terms are written by rdflib (escaped), never pasted from user text.
+
+    >>> print(bind_values('SELECT ?o WHERE { ?s ?p ?o }', {"s": URIRef("http://e/a")}))
+    SELECT ?o WHERE { VALUES (?s) { (<http://e/a>) }
+      ?s ?p ?o }
+    """
+    if not bindings:
+        return text
+    known = variables_of(text)
+    for name in bindings:
+        if name not in known:
+            raise QueryError(f"cannot bind ?{name}: the query has no such variable"
+                             f" (it has {', '.join('?' + v for v in sorted(known)) or 'none'})")
+    at = _where_brace(text)
+    names = list(bindings)
+    try:
+        row = " ".join(_term(bindings[n]).n3() for n in names)
+    except Exception as exc:  # an IRI rdflib will not write
+        raise InputError(f"cannot bind value: {exc}") from None
+    block = f" VALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }}\n "
+    return text[:at] + block + text[at:]
+
+
+def _term(value):
+    if isinstance(value, (URIRef, Literal, BNode)):
+        return value
+    if isinstance(value, dt.date):
+        return Literal(value, datatype=XSD.date)
+    return Literal(value)
+
+
+# --------------------------------------------------------------------------- bindings
+
+_DATE_LIKE = re.compile(r"(^|_)(date|day)$|Date$|Day$")
+
+
+def parse_binding(name: str, raw: str, *, type: str | None = None, g: Graph | None = None):
+    """The rdflib term for a ``--bind name=raw`` value.
+
+    Without a declared ``type`` the form decides: ``<iri>``, ``prefix:local`` of a
+    standard prefix, an ISO date (``xsd:date``), an integer, a decimal, else a
+    string. A variable called ``date`` or ``day`` (or ending so) must get a date.
+    With ``type="iri"`` a plain name is resolved in ``g`` with
+    :func:`graph.names.resolve`.
+
+    >>> parse_binding("date", "2025-06-01")
+    rdflib.term.Literal('2025-06-01', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#date'))
+    >>> parse_binding("g", "id:group/D5")
+    rdflib.term.URIRef('https://w3id.org/ecgraph/id/group/D5')
+    >>> parse_binding("n", "5")
+    rdflib.term.Literal('5', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#integer'))
+    """
+    raw = str(raw).strip()
+    where = f"--bind {name}={raw!r}"
+    if type is None and _DATE_LIKE.search(name):
+        type = "xsd:date"
+    iri = _iri(raw)
+    if type == "iri":
+        if iri is not None:
+            return iri
+        if g is not None and raw:
+            from .names import resolve
+
+            return resolve(g, raw)
+        raise InputError(f"{where}: ?{name} takes an IRI: write <https://...> or prefix:local")
+    if type == "xsd:date":
+        try:
+            return Literal(dt.date.fromisoformat(raw), datatype=XSD.date)
+        except ValueError:
+            raise InputError(f"{where}: ?{name} takes a date in the form YYYY-MM-DD") from None
+    if type in ("xsd:integer", "xsd:decimal"):
+        try:
+            value = int(raw) if type == "xsd:integer" else Decimal(raw)
+        except (ValueError, InvalidOperation):
+            raise InputError(f"{where}: ?{name} takes an {type[4:]}") from None
+        return Literal(value, datatype=XSD[type[4:]])
+    if type == "xsd:string":
+        return Literal(raw)
+    if type is not None:
+        raise InputError(f"{where}: unknown parameter type {type!r}; use one of {', '.join(PARAM_TYPES)}")
+    if iri is not None:
+        return iri
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        return parse_binding(name, raw, type="xsd:date")
+    if re.fullmatch(r"[+-]?\d+", raw):
+        return Literal(int(raw), datatype=XSD.integer)
+    if re.fullmatch(r"[+-]?\d*\.\d+", raw):
+        return Literal(Decimal(raw), datatype=XSD.decimal)
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        raw = raw[1:-1]
+    return Literal(raw)
+
+
+def _iri(raw: str) -> URIRef | None:
+    if raw.startswith("<") and raw.endswith(">"):
+        text = raw[1:-1]
+        if not re.fullmatch(r"[A-Za-z][\w+.\-]*:[^<>\"{}|^`\\\s]*", text):
+            raise InputError(f"{raw!r} is not an absolute IRI")
+        return URIRef(text)
+    m = re.fullmatch(r"([A-Za-z][\w\-]*):([^\s<>\"{}|^`\\]*)", raw)
+    if m and m.group(1) in PREFIXES and not raw.startswith(("http:", "https:")):
+        return URIRef(PREFIXES[m.group(1)] + m.group(2))
+    return None
+
+
+def parse_bindings(pairs, *, params: tuple = (), g: Graph | None = None) -> dict:
+    """``name=value`` strings to a dict of rdflib terms, typed by the declared ``params`` if any.
+
+    Declared parameters that are required and not given are an error; those with
+    a default get it.
+
+    >>> parse_bindings(["date=2025-01-15", "n=2"])["n"]
+    rdflib.term.Literal('2', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#integer'))
+    """
+    declared = {p.name: p for p in params}
+    out = {}
+    for pair in pairs or ():
+        name, sep, raw = str(pair).partition("=")
+        name = name.strip().lstrip("?$")
+        if not sep or not re.fullmatch(r"\w+", name):
+            raise InputError(f"--bind {pair!r}: write name=value, e.g. --bind date=2025-06-01")
+        if params and name not in declared:
+            raise InputError(f"--bind {name}: this query takes {', '.join('?' + p for p in declared) or 'no bindings'}")
+        out[name] = parse_binding(name, raw, type=declared[name].type if name in declared else None, g=g)
+    for p in params:
+        if p.name in out:
+            continue
+        if p.default is not None:
+            raw = dt.date.today().isoformat() if p.default == "today" else p.default
+            out[p.name] = parse_binding(p.name, raw, type=p.type, g=g)
+        elif p.required:
+            raise InputError(f"missing --bind {p.name}=...: ?{p.name} ({p.type}) is required: {p.doc}")
+    return out
+
+
+# --------------------------------------------------------------------------- named queries
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter a named query declares: ``# bind ?name TYPE required|optional|default=V doc``."""
+
+    name: str
+    type: str
+    required: bool
+    default: str | None
+    doc: str
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """A query shipped in ``ontology/queries``: its name, what it answers, its parameters and text."""
+
+    name: str
+    path: Path
+    summary: str
+    params: tuple
+    text: str
+
+
+_PARAM = re.compile(r"#\s*bind\s+[?$](\w+)\s+(\S+)\s+(required|optional|default=\S+)\s*(.*)")
+
+
+def queries_dir() -> Path:
+    """The folder of the shipped named queries."""
+    from .load import ontology_dir
+
+    return ontology_dir() / "queries"
+
+
+def named_queries() -> dict[str, Path]:
+    """Every shipped named query, name -> ``.rq`` file, sorted by name.
+
+    >>> "entity-list-footnotes" in named_queries()
+    True
+    """
+    return {p.stem: p for p in sorted(queries_dir().glob("*.rq"))}
+
+
+def looks_like_name(text: str) -> bool:
+    """Whether ``text`` is a bare name (letters, digits, dashes) rather than SPARQL.
+
+    >>> looks_like_name("entity-list-footnotes"), looks_like_name("ASK { ?s ?p ?o }")
+    (True, False)
+    """
+    return bool(re.fullmatch(r"[A-Za-z][\w\-]*", (text or "").strip()))
+
+
+def named_query(name: str) -> NamedQuery:
+    """The named query ``name``, read and its header parsed; unknown names raise with suggestions."""
+    paths = named_queries()
+    if name not in paths:
+        import difflib
+
+        raise UnknownNameError("named query", name, difflib.get_close_matches(name, paths, n=3, cutoff=0.4))
+    path = paths[name]
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    if not lines or not lines[0].startswith("#"):
+        raise QueryError(f"{path}: a named query must start with a '#' comment saying what it answers")
+    params = []
+    for number, line in enumerate(lines, 1):
+        if not line.startswith("#"):
+            break
+        if re.match(r"#\s*bind\b", line):
+            m = _PARAM.fullmatch(line.strip())
+            if not m or m.group(2) not in PARAM_TYPES:
+                raise QueryError(f"{path}:{number}: write '# bind ?name TYPE required|optional|default=V what it is'"
+                                 f" with TYPE one of {', '.join(PARAM_TYPES)}")
+            how = m.group(3)
+            params.append(Param(m.group(1), m.group(2), how == "required",
+                                how[8:] if how.startswith("default=") else None, m.group(4).strip()))
+    summary = lines[0].lstrip("#").strip()
+    return NamedQuery(name, path, summary, tuple(params), text)
+
+
+# --------------------------------------------------------------------------- running
+
+def query(g: Graph | None, text: str, *, bindings: dict | None = None, endpoint: str | None = None,
+          timeout: float | None = None) -> Result:
+    """Run a SPARQL query on ``g`` (or on a remote ``endpoint``) and return rdflib's result.
+
+    Parameters
+    ----------
+    g : a dataset from :func:`graph.load.load`; ignored when ``endpoint`` is given
+    text : the query; the standard prefixes need no PREFIX lines
+    bindings : variable name -> rdflib term (or a plain Python value), bound by VALUES
+    endpoint : URL of a SPARQL 1.1 Protocol endpoint to ask instead of ``g``
+    timeout : seconds; past it a :class:`QueryError` is raised. Locally the
+        query is abandoned, not killed (``ecgraph serve`` kills its workers).
+
+    >>> from graph.load import load
+    >>> g = load(imports=False)
+    >>> r = query(g, "SELECT ?code WHERE { ?c ecg:isoAlpha3 ?code }", bindings={"c": URIRef("https://w3id.org/ecgraph/id/country/CN")})
+    >>> [str(row.code) for row in r]
+    ['CHN']
+    """
+    form = query_form(text)
+    if form == "UPDATE":
+        raise QueryError("SPARQL Update is not allowed here; only SELECT, CONSTRUCT, DESCRIBE and ASK")
+    bound = bind_values(text, {k: _term(v) for k, v in (bindings or {}).items()})
+    if endpoint:
+        return _remote(endpoint, bound, timeout)
+    if g is None:
+        raise QueryError("no graph to query: give a dataset or an endpoint")
+    if timeout is None:
+        return _local(g, bound)
+    box: dict = {}
+
+    def run():
+        try:
+            box["result"] = _local(g, bound)
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True, name="ecgraph-query")
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise QueryError(f"query exceeded the time limit of {timeout:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+def _local(g: Graph, text: str) -> Result:
+    try:
+        result = g.query(text, initNs=PREFIXES)
+        if result.type == "SELECT":
+            result.bindings = list(result.bindings)  # run it here, not lazily later
+        return result
+    except SyntaxError as exc:  # Oxigraph's parser
+        raise QueryError(f"query does not parse: {_one_line(exc)}") from None
+    except QueryError:
+        raise
+    except Exception as exc:  # rdflib's parser (pyparsing) and evaluation errors
+        if type(exc).__name__ == "ParseException":
+            raise QueryError(f"query does not parse: {_one_line(exc)}") from None
+        raise QueryError(f"query failed: {type(exc).__name__}: {_one_line(exc)}") from None
+
+
+def _one_line(exc) -> str:
+    return " ".join(str(exc).split())[:400]
+
+
+def with_prefixes(text: str) -> str:
+    """The query with PREFIX lines for the standard prefixes it uses but does not declare."""
+    declared = set(re.findall(r"(?im)^\s*PREFIX\s+([\w\-]*):", text))
+    used = {v.split(":", 1)[0] for k, v, *_ in _tokens(text) if k == "word" and ":" in v}
+    lines = [f"PREFIX {p}: <{PREFIXES[p]}>" for p in sorted(used - declared) if p in PREFIXES]
+    return "\n".join(lines + [text])
+
+
+def _remote(endpoint: str, text: str, timeout: float | None) -> Result:
+    """Ask a SPARQL 1.1 Protocol endpoint by POST form and parse its answer with rdflib."""
+    import io
+    from urllib.error import HTTPError, URLError
+    from urllib.parse import urlencode
+    from urllib.request import Request, urlopen
+
+    body = urlencode({"query": with_prefixes(text)}).encode()
+    accept = ("application/sparql-results+json, application/sparql-results+xml;q=0.9, "
+              "application/n-triples;q=0.9, text/turtle;q=0.8, application/rdf+xml;q=0.5")
+    request = Request(endpoint, data=body, headers={
+        "Accept": accept, "Content-Type": "application/x-www-form-urlencoded", "User-Agent": "ecgraph"})
+    try:
+        with urlopen(request, timeout=timeout) as response:
+            content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+            payload = response.read()
+    except HTTPError as exc:
+        detail = _one_line(exc.read().decode("utf-8", "replace"))
+        raise QueryError(f"{endpoint} answered {exc.code} {exc.reason}: {detail}") from None
+    except (URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise QueryError(f"{endpoint}: {_one_line(reason)}") from None
+    try:
+        return Result.parse(io.BytesIO(payload), content_type=content_type)
+    except Exception as exc:
+        raise QueryError(f"{endpoint}: cannot read its {content_type or 'untyped'} answer: {_one_line(exc)}") from None
+
+
+# --------------------------------------------------------------------------- formats
+
+def check_format(result_type: str, fmt: str) -> str:
+    """``fmt`` if it suits a result of ``result_type``, else a :class:`QueryError` naming the choices."""
+    allowed = GRAPH_FORMATS if result_type in ("CONSTRUCT", "DESCRIBE") else SELECT_FORMATS
+    if fmt not in allowed:
+        known = fmt in SELECT_FORMATS + GRAPH_FORMATS
+        raise QueryError(f"{'format' if known else 'unknown format'} {fmt!r}"
+                         f"{' does not suit ' + result_type + ' answers' if known else ''};"
+                         f" choose one of {', '.join(allowed)}")
+    return fmt
+
+
+def format_result(result: Result, fmt: str | None = None) -> str:
+    """The result written in ``fmt``: a W3C results format, a plain ``table``, or an RDF syntax for graphs.
+
+    The default is ``table`` for SELECT and ASK, ``turtle`` for CONSTRUCT and DESCRIBE.
+
+    >>> from graph.load import load
+    >>> r = query(load(imports=False), "SELECT ?code WHERE { id:country/FR ecg:isoAlpha2 ?code }")
+    >>> format_result(r, "csv").splitlines()
+    ['code', 'FR']
+    """
+    graph_answer = result.type in ("CONSTRUCT", "DESCRIBE")
+    fmt = check_format(result.type, fmt or ("turtle" if graph_answer else "table"))
+    if graph_answer:
+        g = Graph()
+        for prefix, ns in result.graph.namespaces():
+            g.bind(prefix, ns)
+        for prefix, ns in PREFIXES.items():
+            g.bind(prefix, ns, override=True)
+        g += result.graph
+        rdflib_format = {"nt": "nt", "jsonld": "json-ld", "xml": "xml"}.get(fmt, "turtle")
+        return g.serialize(format=rdflib_format)
+    if fmt == "table":
+        return _table(result)
+    if fmt == "tsv":
+        return _tsv(result)
+    out = result.serialize(format=fmt)
+    text = out.decode("utf-8") if isinstance(out, bytes) else out
+    return text
+
+
+def _short(node) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, URIRef):
+        best = max((ns for ns in PREFIXES.values() if node.startswith(ns)), key=len, default=None)
+        if best:
+            prefix = next(p for p, ns in PREFIXES.items() if ns == best)
+            return f"{prefix}:{node[len(best):]}"
+        return f"<{node}>"
+    return str(node)
+
+
+def rows(result: Result) -> tuple[list[str], list[list[str]]]:
+    """Column names and rows of short strings (``prefix:local`` IRIs, literal values) of a SELECT answer."""
+    names = [str(v) for v in result.vars or []]
+    return names, [[_short(row[i]) for i in range(len(names))] for row in result]
+
+
+def _table(result: Result) -> str:
+    if result.type == "ASK":
+        return "true" if result.askAnswer else "false"
+    names, body = rows(result)
+    widths = [max([len(n)] + [len(r[i]) for r in body]) for i, n in enumerate(names)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    out = [line(names), line(["-" * w for w in widths])] + [line(r) for r in body]
+    out.append(f"({len(body)} row{'s' if len(body) != 1 else ''})")
+    return "\n".join(out)
+
+
+def _tsv(result: Result) -> str:
+    """SPARQL 1.1 TSV: a header of ``?var`` and terms in N-Triples syntax."""
+    if result.type == "ASK":
+        return "?_askResult\n" + ("true" if result.askAnswer else "false")
+    names = [str(v) for v in result.vars or []]
+    lines = ["\t".join("?" + n for n in names)]
+    for row in result:
+        lines.append("\t".join("" if row[i] is None else row[i].n3() for i in range(len(names))))
+    return "\n".join(lines)
+
+
+def media_type(fmt: str, result_type: str = "SELECT") -> str:
+    """The media type of a format name (RDF/XML for ``xml`` on graph answers)."""
+    if fmt == "xml" and result_type in ("CONSTRUCT", "DESCRIBE"):
+        return _MEDIA["rdfxml"]
+    return _MEDIA.get(fmt, "text/plain") + ("; charset=utf-8" if fmt in ("csv", "tsv", "turtle") else "")
+
+
+# --------------------------------------------------------------------------- pushing to a store
+
+def push(g: Graph, store_url: str, *, timeout: float = 60) -> dict[str, int]:
+    """Copy each named graph of ``g`` into a remote store with the SPARQL 1.1 Graph Store HTTP Protocol.
+
+    Each graph is sent by ``PUT store_url?graph=<name>`` as N-Triples, replacing
+    what the store held under that name, so pushing twice leaves one copy.
+    ``store_url`` is the store's graph-store endpoint: ``http://host:7878/store``
+    for Oxigraph, ``http://host:3030/DATASET/data`` for Fuseki,
+    ``http://host:7200/repositories/REPO/rdf-graphs/service`` for GraphDB.
+
+    Returns graph name -> number of triples sent.
+    """
+    from urllib.error import HTTPError, URLError
+    from urllib.parse import urlencode
+    from urllib.request import Request, urlopen
+
+    sent: dict[str, int] = {}
+    contexts = list(g.contexts()) if hasattr(g, "contexts") else [g]
+    for ctx in contexts:
+        if len(ctx) == 0:
+            continue
+        name = ctx.identifier
+        if isinstance(name, BNode) or str(name) == "urn:x-rdflib:default":
+            target = f"{store_url}?default"
+        else:
+            target = f"{store_url}?{urlencode({'graph': str(name)})}"
+        body = Graph()
+        body += ctx
+        data = body.serialize(format="nt", encoding="utf-8")
+        request = Request(target, data=data, method="PUT", headers={"Content-Type": "application/n-triples"})
+        try:
+            with urlopen(request, timeout=timeout) as response:
+                response.read()
+        except HTTPError as exc:
+            detail = _one_line(exc.read().decode("utf-8", "replace"))
+            raise QueryError(f"{target} answered {exc.code} {exc.reason}: {detail}") from None
+        except (URLError, OSError) as exc:
+            raise QueryError(f"{store_url}: {_one_line(getattr(exc, 'reason', exc))}") from None
+        sent[str(name)] = len(body)
+    return sent
