@@ -218,6 +218,23 @@ def expose(
         _print_answer(g, a)
 
 
+def _usage_words(g, u) -> str:
+    from rdflib import URIRef
+
+    from .names import label_of
+
+    def name(iri, country, word):
+        if iri:
+            return f"{word} {label_of(g, URIRef(iri))}"
+        return f"{word} an unnamed party in {label_of(g, URIRef(country))}" if country else ""
+
+    parts = [label_of(g, URIRef(u.chip)), label_of(g, URIRef(u.activity)),
+             name(u.user, u.user_country, "by"), name(u.for_, u.for_country, "for"),
+             name(u.supplier, u.supplier_country, "supplied by"),
+             f"in {label_of(g, URIRef(u.where))}" if u.where else "", f"on {u.as_of}"]
+    return ", ".join(p for p in parts if p)
+
+
 def _print_answer(g, answer) -> None:
     from rich.table import Table
 
@@ -226,13 +243,7 @@ def _print_answer(g, answer) -> None:
 
     u = answer.usage
     console = _console()
-    parties = ", ".join(
-        f"{role}: {label_of(g, URIRef(iri)) if iri else label_of(g, URIRef(cc)) + ' (unnamed)'}"
-        for role, iri, cc in (("user", u.user, u.user_country), ("for", u.for_, u.for_country),
-                              ("supplier", u.supplier, u.supplier_country)) if iri or cc)
-    console.print(f"[bold]{label_of(g, URIRef(u.chip))}[/bold], {label_of(g, URIRef(u.activity))}, "
-                  f"{parties or 'no parties named'}" + (f", used in {label_of(g, URIRef(u.where))}" if u.where else "")
-                  + f", as of {u.as_of}")
+    console.print(f"[bold]{_usage_words(g, u)}[/bold]")
     if not answer.exposures:
         console.print(f"No exposure found: {len(answer.checked)} restrictions checked.")
     by_party: dict = {}
@@ -255,18 +266,35 @@ def demo(
     out: Path = typer.Option(Path("exports"), "--out", "-o", help="Folder for the views and files it writes."),
     store: Optional[str] = StoreOpt,
 ):
-    """Build the curated graph, validate it, print what it holds and write the exports."""
+    """Build the curated graph, validate it, print what it holds, answer the shared scenarios and write the exports."""
     from .describe import counts
+    from .exposure import exposures
+    from .load import load, ontology_dir
+    from .usage import usages_from_file
     from .validate import validate as run
 
-    g = load_graph(None, store)
+    examples = ontology_dir() / "examples"
+    g = load(examples / "scenario_firms.ttl", store=store)
     report = run(g)
     typer.echo(f"loaded {len(g)} triples; shapes: {'conform' if report.conforms else f'{len(report.violations)} violations'}")
     numbers = counts(g)
     for name in ("Country", "CountryGroup", "GroupMembership", "Firm", "Ownership", "Chip", "ECCN",
                  "Rule", "Guidance", "Restriction", "Listing"):
         typer.echo(f"  {name:<16} {numbers.get(name, 0):>5}")
+    typer.echo("The shared scenarios (usages in ontology/examples/scenarios.json; firms named 'Example' are hypothetical):")
+    for i, usage in enumerate(usages_from_file(g, examples / "scenarios.json"), 1):
+        answer = exposures(g, usage)
+        typer.echo(f"  {i}. {_usage_words(g, usage)}")
+        for e in answer.exposures:
+            policy = f", {e.policy_label}" if e.policy_label else ""
+            typer.echo(f"     - {e.severity_label}{policy}: {e.party_label or 'nobody'} ({e.role or 'rule status'})"
+                       f" <- {e.restriction_label} [{'; '.join(e.citations[:3])}]")
+        if not answer.exposures:
+            typer.echo(f"     - no exposure ({len(answer.checked)} restrictions checked)")
     out.mkdir(parents=True, exist_ok=True)
+    from .render import write_gallery
+
+    typer.echo(f"wrote {write_gallery(g, out)} (interactive graphs; open it in a browser)")
     if not report.conforms:
         raise typer.Exit(1)
 
@@ -455,6 +483,70 @@ def view(
     typer.echo(f"wrote {target}: {result.nodes:,} nodes{capped}, {result.edges:,} edges")
 
 
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 127.0.0.1 keeps it to this machine."),
+    port: int = typer.Option(7878, "--port", help="Port to listen on."),
+    data: Optional[List[Path]] = DataOpt,
+    no_curated: bool = typer.Option(False, "--no-curated", help="Serve only the given --data, not the curated graph."),
+    timeout: float = typer.Option(10.0, "--timeout", help="Seconds a query may run before it is stopped."),
+    max_rows: int = typer.Option(10000, "--max-rows", help="Most rows (or triples) an answer may have."),
+    workers: int = typer.Option(2, "--workers", help="Query worker processes (queries answered at once)."),
+    exports: Path = typer.Option(Path("exports"), "--exports", help="Folder of exported views linked from the start page."),
+):
+    """Serve the graph as a read-only SPARQL 1.1 endpoint at http://HOST:PORT/sparql, with a query form at /."""
+    from .server import serve as run
+
+    if no_curated:
+        if not data:
+            raise EcgraphError("--no-curated needs --data: there would be nothing to serve")
+        from .load import load
+
+        g = load(*data, curated=False, imports=False, store="oxigraph")
+    else:
+        g = load_graph(data, "oxigraph")
+    run(g, host=host, port=port, timeout=timeout, max_rows=max_rows, workers=workers, exports=exports)
+
+
+@app.command("export")
+def export_graph(
+    out: Path = typer.Option(..., "--out", "-o", help="File to write."),
+    format: Optional[str] = typer.Option(
+        None, "--format", "-f", help="ttl, nt, jsonld, trig, nq, graphml, gexf or csv; default from the -o suffix."),
+    query_file: Optional[Path] = typer.Option(None, "--query", "-q", help="SPARQL CONSTRUCT file: export its result."),
+    subgraph: Optional[str] = typer.Option(None, "--subgraph", help="Export only the neighbourhood of this entity."),
+    depth: int = typer.Option(1, "--depth", help="Hops around --subgraph (default 1)."),
+    table: str = typer.Option("listings", "--table", help="For csv: listings or exposures."),
+    usage: Optional[Path] = typer.Option(None, "--usage", help="For --table exposures: JSON or RDF file of chip usages."),
+    data: Optional[List[Path]] = DataOpt,
+    store: Optional[str] = StoreOpt,
+):
+    """Write the graph (or a --subgraph / --query selection) as RDF, GraphML/GEXF, or a CSV of listings or exposures."""
+    from .errors import InputError
+    from .export import export
+
+    if query_file is not None and subgraph is not None:
+        raise InputError("choose one of --query and --subgraph")
+    text = None
+    if query_file is not None:
+        if not query_file.is_file():
+            raise InputError(f"{query_file}: no such query file")
+        text = query_file.read_text(encoding="utf-8")
+    g = load_graph(data, store)
+    usages = ()
+    if usage is not None:
+        from .usage import usages_from_file
+
+        usages = usages_from_file(g, usage)
+    try:
+        written = export(g, format, out, query=text, subgraph=subgraph, depth=depth, table=table, usages=usages)
+    except EcgraphError as exc:
+        if query_file is not None and "quer" in str(exc):
+            raise type(exc)(f"{query_file}: {exc}") from None
+        raise
+    typer.echo(str(written))
+
+
 def _check_format(value: str, allowed) -> None:
     if value not in allowed:
         raise EcgraphError(f"unknown format {value!r}; choose one of {', '.join(allowed)}")
@@ -463,7 +555,9 @@ def _check_format(value: str, allowed) -> None:
 def main(argv=None) -> int:
     """Entry point: run the app, turning ecgraph errors into one line on stderr and exit code 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int):  # click returns the code of typer.Exit when not standalone
+            return code
     except EcgraphError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2

@@ -412,7 +412,8 @@ class _Context:
         groups = {str(x) for x in self.g.objects(r, ECG.destinationGroup)}
         countries = {str(x) for x in self.g.objects(r, ECG.destinationCountry)}
         excluded = {str(x) for x in self.g.objects(r, ECG.excludedDestinationGroup)}
-        if not (groups or countries or excluded):
+        excluded_countries = {str(x) for x in self.g.objects(r, ECG.excludedDestinationCountry)}
+        if not (groups or countries or excluded or excluded_countries):
             return None
         place = self.where()
         if place is None:
@@ -424,9 +425,9 @@ class _Context:
             if got is None:
                 raise _Fail(f"{label_of(self.g, URIRef(place))} is not in {self._names(groups | countries)} on {self.day}")
             inside = got
-        out = self.place_in(place, excluded, set()) if excluded else None
+        out = self.place_in(place, excluded, excluded_countries) if excluded or excluded_countries else None
         if out is not None:
-            raise _Fail(f"{label_of(self.g, URIRef(place))} is in the excluded {self._names(excluded)} on {self.day}")
+            raise _Fail(f"{label_of(self.g, URIRef(place))} is excluded ({self._names(excluded | excluded_countries)}) on {self.day}")
         return _Match((use_step,) + inside, reason=f"used in {label_of(self.g, URIRef(place))}" + (
             f" ({self._group_word(inside)})" if inside else ""))
 
@@ -579,7 +580,9 @@ class _Context:
             if not extended & lists:
                 continue
             threshold = float(g.value(ext, ECG.ownershipThreshold) or 50)
-            owners = {o for o in self.listed(extended) if not footnotes or self.listings_of(o, extended, footnotes)}
+            # owners count for the lists this condition asks about (an MEU check is not met by Entity List owners)
+            reach = extended & lists
+            owners = {o for o in self.listed(reach) if not footnotes or self.listings_of(o, reach, footnotes)}
             share, chains = effective_ownership(self.G, party.key, owners, day=self.day)
             if share < threshold or not chains:
                 continue
@@ -590,7 +593,7 @@ class _Context:
             policy = None
             for chain in chains:
                 steps += self._chain_steps(chain)
-                for data in self.listings_of(chain.owner, extended, footnotes)[:1]:
+                for data in self.listings_of(chain.owner, reach, footnotes)[:1]:
                     steps += fact_steps(chain.owner, self._list_of(data), data, "validFrom")
                     policy = policy or data.get("reviewPolicy")
             owners_text = ", ".join(f"{label_of(g, URIRef(c.owner))} ({_pcts(c)})" for c in chains)

@@ -79,6 +79,7 @@ class ECG(DefinedNamespace):
     edgeFrom: URIRef
     edgeTo: URIRef
     effectiveOn: URIRef
+    excludedDestinationCountry: URIRef
     excludedDestinationGroup: URIRef
     excludesActivity: URIRef
     explanation: URIRef
@@ -100,6 +101,7 @@ class ECG(DefinedNamespace):
     headquartersRole: URIRef
     importedFile: URIRef
     imposedBy: URIRef
+    inGroupOn: URIRef
     includesGroup: URIRef
     isOperative: URIRef
     isResidual: URIRef
@@ -112,6 +114,7 @@ class ECG(DefinedNamespace):
     licenceRequirement: URIRef
     listedOn: URIRef
     listedParty: URIRef
+    listedOwnersShare: URIRef
     listedRole: URIRef
     manufacturedBy: URIRef
     matchScore: URIRef

@@ -1,7 +1,7 @@
 """The six shared scenarios (../shared/domain/scenarios.md), answered from data alone, and their dates.
 
 Each test names the exposures it expects as (party, role, restriction, severity, policy) and checks the
-citations that must back them. The scenario firms that are hypothetical live in tests/data/scenario_firms.ttl.
+citations that must back them. The scenario firms that are hypothetical live in ontology/examples/scenario_firms.ttl.
 """
 
 from pathlib import Path
@@ -14,13 +14,15 @@ from graph.load import load
 from graph.namespace import ECG
 from graph.usage import usage_from_names, usages_from_file
 
-DATA = Path(__file__).parent / "data"
+from graph.load import ontology_dir
+
+EXAMPLES = ontology_dir() / "examples"
 
 
 @pytest.fixture(scope="module", params=["oxigraph", "memory"])
 def sg(request):
     """Curated graph plus the scenario firms, on each store."""
-    return load(DATA / "scenario_firms.ttl", imports=False, store=request.param)
+    return load(EXAMPLES / "scenario_firms.ttl", imports=False, store=request.param)
 
 
 def ask(g, **names):

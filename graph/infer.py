@@ -1,0 +1,99 @@
+"""Facts the engine derives, written to the named graph ``GRAPH.inferred`` so SPARQL can query them.
+
+- ``chip ecg:derivedClassification eccn``: the ECCN the chip's figures meet;
+- ``country ecg:inGroupOn group``: group membership on the inference date (through includesGroup,
+  treatedAs and residual groups as well as membership facts);
+- ``party ecg:listedOwnersShare n``: the aggregate share held by Entity List / MEU parties (as the
+  affiliate extensions in the data name them), when it is above zero;
+- the exposures of every ``ecg:ChipUsage`` stored in the graph, as ``ecg:Exposure`` nodes.
+
+The inferred graph records its date with ``ecg:asOf``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rdflib import RDF, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import XSD
+
+from .classify import derived_classification
+from .exposure import Usage, exposures, restrictions, to_rdf, traversal_graph
+from .membership import groups_on
+from .namespace import ECG, GRAPH, ID
+from .ownership import effective_ownership
+
+LISTING = str(ECG.Listing)
+
+
+def inferences(g: Graph, day: dt.date) -> Graph:
+    """Everything the engine derives from ``g`` on ``day``, as a new graph.
+
+    >>> from graph.load import load
+    >>> g = load(imports=False)
+    >>> inf = inferences(g, dt.date(2025, 6, 1))
+    >>> (URIRef(ID["chip/nvidia-h100-sxm"]), ECG.derivedClassification, URIRef(ID["eccn/3A090.a"])) in inf
+    True
+    """
+    G = traversal_graph(g)
+    out = Graph()
+    out.add((GRAPH.inferred, ECG.asOf, Literal(day, datatype=XSD.date)))
+    for chip in sorted(set(g.subjects(RDF.type, ECG.Chip))):
+        found = derived_classification(g, chip)
+        if found is not None:
+            out.add((chip, ECG.derivedClassification, URIRef(found.eccn)))
+    for country in sorted(set(g.subjects(RDF.type, ECG.Country))):
+        for group in groups_on(G, str(country), day):
+            out.add((country, ECG.inGroupOn, URIRef(group)))
+    lists = {str(x) for r in restrictions(g) for x in g.objects(r, ECG.extendsList)}
+    listed = {u for u, v, d in G.edges(data=True) if d.get("predicate") == LISTING and v in lists}
+    owned = {v for u in listed for _, v, d in G.out_edges(u, data=True) if d.get("predicate") == str(ECG.Ownership)}
+    frontier, seen = list(owned), set()
+    while frontier:  # everything below a listed party through ownership
+        node = frontier.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        frontier += [v for _, v, d in G.out_edges(node, data=True) if d.get("predicate") == str(ECG.Ownership)]
+    for party in sorted(seen):
+        share, _ = effective_ownership(G, party, listed - {party}, day=day)
+        if share > 0:
+            out.add((URIRef(party), ECG.listedOwnersShare, Literal(round(share, 6), datatype=XSD.decimal)))
+    for node in sorted(set(g.subjects(RDF.type, ECG.ChipUsage))):
+        usage = _stored_usage(g, node, day)
+        if usage is not None:
+            out += to_rdf(exposures(g, usage, G=G))
+    return out
+
+
+def add_inferences(ds: Dataset, day: dt.date) -> Graph:
+    """Compute :func:`inferences` and put them in ``ds`` as the named graph ``GRAPH.inferred`` (replacing it)."""
+    target = ds.graph(GRAPH.inferred)
+    target.remove((None, None, None))
+    for triple in inferences(ds, day):
+        target.add(triple)
+    return target
+
+
+def _stored_usage(g: Graph, node, day: dt.date) -> Usage | None:
+    chip = g.value(node, ECG.chip)
+    if chip is None:
+        return None
+    parties = {}
+    for key, prop in (("user", ECG.usedBy), ("for_", ECG.onBehalfOf), ("supplier", ECG.suppliedBy)):
+        value = g.value(node, prop)
+        if value is None:
+            continue
+        if (value, RDF.type, None) in g:
+            parties[key] = str(value)
+        elif g.value(value, ECG.headquarteredIn) is not None:  # an unnamed party given by its country
+            parties[key.rstrip("_") + "_country"] = str(g.value(value, ECG.headquarteredIn))
+    as_of = g.value(node, ECG.asOf)
+    activity = g.value(node, ECG.activity)
+    return Usage(
+        chip=str(chip), activity=str(activity or ID["activity/inference"]), iri=str(node),
+        where=str(g.value(node, ECG.usedIn)) if g.value(node, ECG.usedIn) is not None else None,
+        end_uses=tuple(sorted(str(e) for e in g.objects(node, ECG.knownEndUse))),
+        red_flags=tuple(sorted(str(e) for e in g.objects(node, ECG.redFlag))),
+        as_of=as_of.toPython() if as_of is not None else day, **parties,
+    )

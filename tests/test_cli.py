@@ -1,0 +1,133 @@
+"""The command line as a user meets it: info, show, validate, expose, and the one-line errors."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graph.cli import app, main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_info_counts_what_the_issue_asks_for(capsys):
+    code, out, _ = run(capsys, "info", "--format", "json", "--as-of", "2026-11-29")
+    assert code == 0
+    data = json.loads(out)
+    counts = data["counts"]
+    import pycountry
+
+    assert counts["Country"] >= len(pycountry.countries)
+    assert counts["Firm"] >= 25 and counts["Chip"] >= 15 and counts["Restriction"] >= 10
+    assert counts["Rule"] + counts["Guidance"] >= 12
+    assert counts["Listing"] >= 15 and counts["Ownership"] >= 5
+    status = {i["citation"]: i["status"] for i in data["instruments"]}
+    assert status["90 FR 4544"] == "not enforced"
+    assert status["90 FR 47201"] == "in force"
+
+
+def test_info_shows_the_affiliates_rule_suspended_in_2026(capsys):
+    _, out, _ = run(capsys, "info", "--format", "json", "--as-of", "2026-03-01")
+    status = {i["citation"]: (i["status"], i["since"]) for i in json.loads(out)["instruments"]}
+    assert status["90 FR 47201"] == ("suspended", "2025-11-10")
+
+
+def test_show_huawei_lists_its_listings_with_citations_and_affiliates(capsys):
+    code, out, _ = run(capsys, "show", "Huawei Technologies", "--format", "json")
+    assert code == 0
+    facts = json.loads(out)["facts"]
+    listings = [f for f in facts if f["predicate"].endswith("#Listing")]
+    assert {"84 FR 22961", "85 FR 29849"} <= {c for f in listings for c in re.findall(r"\d+ FR \d+", f["object_label"])}
+    assert all(f["sources"] for f in listings)
+    owned = [f["object_label"] for f in facts if f["predicate"].endswith("#Ownership")]
+    assert any("HiSilicon" in o for o in owned)
+
+
+def test_show_table_prints(capsys):
+    code, out, _ = run(capsys, "show", "CN")
+    assert code == 0 and "China" in out
+
+
+def test_an_unknown_name_is_one_line_with_suggestions(capsys):
+    code, out, err = run(capsys, "show", "Huawei Technologes")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "did you mean" in err and "huawei technologies" in err.lower()
+
+
+def test_validate_exits_0_on_the_curated_data(capsys):
+    code, out, _ = run(capsys, "validate")
+    assert code == 0 and "conforms" in out
+
+
+def test_validate_exits_1_with_violations_and_2_on_a_broken_file(capsys, tmp_path):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix ecg: <https://w3id.org/ecgraph/ontology#> .\n<urn:x> a ecg:Ownership .\n")
+    code, out, _ = run(capsys, "validate", "--data", str(bad))
+    assert code == 1 and "urn:x" in out
+    broken = tmp_path / "broken.ttl"
+    broken.write_text('@prefix ecg: <https://w3id.org/ecgraph/ontology#> .\n<urn:x> ecg:note "open .\n')
+    code, out, err = run(capsys, "validate", "--data", str(broken))
+    assert code == 2 and f"{broken}:2" in err
+
+
+def test_data_that_breaks_the_shapes_is_refused_by_other_commands(capsys, tmp_path):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix ecg: <https://w3id.org/ecgraph/ontology#> .\n<urn:x> a ecg:Ownership .\n")
+    code, _, err = run(capsys, "info", "--data", str(bad))
+    assert code == 2 and "breaks the shapes" in err
+
+
+def test_expose_scenario_1_as_json(capsys):
+    code, out, _ = run(capsys, "expose", "--chip", "Huawei Ascend 910C", "--user-country", "MY",
+                       "--for-country", "CN", "--activity", "training", "--as-of", "2025-06-01", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert {e["severity"] for e in data["exposures"]} >= {"prohibited", "red flag", "licence required"}
+    assert all(set(step) >= {"s", "p", "o"} for e in data["exposures"] for step in e["path"])
+
+
+def test_expose_table_groups_by_party(capsys):
+    code, out, _ = run(capsys, "expose", "--chip", "H100", "--user-country", "CN", "--as-of", "2025-06-01")
+    assert code == 0 and "presumption of denial" in out
+
+
+def test_expose_bad_date_and_unknown_country(capsys):
+    code, _, err = run(capsys, "expose", "--chip", "H100", "--user-country", "SG", "--as-of", "June 1")
+    assert code == 2 and "YYYY-MM-DD" in err
+    code, _, err = run(capsys, "expose", "--chip", "H100", "--user-country", "ZZ")
+    assert code == 2 and "unknown country 'ZZ'" in err
+
+
+def test_expose_writes_exposures_as_rdf(capsys, tmp_path):
+    from rdflib import Graph
+
+    out = tmp_path / "exposures.ttl"
+    code, _, _ = run(capsys, "expose", "--chip", "H100", "--user-country", "CN", "--as-of", "2025-06-01",
+                     "--rdf", str(out))
+    assert code == 0
+    g = Graph().parse(out)
+    assert len(list(g.subjects(predicate=None, object=None))) > 0
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    import typer.main
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        assert command.help, name
+        assert f"ecgraph {name}" in readme, f"README does not mention 'ecgraph {name}'"
+
+
+def test_the_installed_entry_point_runs():
+    result = subprocess.run([sys.executable, "-m", "graph.cli", "--help"], capture_output=True, text=True, check=True)
+    assert "expose" in result.stdout
