@@ -26,6 +26,8 @@ app = typer.Typer(
 DataOpt = typer.Option(None, "--data", "-d", help="Extra RDF file or folder to load on top of the curated set (repeatable).")
 StoreOpt = typer.Option(None, "--store", help="Triple store: oxigraph (default) or memory.")
 FormatOpt = typer.Option("table", "--format", help="Output format: table or json.")
+InferredOpt = typer.Option(True, "--inferred/--no-inferred", help="Add the engine's derived facts (graph <https://w3id.org/ecgraph/graph/inferred>): derived ECCNs, group membership on --as-of, shares held by listed owners, exposures of stored usages.")
+AsOfInfOpt = typer.Option("today", "--as-of", help="Date for the inferred facts (YYYY-MM-DD).")
 
 
 def _console():
@@ -50,6 +52,13 @@ def load_graph(data: Optional[List[Path]] = None, store: Optional[str] = None, *
                 f"{first.path}: {first.message}); run 'ecgraph validate --data ...' for the list"
             )
     return g
+
+
+def _add_inferred(g, as_of: str) -> None:
+    from .infer import add_inferences
+    from .timeline import parse_date
+
+    add_inferences(g, parse_date(as_of, what="--as-of"))
 
 
 def _print_json(value) -> None:
@@ -308,6 +317,8 @@ def query(
     format: Optional[str] = typer.Option(None, "--format", help="table|csv|tsv|json|xml for SELECT/ASK; turtle|nt|jsonld|xml for CONSTRUCT/DESCRIBE."),
     endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Ask this remote SPARQL 1.1 endpoint instead of the local graph."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Give up after this many seconds."),
+    inferred: bool = InferredOpt,
+    as_of: str = AsOfInfOpt,
     data: Optional[List[Path]] = DataOpt,
     store: Optional[str] = StoreOpt,
 ):
@@ -335,6 +346,8 @@ def query(
         named = sparql.named_query(text.strip())
         text, params = named.text, named.params
     g = None if endpoint else load_graph(data, store)
+    if g is not None and inferred:
+        _add_inferred(g, as_of)
     bindings = sparql.parse_bindings(bind, params=params, g=g)
     result = sparql.query(g, text, bindings=bindings, endpoint=endpoint, timeout=timeout)
     typer.echo(sparql.format_result(result, format))
@@ -493,6 +506,8 @@ def serve(
     max_rows: int = typer.Option(10000, "--max-rows", help="Most rows (or triples) an answer may have."),
     workers: int = typer.Option(2, "--workers", help="Query worker processes (queries answered at once)."),
     exports: Path = typer.Option(Path("exports"), "--exports", help="Folder of exported views linked from the start page."),
+    inferred: bool = InferredOpt,
+    as_of: str = AsOfInfOpt,
 ):
     """Serve the graph as a read-only SPARQL 1.1 endpoint at http://HOST:PORT/sparql, with a query form at /."""
     from .server import serve as run
@@ -505,6 +520,8 @@ def serve(
         g = load(*data, curated=False, imports=False, store="oxigraph")
     else:
         g = load_graph(data, "oxigraph")
+    if inferred:
+        _add_inferred(g, as_of)
     run(g, host=host, port=port, timeout=timeout, max_rows=max_rows, workers=workers, exports=exports)
 
 

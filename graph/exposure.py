@@ -371,8 +371,22 @@ class _Context:
         if not hit:
             raise _Fail(f"{label_of(self.g, self.chip)} is {label_of(self.g, URIRef(eccn))} ({how}), not a covered item")
         item = sorted(hit)[0]
-        more = () if item == eccn else (Step(eccn, str(SKOS.broader) + "*", item),)
+        more = self._broader_steps(eccn, item)
         return _Match(steps + more, reason=f"{label_of(self.g, self.chip)} is {label_of(self.g, URIRef(eccn))} ({how})")
+
+    def _broader_steps(self, eccn: str, item: str) -> tuple[Step, ...]:
+        """The skos:broader triples leading from ``eccn`` up to ``item`` (empty when they are the same)."""
+        paths = {eccn: ()}
+        todo = [eccn]
+        while todo:
+            node = todo.pop(0)
+            if node == item:
+                return paths[node]
+            for up in sorted(self.g.objects(URIRef(node), SKOS.broader)):
+                if str(up) not in paths:
+                    paths[str(up)] = paths[node] + (Step(node, str(SKOS.broader), str(up)),)
+                    todo.append(str(up))
+        return ()
 
     def _item_origin(self, r):
         groups = {str(x) for x in self.g.objects(r, ECG.itemOriginGroup)}

@@ -473,7 +473,7 @@ def format_result(result: Result, fmt: str | None = None) -> str:
     The default is ``table`` for SELECT and ASK, ``turtle`` for CONSTRUCT and DESCRIBE.
 
     >>> from graph.load import load
-    >>> r = query(load(imports=False), "SELECT ?code WHERE { id:country/FR ecg:isoAlpha2 ?code }")
+    >>> r = query(load(imports=False), "SELECT ?code WHERE { ?c ecg:isoAlpha3 'FRA' ; ecg:isoAlpha2 ?code }")
     >>> format_result(r, "csv").splitlines()
     ['code', 'FR']
     """
@@ -562,7 +562,7 @@ def push(g: Graph, store_url: str, *, timeout: float = 60) -> dict[str, int]:
     from urllib.request import Request, urlopen
 
     sent: dict[str, int] = {}
-    contexts = list(g.contexts()) if hasattr(g, "contexts") else [g]
+    contexts = list(g.graphs()) if hasattr(g, "graphs") else list(g.contexts()) if hasattr(g, "contexts") else [g]
     for ctx in contexts:
         if len(ctx) == 0:
             continue

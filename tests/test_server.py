@@ -1,0 +1,229 @@
+"""`ecgraph serve` against real clients: SPARQLWrapper, rdflib's SPARQLStore and plain HTTP on a loopback port."""
+
+import io
+import json
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+from rdflib import Graph, Namespace, URIRef
+from rdflib.query import Result
+
+from graph import server
+from graph.namespace import GRAPH, ID
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FRANCE = "SELECT ?c WHERE { ?c ecg:isoAlpha2 'FR' }"
+FRANCE_DECLARED = ("PREFIX ecg: <https://w3id.org/ecgraph/ontology#>\n"
+                   "SELECT ?c WHERE { ?c ecg:isoAlpha2 'FR' }")
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+@pytest.fixture(scope="module")
+def endpoint(curated, tmp_path_factory):
+    exports = tmp_path_factory.mktemp("exports")
+    (exports / "network.html").write_text("<html>the network view</html>")
+    with server.start(curated, port=0, timeout=3, max_rows=500, workers=2, exports=exports) as running:
+        yield running.url
+
+
+def http(url, *, data=None, headers=None, method=None):
+    """(status, content type, body) of one request; HTTP errors are answers too."""
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read().decode()
+
+
+def get(endpoint, query, **params):
+    return http(endpoint + "?" + urllib.parse.urlencode({"query": query, **params}),
+                headers={"Accept": params.pop("accept", "*/*")} if "accept" in params else None)
+
+
+def test_sparqlwrapper_default_xml_mode(endpoint):
+    from SPARQLWrapper import SPARQLWrapper
+
+    client = SPARQLWrapper(endpoint)
+    client.setQuery(FRANCE_DECLARED)
+    document = client.query().convert()  # an xml.dom document
+    uris = [n.firstChild.data for n in document.getElementsByTagName("uri")]
+    assert uris == [str(ID["country/FR"])]
+
+
+@pytest.mark.parametrize("method,request_method", [("GET", None), ("POST", "urlencoded"), ("POST", "postdirectly")])
+def test_sparqlwrapper_json_get_post_and_postdirectly(endpoint, method, request_method):
+    from SPARQLWrapper import JSON, POST, POSTDIRECTLY, URLENCODED, SPARQLWrapper
+
+    client = SPARQLWrapper(endpoint)
+    client.setQuery(FRANCE_DECLARED)
+    client.setReturnFormat(JSON)
+    if method == "POST":
+        client.setMethod(POST)
+        client.setRequestMethod(POSTDIRECTLY if request_method == "postdirectly" else URLENCODED)
+    answer = client.queryAndConvert()
+    assert [b["c"]["value"] for b in answer["results"]["bindings"]] == [str(ID["country/FR"])]
+
+
+def test_sparqlwrapper_construct_in_xml_mode_gets_a_graph(endpoint):
+    from SPARQLWrapper import SPARQLWrapper
+
+    client = SPARQLWrapper(endpoint)
+    client.setQuery("PREFIX ecg: <https://w3id.org/ecgraph/ontology#>\n"
+                    "CONSTRUCT { ?c ecg:isoAlpha3 ?code } WHERE { ?c ecg:isoAlpha2 'FR' ; ecg:isoAlpha3 ?code }")
+    g = client.queryAndConvert()
+    assert isinstance(g, Graph) and len(g) == 1
+    assert str(g.value(ID["country/FR"], URIRef("https://w3id.org/ecgraph/ontology#isoAlpha3"))) == "FRA"
+
+
+def test_rdflib_sparqlstore_with_its_prefix_lines(endpoint):
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    remote = Graph(store=SPARQLStore(endpoint, returnFormat="json"))
+    rows = list(remote.query("SELECT ?code WHERE { ?c ecg:isoAlpha2 'FR' ; ecg:isoAlpha3 ?code }",
+                             initNs={"ecg": "https://w3id.org/ecgraph/ontology#"}))
+    assert [str(r.code) for r in rows] == ["FRA"]
+    assert (ID["country/FR"], URIRef("https://w3id.org/ecgraph/ontology#isoAlpha2"), None) in remote
+
+
+@pytest.mark.parametrize("accept,media", [
+    ("application/sparql-results+json", "application/sparql-results+json"),
+    ("application/sparql-results+xml", "application/sparql-results+xml"),
+    ("text/csv", "text/csv"),
+    ("text/tab-separated-values", "text/tab-separated-values"),
+])
+def test_select_content_negotiation(endpoint, accept, media):
+    status, ctype, body = http(endpoint + "?" + urllib.parse.urlencode({"query": FRANCE}), headers={"Accept": accept})
+    assert status == 200 and ctype.startswith(media)
+    rows = list(Result.parse(io.BytesIO(body.encode()), content_type=media))
+    assert [str(r[0]) for r in rows] == [str(ID["country/FR"])]
+
+
+@pytest.mark.parametrize("accept,media,rdflib_format", [
+    ("text/turtle", "text/turtle", "turtle"),
+    ("application/n-triples", "application/n-triples", "nt"),
+    ("application/ld+json", "application/ld+json", "json-ld"),
+    ("application/rdf+xml", "application/rdf+xml", "xml"),
+])
+def test_construct_content_negotiation(endpoint, accept, media, rdflib_format):
+    query = "CONSTRUCT { ?c rdfs:label ?l } WHERE { ?c ecg:isoAlpha2 'FR' ; rdfs:label ?l }"
+    status, ctype, body = http(endpoint + "?" + urllib.parse.urlencode({"query": query}), headers={"Accept": accept})
+    assert status == 200 and ctype.startswith(media)
+    assert len(Graph().parse(data=body, format=rdflib_format)) == 1
+
+
+def test_format_and_output_parameters_win_over_accept(endpoint):
+    for param in ("format", "output"):
+        url = endpoint + "?" + urllib.parse.urlencode({"query": FRANCE, param: "csv"})
+        status, ctype, body = http(url, headers={"Accept": "application/sparql-results+xml"})
+        assert status == 200 and ctype.startswith("text/csv") and body.splitlines()[0] == "c"
+
+
+def test_default_graph_uri_restricts_the_dataset(endpoint):
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?c ecg:isoAlpha2 ?code }"
+    def n(**params):
+        status, _, body = get(endpoint, count, format="csv", **params)
+        assert status == 200
+        return int(body.splitlines()[1])
+    assert n() == n(**{"default-graph-uri": str(GRAPH.curated)}) > 200
+    assert n(**{"default-graph-uri": "urn:ecgraph:no-such-graph"}) == 0
+
+
+def test_named_graph_uri_limits_graph_patterns(endpoint):
+    query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    _, _, body = get(endpoint, query, format="csv")
+    assert body.split() == ["g", str(GRAPH.curated)]
+    _, _, body = get(endpoint, query, format="csv", **{"named-graph-uri": "urn:ecgraph:other"})
+    assert body.split() == ["g"]
+
+
+def test_service_description_without_a_query(endpoint):
+    status, ctype, body = http(endpoint)
+    assert status == 200 and ctype.startswith("text/turtle")
+    g = Graph().parse(data=body, format="turtle")
+    service = g.value(None, SD.endpoint, URIRef(endpoint))
+    assert service is not None and (service, SD.supportedLanguage, SD.SPARQL11Query) in g
+
+
+def test_start_page_is_an_offline_form_with_the_views(endpoint):
+    status, ctype, body = http(endpoint.removesuffix("/sparql") + "/")
+    assert status == 200 and ctype.startswith("text/html")
+    assert '<form action="/sparql"' in body and "entity-list-footnotes" in body
+    assert 'href="/exports/network.html"' in body
+    assert "src=" not in body and "<link" not in body  # nothing fetched from a CDN
+    assert http(endpoint.removesuffix("/sparql") + "/exports/network.html")[2] == "<html>the network view</html>"
+    assert http(endpoint.removesuffix("/sparql") + "/exports/..%2Fsecret")[0] == 404
+    status, _, text = http(endpoint.removesuffix("/sparql") + "/queries/entity-list-footnotes.rq")
+    assert status == 200 and text.startswith("# ")
+
+
+# ---- refusals
+
+@pytest.mark.parametrize("data,ctype", [
+    (b"update=INSERT+DATA+%7B+%3Curn%3Aa%3E+%3Curn%3Ab%3E+%3Curn%3Ac%3E+%7D", "application/x-www-form-urlencoded"),
+    (b"INSERT DATA { <urn:a> <urn:b> <urn:c> }", "application/sparql-update"),
+])
+def test_updates_are_refused(endpoint, data, ctype):
+    status, _, body = http(endpoint, data=data, headers={"Content-Type": ctype})
+    assert status == 403 and "read-only" in body
+    assert json.loads(get(endpoint, "ASK { <urn:a> <urn:b> <urn:c> }", format="json")[2])["boolean"] is False
+
+
+def test_an_update_sent_as_a_query_is_refused(endpoint):
+    status, _, body = get(endpoint, "DELETE WHERE { ?s ?p ?o }")
+    assert status == 403 and "read-only" in body
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }",
+    "SELECT * WHERE { ?s ?p ?o OPTIONAL { service silent <http://example.org/sparql> { ?s ?q ?r } } } LIMIT 1",
+])
+def test_service_is_refused(endpoint, query):
+    status, _, body = get(endpoint, query)
+    assert status == 403 and "SERVICE" in body
+
+
+def test_a_word_service_inside_a_string_or_iri_is_not_a_service(endpoint):
+    status, _, _ = get(endpoint, "SELECT * WHERE { ?s rdfs:label 'SERVICE' } # SERVICE <x>")
+    assert status == 200
+
+
+def test_a_malformed_query_gets_400_with_the_parser_message(endpoint):
+    status, _, body = get(endpoint, "SELECT ?s WHERE { ?s ?p }")
+    assert status == 400 and "does not parse" in body and "error at 1:" in body
+
+
+def test_an_unknown_format_gets_400(endpoint):
+    status, _, body = get(endpoint, FRANCE, format="yaml")
+    assert status == 400 and "unknown format 'yaml'" in body
+
+
+def test_the_result_cap_is_a_clear_error(endpoint):
+    status, _, body = get(endpoint, "SELECT ?s ?p WHERE { ?s a ecg:Country ; ?p ?o }")
+    assert status == 413 and "more than 500 rows" in body
+    assert get(endpoint, "SELECT ?s ?p WHERE { ?s a ecg:Country ; ?p ?o } LIMIT 500")[0] == 200
+
+
+def test_a_runaway_query_is_stopped_while_other_clients_are_answered(endpoint):
+    outcome = {}
+    runaway = threading.Thread(target=lambda: outcome.update(answer=get(endpoint, RUNAWAY)))
+    runaway.start()
+    status, _, body = get(endpoint, FRANCE, format="csv")  # answered by the other worker
+    answered_while_running = runaway.is_alive()
+    runaway.join(60)
+    assert status == 200 and body.split() == ["c", str(ID["country/FR"])]
+    assert answered_while_running
+    status, _, body = outcome["answer"]
+    assert status == 503 and "time limit of 3 s" in body
+    # the killed worker is replaced: the endpoint keeps answering
+    for _ in range(3):
+        assert get(endpoint, FRANCE, format="csv")[0] == 200
+
+
+def test_it_binds_loopback_by_default():
+    import inspect
+
+    assert inspect.signature(server.start).parameters["host"].default == "127.0.0.1"

@@ -1,0 +1,216 @@
+"""SPARQL from Python and the command line: bound values, prefixes, formats, errors, remote stores."""
+
+import io
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.query import Result
+
+from graph import sparql
+from graph.cli import main
+from graph.errors import InputError, QueryError
+from graph.namespace import ID
+
+CN = ID["country/CN"]
+
+
+def test_a_bound_variable_need_not_be_projected(g):
+    # the Oxigraph trap: substitutions/initBindings refuse an unprojected variable
+    rows = list(sparql.query(g, "SELECT ?code WHERE { ?c ecg:isoAlpha3 ?code }", bindings={"c": CN}))
+    assert [str(r.code) for r in rows] == ["CHN"]
+
+
+def test_a_bound_value_is_in_scope_for_filters_and_aggregates(g):
+    text = "SELECT (COUNT(?c) AS ?n) WHERE { ?c ecg:isoAlpha2 ?code FILTER (?code = ?wanted) }"
+    assert int(next(iter(sparql.query(g, text, bindings={"wanted": "FR"}))).n) == 1
+
+
+def test_a_bound_string_is_a_value_never_query_text(g):
+    hostile = 'FR" } ?x ?y ?z . FILTER (true'
+    rows = list(sparql.query(g, "SELECT ?c WHERE { ?c ecg:isoAlpha2 ?code }", bindings={"code": hostile}))
+    assert rows == []
+
+
+def test_binding_an_unknown_variable_is_an_error(curated):
+    with pytest.raises(QueryError, match=r"no such variable"):
+        sparql.query(curated, "SELECT ?c WHERE { ?c a ecg:Country }", bindings={"country": CN})
+
+
+def test_bind_values_skips_the_construct_template_and_strings():
+    text = 'CONSTRUCT { ?s rdfs:label "{" } WHERE { ?s a ?t } # { not here'
+    out = sparql.bind_values(text, {"t": URIRef("http://e/T")})
+    assert out.startswith('CONSTRUCT { ?s rdfs:label "{" } WHERE { VALUES (?t) { (<http://e/T>) }')
+
+
+def test_standard_prefixes_need_no_declaration(curated):
+    assert sparql.query(curated, "ASK { ?c a ecg:Country ; skos:altLabel ?l ; dcterms:source ?s }").askAnswer is True
+
+
+def test_parse_binding_types():
+    assert sparql.parse_binding("g", "<https://w3id.org/ecgraph/id/group/D5>") == ID["group/D5"]
+    assert sparql.parse_binding("g", "id:group/D5") == ID["group/D5"]
+    assert sparql.parse_binding("n", "3").toPython() == 3
+    assert str(sparql.parse_binding("x", "1.5").datatype).endswith("#decimal")
+    assert sparql.parse_binding("s", "Huawei") == Literal("Huawei")
+    assert sparql.parse_binding("on", "2025-01-15").datatype.endswith("#date")
+
+
+def test_a_wrong_type_for_a_date_is_an_error():
+    with pytest.raises(InputError, match=r"--bind date='tomorrow'.*YYYY-MM-DD"):
+        sparql.parse_binding("date", "tomorrow")
+    params = sparql.named_query("group-members-on-date").params
+    with pytest.raises(InputError, match="YYYY-MM-DD"):
+        sparql.parse_bindings(["date=2025-13-45"], params=params)
+    with pytest.raises(InputError, match="takes"):
+        sparql.parse_bindings(["nonsense=1"], params=params)
+
+
+def test_a_query_that_does_not_parse_says_where(g):
+    with pytest.raises(QueryError, match="does not parse"):
+        sparql.query(g, "SELECT ?s WHERE { ?s ?p }")
+
+
+def test_updates_are_refused(curated):
+    with pytest.raises(QueryError, match="Update"):
+        sparql.query(curated, "INSERT DATA { id:x rdfs:label 'x' }")
+
+
+SELECT = "SELECT ?c ?code WHERE { ?c ecg:isoAlpha2 ?code } ORDER BY ?code LIMIT 3"
+
+
+@pytest.mark.parametrize("fmt,media", [("json", "application/sparql-results+json"),
+                                       ("xml", "application/sparql-results+xml"),
+                                       ("csv", "text/csv"), ("tsv", "text/tab-separated-values")])
+def test_select_formats_read_back_as_the_same_rows(curated, fmt, media):
+    result = sparql.query(curated, SELECT)
+    text = sparql.format_result(result, fmt)
+    back = Result.parse(io.BytesIO(text.encode()), content_type=media)
+    as_strings = lambda rows: [tuple(str(v) for v in r) for r in rows]  # noqa: E731
+    assert as_strings(back) == as_strings(sparql.query(curated, SELECT))
+
+
+def test_the_table_is_for_people(curated):
+    table = sparql.format_result(sparql.query(curated, SELECT))
+    assert table.splitlines()[0].split() == ["c", "code"]
+    assert "id:country/AD" in table and table.endswith("(3 rows)")
+
+
+@pytest.mark.parametrize("fmt,rdflib_format", [("turtle", "turtle"), ("nt", "nt"), ("jsonld", "json-ld"),
+                                               ("xml", "xml")])
+def test_construct_formats_read_back_as_the_same_graph(curated, fmt, rdflib_format):
+    text = "CONSTRUCT { ?c rdfs:label ?l } WHERE { ?c ecg:isoAlpha2 'FR' ; rdfs:label ?l }"
+    result = sparql.query(curated, text)
+    back = Graph().parse(data=sparql.format_result(result, fmt), format=rdflib_format)
+    assert len(back) == 1 and isomorphic(back, result.graph)
+
+
+def test_a_format_that_does_not_suit_the_answer_is_an_error(curated):
+    with pytest.raises(QueryError, match="does not suit SELECT"):
+        sparql.format_result(sparql.query(curated, SELECT), "turtle")
+    with pytest.raises(QueryError, match="unknown format 'yaml'"):
+        sparql.format_result(sparql.query(curated, SELECT), "yaml")
+
+
+# ---- the command line
+
+def test_cli_runs_a_named_query_with_bindings(capsys):
+    assert main(["query", "entity-list-footnotes", "--bind", "date=2021-01-01", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("party,partyLabel,footnote")
+    assert len([l for l in lines[1:] if l.strip()]) == 2  # Huawei and HiSilicon; Cambricon came in 2022
+
+
+def test_cli_lists_named_queries_with_what_they_answer(capsys):
+    assert main(["query", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "entity-list-footnotes" in out and "foreign-direct-product" in out and "[bind ?list ?date]" in out
+
+
+def test_cli_reads_a_query_file(tmp_path, capsys):
+    rq = tmp_path / "question.rq"
+    rq.write_text("# France's code\nSELECT ?code WHERE { ?c ecg:isoAlpha3 ?code ; ecg:isoAlpha2 ?two }\n")
+    assert main(["query", "-f", str(rq), "--bind", "two=FR", "--format", "json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert [b["code"]["value"] for b in answer["results"]["bindings"]] == ["FRA"]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["query", "entity-list-footnote"], "unknown named query 'entity-list-footnote'; did you mean 'entity-list-footnotes'"),
+    (["query", "SELECT * WHERE { ?s }"], "does not parse"),
+    (["query", "ASK { ?s ?p ?o }", "--format", "yaml"], "unknown format 'yaml'"),
+    (["query", "group-members-on-date", "--bind", "date=someday"], "YYYY-MM-DD"),
+    (["query", "ASK { ?s ?p ?o }", "--bind", "novalue"], "write name=value"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+# ---- a real remote store: `oxigraph serve`
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def oxigraph_server(tmp_path_factory):
+    binary = shutil.which("oxigraph")
+    if binary is None:
+        pytest.skip("the oxigraph server (pip install oxigraph) is not installed")
+    port = _free_port()
+    proc = subprocess.Popen([binary, "serve", "--location", str(tmp_path_factory.mktemp("oxstore")),
+                             "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(base + "/query?query=ASK%7B%7D", timeout=1).read()
+            break
+        except OSError:
+            time.sleep(0.05)
+    else:  # pragma: no cover
+        proc.kill()
+        pytest.fail("oxigraph serve did not start")
+    yield base
+    proc.kill()
+    proc.wait()
+
+
+def test_push_copies_each_named_graph_into_a_store_and_query_reads_it_back(curated, oxigraph_server):
+    sent = sparql.push(curated, oxigraph_server + "/store")
+    assert sent == {str(ID).replace("/id/", "/graph/") + "curated": len(curated)}
+    sparql.push(curated, oxigraph_server + "/store")  # PUT replaces: pushing twice keeps one copy
+    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    remote = sparql.query(None, count, endpoint=oxigraph_server + "/query")
+    assert int(next(iter(remote)).n) == len(curated)
+    rows = sparql.query(None, "SELECT ?code WHERE { GRAPH ?g { ?c ecg:isoAlpha3 ?code } }",
+                        bindings={"c": CN}, endpoint=oxigraph_server + "/query")
+    assert [str(r.code) for r in rows] == ["CHN"]
+
+
+def test_cli_queries_a_remote_endpoint(curated, oxigraph_server, capsys):
+    sparql.push(curated, oxigraph_server + "/store")
+    argv = ["query", "entity-list-footnotes", "--endpoint", oxigraph_server + "/query?union-default-graph",
+            "--format", "csv"]
+    assert main(argv) == 0
+    assert "85 FR 29849" in capsys.readouterr().out
+
+
+def test_a_remote_error_is_one_clear_line(oxigraph_server):
+    with pytest.raises(QueryError, match=r"answered 400"):
+        sparql.query(None, "SELECT * WHERE { ?s ?p ?o } ORDER BY ?nothere(", endpoint=oxigraph_server + "/query")
+
+
+def test_an_unreachable_endpoint_is_a_query_error():
+    with pytest.raises(QueryError, match=f"127.0.0.1:{_free_port()}|refused"):
+        sparql.query(None, "ASK {}", endpoint=f"http://127.0.0.1:{_free_port()}/sparql", timeout=5)
