@@ -125,11 +125,14 @@ def show(
         return
     from rich.table import Table
 
-    table = Table(title=f"{label_of(g, iri)}  <{iri}>")
+    own_sources = sorted({s for f in facts if not f.via for s in f.sources})
+    table = Table(title=f"{label_of(g, iri)}  <{iri}>",
+                  caption="its own facts are sourced from: " + "; ".join(_short_source(g, s) for s in own_sources)
+                  if own_sources else None, caption_justify="left")
     for col in ("fact", "value", "from", "until", "sources"):
         table.add_column(col, overflow="fold")
     for f in facts:
-        sources = ", ".join(_short_source(g, s) for s in f.sources)
+        sources = ", ".join(_short_source(g, s) for s in f.sources) if f.via else ""
         table.add_row(f.predicate_label, f.object_label, f.valid_from, f.valid_until, sources)
     _console().print(table)
 
@@ -151,13 +154,11 @@ def validate(
     no_curated: bool = typer.Option(False, "--no-curated", help="Validate only the given --data."),
 ):
     """Validate the curated data (and any --data) against the SHACL shapes: exit 0 conforms, 1 violations, 2 error."""
-    from .load import load, load as _load  # noqa: F401
+    from .load import load, ontology_dir, parse_into
     from .validate import validate as run
 
     g = load(*(data or []), curated=not no_curated, store=store)
     if no_curated:  # the schema is still needed for class inference
-        from .load import ontology_dir, parse_into
-
         parse_into(g, ontology_dir() / "ecg.ttl")
     report = run(g)
     if report.conforms:

@@ -74,8 +74,9 @@ _TYPE_CLASS = (
 # that link every fact to every other, and schema edges (domain, range,
 # subClassOf) belong to the ontology, not to the picture of the data.
 # Confidence and scheme membership are shown in tooltips too (drawn, they are hubs as well).
+_SOURCE = "http://purl.org/dc/terms/source"
 _HIDDEN = frozenset({
-    "http://purl.org/dc/terms/source",
+    _SOURCE,
     "http://www.w3.org/2004/02/skos/core#inScheme",
     "http://www.w3.org/2004/02/skos/core#topConceptOf",
     str(ECG.confidence),
@@ -342,6 +343,8 @@ def layout(G, *, center=None) -> dict[str, tuple[int, int]]:
         if root in seen:
             continue
         comps.append(_radial(adj, root, seen))
+    if not comps:
+        return {}
     comps.sort(key=lambda c: (-len(c[0]), min(c[0])))
     # shelf packing: the first (largest or centred) component at the origin, the rest in rows
     pos: dict = {}
@@ -438,9 +441,9 @@ def render_html(
     limit : cap on the number of nodes; the page says when it was reached
 
     >>> G = nx.MultiDiGraph()
-    >>> G.add_edge("urn:a", "urn:b", key="urn:p", predicate="urn:p")
+    >>> _ = G.add_edge("urn:a", "urn:b", key="urn:p", predicate="urn:p")
     >>> page = render_html(G, title="a & b")
-    >>> "a &amp; b" in page and "cdn" not in page.lower()
+    >>> "<title>a &amp; b</title>" in page
     True
     """
     from pyvis.network import Network
@@ -790,10 +793,15 @@ def entity_view(g, name: str, *, depth: int = 2, as_of=None, limit: int = LIMIT,
 
 
 def query_view(g, text: str, *, title: str = "CONSTRUCT result", where: str = "query", limit: int = LIMIT) -> View:
-    """The page drawing the graph a SPARQL CONSTRUCT query returns (labels and types looked up in ``g``)."""
-    from rdflib import RDF, RDFS, Graph, URIRef
+    """The page drawing the graph a SPARQL CONSTRUCT query returns.
 
-    from .network import to_networkx
+    Labels and types of the result's nodes are looked up in ``g``, and fact
+    nodes (listings, stakes, memberships, statuses) collapse into labelled edges
+    as in every other view, carrying their dates from ``g``.
+    """
+    from rdflib import RDF, RDFS, Graph, Literal, URIRef
+
+    from .network import collapsing_classes, to_networkx
 
     try:
         result = g.query(text)
@@ -804,12 +812,24 @@ def query_view(g, text: str, *, title: str = "CONSTRUCT result", where: str = "q
     found = Graph()
     for t in result.graph:
         found.add(t)
-    for term in {x for s, _p, o in result.graph for x in (s, o) if isinstance(x, URIRef)}:
+    terms = {x for s, _p, o in result.graph for x in (s, o) if isinstance(x, URIRef)}
+    collapsers = collapsing_classes(g)
+    for term in terms:
         for label in g.objects(term, RDFS.label):
             found.add((term, RDFS.label, label))
         for cls in g.objects(term, RDF.type):
             found.add((term, RDF.type, cls))
-    H = drawable(to_networkx(found, collapse=False))
+            if cls in collapsers:  # a fact node: its dates and sources travel with its edge
+                for p, o in g.predicate_objects(term):
+                    if isinstance(o, Literal) or p == URIRef(_SOURCE):
+                        found.add((term, p, o))
+    for cls in {c for _s, c in found.subject_objects(RDF.type)} & set(collapsers):
+        found.add((cls, ECG.edgeFrom, collapsers[cls][0]))
+        found.add((cls, ECG.edgeTo, collapsers[cls][1]))
+    wanted = {str(t) for t in terms}
+    full = drawable(to_networkx(found))
+    H = nx.subgraph_view(full, filter_node=lambda n: n in wanted)
+    H.graph = {**full.graph, "total_nodes": H.number_of_nodes()}
     names, tooltips = texts(g, H)
     page = render_html(H, title=title, names=names, tooltips=tooltips, limit=limit)
     shown = min(H.number_of_nodes(), limit)
@@ -998,3 +1018,98 @@ def write_exposure_html(g, answers, path) -> list[Path]:
     else:
         targets = [path.with_name(f"{path.stem}-{i}{path.suffix or '.html'}") for i in range(1, len(answers) + 1)]
     return [write_html(t, render_exposure_html(g, G, a)) for t, a in zip(targets, answers)]
+
+
+# ---------------------------------------------------------------------------
+# The gallery
+
+
+def gallery_spec() -> dict:
+    """The gallery's views as data (``ontology/views/gallery.json``): entities, queries and usages by name."""
+    from .load import ontology_dir
+
+    return json.loads((ontology_dir() / "views" / "gallery.json").read_text(encoding="utf-8"))
+
+
+def write_gallery(g, out_dir, *, spec: dict | None = None) -> Path:
+    """Write every view of the gallery and ``index.html`` linking them into ``out_dir``; returns the index path.
+
+    A view whose entity, query or usage the graph cannot answer is listed on the
+    index with the reason instead of being drawn.
+    """
+    from .errors import EcgraphError
+    from .exposure import exposures
+    from .load import ontology_dir
+    from .network import to_networkx
+    from .usage import usage_from_names
+
+    spec = spec if spec is not None else gallery_spec()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    G = to_networkx(g)
+    esc = html.escape
+    parts = []
+    for section in spec.get("sections", ()):
+        items = []
+        views = list(section.get("views", ()))
+        sg = g
+        if "usages" in section:  # usages from a file, answered over the graph plus the section's data
+            rows = json.loads((ontology_dir() / section["usages"]).read_text(encoding="utf-8"))
+            captions = section.get("captions", [])
+            stem = slug(Path(section["usages"]).stem)
+            views += [{"file": f"{stem}-{i}.html", "usage": row, "caption": captions[i - 1] if i <= len(captions) else ""}
+                      for i, row in enumerate(rows, 1)]
+            if section.get("data"):
+                from .load import load
+
+                sg = load(*(ontology_dir() / d for d in section["data"]), imports=False)
+        for v in views:
+            file = slug(Path(v["file"]).stem) + ".html"
+            try:
+                if "entity" in v:
+                    view = entity_view(g, v["entity"], depth=int(v.get("depth", 2)), as_of=v.get("as_of"), G=G)
+                    page, title, size = view.html, view.title, f"{view.nodes} nodes, {view.edges} edges"
+                elif "query" in v:
+                    text = (ontology_dir() / "views" / v["query"]).read_text(encoding="utf-8")
+                    view = query_view(g, text, title=v.get("title", v["query"]), where=v["query"])
+                    page, title, size = view.html, view.title, f"{view.nodes} nodes, {view.edges} edges"
+                else:
+                    fields = {("for_" if k == "for" else k): val for k, val in v["usage"].items()}
+                    answer = exposures(sg, usage_from_names(sg, **fields))
+                    page = render_exposure_html(sg, G if sg is g else to_networkx(sg), answer)
+                    title = v.get("title") or v["caption"]
+                    size = f"{len(answer.exposures)} exposures"
+            except EcgraphError as exc:
+                items.append(f'<li><span class="missing">{esc(v.get("caption", file))}</span>'
+                             f'<br><small>not drawn: {esc(str(exc))}</small></li>')
+                continue
+            write_html(out / file, page)
+            items.append(f'<li><a href="{esc(file)}">{esc(title)}</a> <small>({esc(size)})</small>'
+                         f'<br>{esc(v.get("caption", ""))}</li>')
+        text = f'<p>{esc(section["text"])}</p>\n' if section.get("text") else ""
+        parts.append(f'<h2>{esc(section.get("heading", ""))}</h2>\n{text}<ul>\n' + "\n".join(items) + "\n</ul>")
+    index = _GALLERY.replace("@@TITLE@@", esc(spec.get("title", "ecgraph views"))).replace(
+        "@@INTRO@@", esc(spec.get("intro", ""))).replace("@@SECTIONS@@", "\n".join(parts))
+    return write_html(out / "index.html", index)
+
+
+_GALLERY = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>@@TITLE@@</title>
+<link rel="icon" href="data:,">
+<style>
+body { font: 15px/1.5 system-ui, sans-serif; color: #222; max-width: 860px; margin: 24px auto; padding: 0 16px; }
+h1 { font-size: 24px; } h2 { font-size: 18px; margin-top: 28px; border-bottom: 1px solid #ddd; }
+li { margin-bottom: 10px; } small { color: #666; } .missing { color: #888; }
+</style>
+</head>
+<body>
+<h1>@@TITLE@@</h1>
+<p>@@INTRO@@</p>
+@@SECTIONS@@
+</body>
+</html>
+"""
