@@ -42,7 +42,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterable
 
-from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib import OWL, RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from .errors import InputError

@@ -81,6 +81,12 @@ def resolve(g: Graph, name: str, kind: str = "entity", index: dict | None = None
     hits = index.get(normalise(text), set())
     if len(hits) == 1:
         return next(iter(hits))
+    if len(hits) > 1:  # an imported record linked (owl:sameAs) to a curated party gives way to it
+        from rdflib import OWL
+
+        kept = {h for h in hits if not any((h, OWL.sameAs, k) in g for k in hits if k != h)}
+        if len(kept) == 1:
+            return next(iter(kept))
     if len(hits) > 1:
         choices = sorted(f"{label_of(g, h)} <{h}>" for h in hits)
         raise EcgraphError(f"ambiguous {kind} name {text!r}: matches {'; '.join(choices)}")
