@@ -566,6 +566,21 @@ def export_graph(
     typer.echo(str(written))
 
 
+@app.command()
+def push(
+    store_url: str = typer.Argument(..., help="The store's Graph Store endpoint, e.g. http://127.0.0.1:7878/store (Oxigraph)."),
+    data: Optional[List[Path]] = DataOpt,
+    store: Optional[str] = StoreOpt,
+    timeout: float = typer.Option(60.0, "--timeout", help="Seconds to wait for each graph upload."),
+):
+    """Copy the graph, named graph by named graph, into a SPARQL 1.1 store with the Graph Store HTTP Protocol."""
+    from .sparql import push as run
+
+    g = load_graph(data, store)
+    for name, n in run(g, store_url, timeout=timeout).items():
+        typer.echo(f"{n:>9} triples -> {name}")
+
+
 def _check_format(value: str, allowed) -> None:
     if value not in allowed:
         raise EcgraphError(f"unknown format {value!r}; choose one of {', '.join(allowed)}")

@@ -214,3 +214,12 @@ def test_a_remote_error_is_one_clear_line(oxigraph_server):
 def test_an_unreachable_endpoint_is_a_query_error():
     with pytest.raises(QueryError, match=f"127.0.0.1:{_free_port()}|refused"):
         sparql.query(None, "ASK {}", endpoint=f"http://127.0.0.1:{_free_port()}/sparql", timeout=5)
+
+
+def test_cli_push_then_query_the_store(oxigraph_server, capsys):
+    assert main(["push", oxigraph_server + "/store"]) == 0
+    assert "triples ->" in capsys.readouterr().out
+    argv = ["query", "SELECT (COUNT(*) AS ?n) WHERE { ?c ecg:isoAlpha2 ?code }", "--endpoint",
+            oxigraph_server + "/query?union-default-graph", "--format", "csv"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out.split()[1] == "249"
