@@ -192,16 +192,29 @@ def expose(
     data: Optional[List[Path]] = DataOpt,
     store: Optional[str] = StoreOpt,
     format: str = FormatOpt,
+    endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Answer from a remote SPARQL 1.1 store (its query URL; union default graph), fetching only the usage's neighbourhood."),
 ):
     """Which parties a chip usage exposes, to which rule, and why (with the path of facts and sources)."""
     from .exposure import answer_json, exposures, to_rdf
     from .usage import usage_from_names, usages_from_file
 
     _check_format(format, ("table", "json"))
-    g = load_graph(data, store)
-    if usage is not None:
+    if endpoint:
+        from . import remote
+
+        if usage is not None or not chip or data:
+            raise EcgraphError("--endpoint takes --chip and the parties (not --usage or --data)")
+        vocab = remote.vocabulary(endpoint)
+        usages = [remote.usage_from_names(
+            endpoint, vocab=vocab, chip=chip, activity=activity, user=user, for_=for_, supplier=supplier,
+            user_country=user_country, for_country=for_country, supplier_country=supplier_country, where=where,
+            shipped_from=shipped_from, end_uses=end_use or (), red_flags=red_flag or (), as_of=as_of)]
+        g = remote.neighbourhood(endpoint, usages[0], vocab=vocab)
+    elif usage is not None:
+        g = load_graph(data, store)
         usages = usages_from_file(g, usage)
     elif chip:
+        g = load_graph(data, store)
         usages = [usage_from_names(
             g, chip=chip, activity=activity, user=user, for_=for_, supplier=supplier, user_country=user_country,
             for_country=for_country, supplier_country=supplier_country, where=where, shipped_from=shipped_from,
@@ -581,6 +594,20 @@ def push(
         typer.echo(f"{n:>9} triples -> {name}")
 
 
+@app.command()
+def bench(
+    sizes: str = typer.Option("10k,100k,1m", "--sizes", help="Comma-separated graph sizes in triples (10k,100k,1m)."),
+    repeat: int = typer.Option(5, "--repeat", help="Runs per measurement; the median is printed."),
+    baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also measure rdflib's in-memory store."),
+    limit: float = typer.Option(30.0, "--limit", help="Seconds allowed per measurement; past it: '> N s (stopped)'."),
+    cold: bool = typer.Option(True, "--cold/--no-cold", help="Also time 'import graph' and a cold 'ecgraph expose'."),
+):
+    """Benchmark load, SPARQL, expose, the traversal graph and rendering on synthetic graphs (Oxigraph vs rdflib)."""
+    from .bench import parse_sizes, run
+
+    run(parse_sizes(sizes), repeat=repeat, baseline=baseline, limit=limit, cold=cold)
+
+
 def _check_format(value: str, allowed) -> None:
     if value not in allowed:
         raise EcgraphError(f"unknown format {value!r}; choose one of {', '.join(allowed)}")
@@ -599,16 +626,23 @@ def main(argv=None) -> int:
         return exc.exit_code
     except SystemExit as exc:  # pragma: no cover - click's own exits
         return exc.code if isinstance(exc.code, int) else 1
+    except OSError as exc:  # a path that cannot be written or read: one line, not a traceback
+        typer.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+        return 2
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
+        # typer vendors click; its usage errors (unknown option, bad number, ...) have show() and exit_code
+        if type(exc).__name__ == "Abort":
             return 130
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
+        if hasattr(exc, "exit_code") and hasattr(exc, "format_message"):
+            typer.echo(f"error: {exc.format_message()}" + _usage_hint(exc), err=True)
+            return 2
         raise
     return 0
+
+
+def _usage_hint(exc) -> str:
+    ctx = getattr(exc, "ctx", None)
+    return f" (see '{ctx.command_path} --help')" if ctx is not None else " (see 'ecgraph --help')"
 
 
 if __name__ == "__main__":  # pragma: no cover

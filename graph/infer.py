@@ -18,7 +18,7 @@ from rdflib import RDF, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from .classify import derived_classification
-from .exposure import Usage, exposures, restrictions, to_rdf, traversal_graph
+from .exposure import exposures, restrictions, to_rdf, traversal_graph
 from .membership import groups_on
 from .namespace import ECG, GRAPH, ID
 from .ownership import effective_ownership
@@ -59,10 +59,10 @@ def inferences(g: Graph, day: dt.date) -> Graph:
         share, _ = effective_ownership(G, party, listed - {party}, day=day)
         if share > 0:
             out.add((URIRef(party), ECG.listedOwnersShare, Literal(round(share, 6), datatype=XSD.decimal)))
-    for node in sorted(set(g.subjects(RDF.type, ECG.ChipUsage))):
-        usage = _stored_usage(g, node, day)
-        if usage is not None:
-            out += to_rdf(exposures(g, usage, G=G))
+    from .usage import usages_in
+
+    for usage in usages_in(g, g, day=day):
+        out += to_rdf(exposures(g, usage, G=G))
     return out
 
 
@@ -73,27 +73,3 @@ def add_inferences(ds: Dataset, day: dt.date) -> Graph:
     for triple in inferences(ds, day):
         target.add(triple)
     return target
-
-
-def _stored_usage(g: Graph, node, day: dt.date) -> Usage | None:
-    chip = g.value(node, ECG.chip)
-    if chip is None:
-        return None
-    parties = {}
-    for key, prop in (("user", ECG.usedBy), ("for_", ECG.onBehalfOf), ("supplier", ECG.suppliedBy)):
-        value = g.value(node, prop)
-        if value is None:
-            continue
-        if (value, RDF.type, None) in g:
-            parties[key] = str(value)
-        elif g.value(value, ECG.headquarteredIn) is not None:  # an unnamed party given by its country
-            parties[key.rstrip("_") + "_country"] = str(g.value(value, ECG.headquarteredIn))
-    as_of = g.value(node, ECG.asOf)
-    activity = g.value(node, ECG.activity)
-    return Usage(
-        chip=str(chip), activity=str(activity or ID["activity/inference"]), iri=str(node),
-        where=str(g.value(node, ECG.usedIn)) if g.value(node, ECG.usedIn) is not None else None,
-        end_uses=tuple(sorted(str(e) for e in g.objects(node, ECG.knownEndUse))),
-        red_flags=tuple(sorted(str(e) for e in g.objects(node, ECG.redFlag))),
-        as_of=as_of.toPython() if as_of is not None else day, **parties,
-    )

@@ -74,7 +74,7 @@ def resolve(g: Graph, name: str, kind: str = "entity", index: dict | None = None
         raise EcgraphError(f"empty {kind} name")
     if text.startswith(("http://", "https://", "urn:")) or text.startswith("id:"):
         iri = URIRef(str(ID) + text[3:]) if text.startswith("id:") else URIRef(text)
-        if (iri, None, None) in g:
+        if (iri, None, None) in g and is_a(g, iri, KINDS[kind]):
             return iri
         raise UnknownNameError(kind, text)
     index = index if index is not None else name_index(g, kind)
@@ -93,11 +93,30 @@ def resolve(g: Graph, name: str, kind: str = "entity", index: dict | None = None
     raise UnknownNameError(kind, text, suggestions(index, text))
 
 
+def is_a(g: Graph, iri: URIRef, classes) -> bool:
+    """Whether ``iri`` is typed with one of ``classes`` or a subclass of one (any type when ``classes`` is empty)."""
+    from rdflib import RDF, RDFS
+
+    types = set(g.objects(iri, RDF.type))
+    if not classes:
+        return bool(types)
+    for t in types:
+        if t in classes or any(c in classes for c in g.transitive_objects(t, RDFS.subClassOf)):
+            return True
+    return False
+
+
 def suggestions(index: dict[str, set], text: str, limit: int = 5) -> list[str]:
-    """The known names closest to ``text`` (rapidfuzz WRatio, best first)."""
+    """The known names closest to ``text`` (rapidfuzz WRatio, best first).
+
+    Names much shorter than ``text`` (ISO codes against a firm name) are left out: WRatio scores any
+    substring highly, so 'hu' would otherwise outrank 'huawei' for 'Huawey'.
+    """
     from rapidfuzz import fuzz, process
 
-    found = process.extract(normalise(text), list(index), scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
+    query = normalise(text)
+    candidates = [name for name in index if len(name) * 2 >= len(query) or len(name) >= 4]
+    found = process.extract(query, candidates, scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
     return [match for match, _score, _ in found]
 
 

@@ -6,11 +6,11 @@ error with suggestions, never a silent new party.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
-from rdflib import RDF, Graph, URIRef
+from rdflib import RDF, Graph
 
 from .errors import EcgraphError, InputError, ParseError
 from .exposure import Usage
@@ -41,6 +41,11 @@ def usage_from_names(g: Graph, *, chip: str, activity: str = "inference", user=N
     def party(value):
         return str(resolve(g, value, "party")) if value else None
 
+    for role, named, country_of in (("user", user, user_country), ("for", for_, for_country),
+                                    ("supplier", supplier, supplier_country)):
+        if named and country_of:
+            raise InputError(f"give --{role} NAME or --{role}-country CC, not both")
+
     return Usage(
         chip=str(resolve(g, chip, "chip")),
         activity=str(resolve(g, activity, "activity")),
@@ -65,6 +70,8 @@ def usages_from_file(g: Graph, path: Path) -> list[Usage]:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ParseError(f"{path}:{getattr(exc, 'lineno', '?')}:{getattr(exc, 'colno', '?')}: {exc.msg if hasattr(exc, 'msg') else exc}") from None
         rows = data if isinstance(data, list) else [data]
+        if not rows:
+            raise InputError(f"{path}: no usage in the file")
         out = []
         for i, row in enumerate(rows, 1):
             if not isinstance(row, dict) or "chip" not in row:
@@ -86,36 +93,49 @@ def _usages_from_rdf(g: Graph, path: Path) -> list[Usage]:
 
     ds = new_dataset("memory")
     parse_into(ds, path)
-    out = []
-    for node in sorted(set(ds.subjects(RDF.type, ECG.ChipUsage))):
-        def one(prop):
-            value = ds.value(node, prop)
-            return str(value) if value is not None else None
-
-        parties = {}
-        for key, prop in (("user", ECG.usedBy), ("for_", ECG.onBehalfOf), ("supplier", ECG.suppliedBy)):
-            value = ds.value(node, prop)
-            if value is None:
-                continue
-            if (value, None, None) in g:
-                parties[key] = str(value)
-            else:
-                hq = ds.value(value, ECG.headquarteredIn)
-                if hq is None:
-                    raise InputError(f"{path}: party {value} of usage {node} is not in the graph and has no ecg:headquarteredIn")
-                parties[key.rstrip("_") + "_country"] = str(hq)
-        chip = one(ECG.chip)
-        if chip is None:
-            raise InputError(f"{path}: usage {node} has no ecg:chip")
-        as_of = ds.value(node, ECG.asOf)
-        out.append(Usage(
-            chip=chip, activity=one(ECG.activity) or str(URIRef("https://w3id.org/ecgraph/id/activity/inference")),
-            where=one(ECG.usedIn), shipped_from=one(ECG.shippedFrom),
-            end_uses=tuple(sorted(str(e) for e in ds.objects(node, ECG.knownEndUse))),
-            red_flags=tuple(sorted(str(e) for e in ds.objects(node, ECG.redFlag))),
-            as_of=as_of.toPython() if as_of is not None else dt.date.today(),
-            iri=str(node), **parties,
-        ))
+    try:
+        out = usages_in(g, ds)
+    except EcgraphError as exc:
+        raise InputError(f"{path}: {exc}") from None
     if not out:
         raise InputError(f"{path}: no ecg:ChipUsage in the file")
+    return out
+
+
+def usages_in(g: Graph, source: Graph, *, day="today") -> list[Usage]:
+    """The ``ecg:ChipUsage`` nodes of ``source`` as usages, every IRI checked against ``g`` like a typed name.
+
+    A party IRI that ``g`` does not know is an unnamed party when ``source`` gives its
+    ``ecg:headquarteredIn``; ``day`` is used where a usage has no ``ecg:asOf``.
+    """
+    out = []
+    for node in sorted(set(source.subjects(RDF.type, ECG.ChipUsage))):
+        def one(prop):
+            value = source.value(node, prop)
+            return str(value) if value is not None else None
+
+        if one(ECG.chip) is None:
+            raise InputError(f"usage {node} has no ecg:chip")
+        parties = {}
+        for key, prop in (("user", ECG.usedBy), ("for_", ECG.onBehalfOf), ("supplier", ECG.suppliedBy)):
+            value = source.value(node, prop)
+            if value is None:
+                continue
+            if (value, RDF.type, None) in g:
+                parties[key] = str(value)
+            elif source.value(value, ECG.headquarteredIn) is not None:
+                parties[key.rstrip("_") + "_country"] = str(source.value(value, ECG.headquarteredIn))
+            else:
+                raise InputError(f"party {value} of usage {node} is not in the graph and has no ecg:headquarteredIn")
+        as_of = source.value(node, ECG.asOf)
+        try:
+            usage = usage_from_names(
+                g, chip=one(ECG.chip), activity=one(ECG.activity) or "inference",
+                where=one(ECG.usedIn), shipped_from=one(ECG.shippedFrom),
+                end_uses=sorted(str(e) for e in source.objects(node, ECG.knownEndUse)),
+                red_flags=sorted(str(e) for e in source.objects(node, ECG.redFlag)),
+                as_of=str(as_of) if as_of is not None else day, **parties)
+        except EcgraphError as exc:
+            raise InputError(f"usage {node}: {exc}") from None
+        out.append(replace(usage, iri=str(node)))
     return out
