@@ -15,6 +15,7 @@ from rdflib.namespace import DCTERMS, SKOS
 
 from .namespace import ECG
 from .path import Step
+from .timeline import holds
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,11 @@ def meets(g: Graph, chip: URIRef, holder) -> tuple[bool, tuple[Step, ...]]:
     return True, tuple(steps)
 
 
-def derived_classification(g: Graph, chip: URIRef) -> Classification | None:
+def derived_classification(g: Graph, chip: URIRef, day=None) -> Classification | None:
     """The ECCN the chip's figures meet, by the stored criteria; None when none is met or figures are missing.
+
+    With ``day``, only criteria in force that day count (a criterion carries ``ecg:validFrom``/``ecg:validUntil``:
+    the TPP and performance-density tests date from 2023-11-17).
 
     >>> from graph.load import load
     >>> g = load(imports=False)
@@ -64,6 +68,8 @@ def derived_classification(g: Graph, chip: URIRef) -> Classification | None:
     """
     best = None
     for eccn, criterion in g.subject_objects(ECG.hasCriterion):
+        if day is not None and not holds(_date(g, criterion, ECG.validFrom), _date(g, criterion, ECG.validUntil), day):
+            continue
         ok, steps = meets(g, chip, criterion)
         if not ok or not steps:
             continue
@@ -88,6 +94,11 @@ def broader_closure(g: Graph, eccn) -> set[str]:
         seen.add(str(node))
         todo += list(g.objects(node, SKOS.broader))
     return seen
+
+
+def _date(g: Graph, node, prop):
+    value = g.value(node, prop)
+    return None if value is None else value.toPython()
 
 
 def _fmt(value: float) -> str:

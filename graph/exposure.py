@@ -198,7 +198,7 @@ def exposures(g: Graph, usage: Usage, *, G: nx.MultiDiGraph | None = None) -> An
         operative, status_text = ctx.operative(r)
         if not operative:
             checks.append(Check(str(r), label_of(g, r), str(rule or ""), "not operative", status_text))
-            if status_text and str(rule) not in informed:
+            if status_text and not status_text.startswith("restriction ended") and str(rule) not in informed:
                 informed.add(str(rule))
                 found.append(ctx.informational(r, match, status_text))
             continue
@@ -297,11 +297,14 @@ class _Context:
         g = self.g
         start, end = g.value(r, ECG.validFrom), g.value(r, ECG.validUntil)
         if not holds(start.toPython() if start is not None else None, end.toPython() if end is not None else None, self.day):
-            return False, ""
+            if start is not None and start.toPython() > self.day:
+                return False, f"{label_of(g, r)}: not yet in effect on {self.day} (from {start})"
+            return False, f"restriction ended on {end}"  # superseded: checked, not worth a note
         rule = g.value(r, ECG.imposedBy)
         status, period = status_on(g, rule, self.day)
         if status is None:
-            return False, ""
+            starts = sorted(str(g.value(p, ECG.validFrom)) for p in g.subjects(ECG.statusOf, rule))
+            return False, f"{_short(g, rule)}: not yet in effect on {self.day}" + (f" (from {starts[0]})" if starts else "")
         if bool((g.value(status, ECG.isOperative) or False) and g.value(status, ECG.isOperative).toPython()):
             return True, ""
         since = g.value(period, ECG.validFrom)
@@ -352,7 +355,7 @@ class _Context:
     def classification(self):
         cached = getattr(self, "_classification", None)
         if cached is None:
-            derived = derived_classification(self.g, self.chip)
+            derived = derived_classification(self.g, self.chip, self.day)
             if derived is not None:
                 cached = (derived.eccn, derived.steps + (Step(self.u.chip, str(ECG.derivedClassification), derived.eccn),), "derived")
             else:
@@ -370,6 +373,9 @@ class _Context:
         if eccn is None:
             raise _Fail(f"{label_of(self.g, self.chip)} has no derived or stated ECCN")
         hit = broader_closure(self.g, eccn) & items
+        if not hit and any(eccn in broader_closure(self.g, item) for item in items):
+            raise _Fail(f"undetermined: {label_of(self.g, self.chip)} is only known as {label_of(self.g, URIRef(eccn))} "
+                        f"({how}); its figures are needed to tell whether it is a covered item")
         if not hit:
             raise _Fail(f"{label_of(self.g, self.chip)} is {label_of(self.g, URIRef(eccn))} ({how}), not a covered item")
         item = sorted(hit)[0]
@@ -589,7 +595,7 @@ class _Context:
                         linked = (URIRef(holder), OWL.sameAs, URIRef(party.key)) in self.g
                         steps.append(Step(holder, SAME_AS, party.key) if linked else Step(party.key, SAME_AS, holder))
                     steps += fact_steps(holder, self._list_of(data), data, "fdpFootnote", "validFrom")
-                    policy = policy or data.get("reviewPolicy")
+                    policy = _strictest(self.g, policy, data.get("reviewPolicy"))
                     cites.append(data.get("frCitation", "") + (f", footnote {data['fdpFootnote']}" if "fdpFootnote" in data else ""))
                 names = " and ".join(sorted({label_of(self.g, URIRef(self._list_of(d))) for d in listings}))
                 reason = f"{party.label} ({party.role}) is on the {names} ({'; '.join(cites)})"
@@ -633,7 +639,7 @@ class _Context:
                 steps += self._chain_steps(chain)
                 for data in self.listings_of(chain.owner, reach, footnotes)[:1]:
                     steps += fact_steps(chain.owner, self._list_of(data), data, "validFrom")
-                    policy = policy or data.get("reviewPolicy")
+                    policy = _strictest(g, policy, data.get("reviewPolicy"))  # the most restrictive owner
             owners_text = ", ".join(f"{label_of(g, URIRef(c.owner))} ({_pcts(c)})" for c in chains)
             reason = (f"{party.label} ({party.role}) is owned {_num(share)}% in aggregate by listed parties: {owners_text}"
                       f" — treated as listed under {_short(g, g.value(ext, ECG.imposedBy))}")
@@ -700,7 +706,7 @@ class _Context:
             restriction=str(r), restriction_label=label_of(g, r),
             severity=str(severity or ""), severity_label=label_of(g, severity) if severity is not None else "",
             policy=str(policy or ""), policy_label=label_of(g, policy) if policy is not None else "",
-            citations=_citations(g, rule, path), path=path, explanation=words,
+            citations=_citations(g, rule, path, self.day), path=path, explanation=words,
         )
 
     def informational(self, r, match: _Match, status_text: str) -> Exposure:
@@ -712,8 +718,9 @@ class _Context:
         party = parties[0] if parties else _Party("", "", "", False, None)
         rule = g.value(r, ECG.imposedBy)
         status, period = status_on(g, rule, self.day)
-        path = match.steps + (Step(str(period), str(ECG.status), str(status),
-                                   tuple(sorted(str(s) for s in g.objects(period, DCTERMS.source)))),)
+        path = match.steps + ((Step(str(period), str(ECG.status), str(status),
+                                    tuple(sorted(str(s) for s in g.objects(period, DCTERMS.source)))),)
+                              if period is not None else ())
         words = (f"{status_text}; it would otherwise expose {party.label or 'a party'} to {label_of(g, r)}"
                  f" ({match.reason}).")
         return replace(self._exposure(r, _Match(path, match.parties, match.reason, match.policy), party,
@@ -751,7 +758,7 @@ class _Context:
                 path = e.path + match.steps + (Step(str(m), str(ECG.modifies), e.restriction),
                                                Step(str(m), str(ECG.imposedBy), str(rule)))
                 e = replace(e, policy=str(policy or ""), policy_label=label_of(g, policy) if policy else "",
-                            citations=_citations(g, URIRef(e.rule), path) if e.rule else e.citations, path=path,
+                            citations=_citations(g, URIRef(e.rule), path, self.day) if e.rule else e.citations, path=path,
                             explanation=e.explanation.rstrip(".") + f"; review policy {label_of(g, policy)} under "
                                         f"{_short(g, rule)} ({match.reason}).")
             out.append(e)
@@ -778,13 +785,19 @@ def _short(g: Graph, rule) -> str:
     return f"{label} ({citation})" if citation and str(citation) not in label else label
 
 
-def _citations(g: Graph, rule, path) -> tuple[str, ...]:
-    """FR citations (or guidance titles) of the rule and of every instrument behind the path, in order."""
+def _citations(g: Graph, rule, path, day: dt.date | None = None) -> tuple[str, ...]:
+    """FR citations (or guidance titles) of the rule and of every instrument behind the path, in order.
+
+    A document published after ``day`` is left out: an answer as of a date cites what existed then.
+    """
     out: list[str] = []
     candidates = [rule] + [URIRef(s) for step in path for s in step.sources] + [
         URIRef(step.o) for step in path if step.p == str(ECG.imposedBy)]
     for node in candidates:
         if node is None:
+            continue
+        published = g.value(node, ECG.publishedOn)
+        if day is not None and published is not None and published.toPython() > day:
             continue
         types = set(g.objects(node, RDF.type))
         if ECG.Rule in types or ECG.Instrument in types:
@@ -796,6 +809,12 @@ def _citations(g: Graph, rule, path) -> tuple[str, ...]:
         if text not in out:
             out.append(text)
     return tuple(out)
+
+
+def _strictest(g: Graph, *policies):
+    """The most restrictive of the review policies given (lowest ``ecg:rank``); None when none is given."""
+    ranked = [(int(g.value(URIRef(p), ECG.rank) or 99), str(p)) for p in policies if p]
+    return min(ranked)[1] if ranked else None
 
 
 def _pcts(chain) -> str:

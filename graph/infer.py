@@ -39,7 +39,7 @@ def inferences(g: Graph, day: dt.date) -> Graph:
     out = Graph()
     out.add((GRAPH.inferred, ECG.asOf, Literal(day, datatype=XSD.date)))
     for chip in sorted(set(g.subjects(RDF.type, ECG.Chip))):
-        found = derived_classification(g, chip)
+        found = derived_classification(g, chip, day)
         if found is not None:
             out.add((chip, ECG.derivedClassification, URIRef(found.eccn)))
     for country in sorted(set(g.subjects(RDF.type, ECG.Country))):

@@ -48,7 +48,7 @@ def test_scenario_1_malaysian_cloud_renting_ascend_910c_for_chinese_lab(sg):
             as_of="2025-06-01")
     user = "unnamed user headquartered in Malaysia"
     assert found(a) == {
-        (user, "user", "gp10-prc-advanced-ics", "prohibited", ""),
+        (user, "user", "gp10-prc-advanced-ics", "enforcement risk", ""),
         (user, "user", "training-d5-red-flag", "red flag", ""),
         ("Huawei Technologies Co., Ltd.", "designer", "entity-list-party", "licence required", "presumption of denial"),
         ("Semiconductor Manufacturing International Corporation", "manufacturer", "entity-list-party",
@@ -101,7 +101,7 @@ def test_scenario_2_singapore_subsidiary_of_chinese_parent_buying_h100(sg):
 # --------------------------------------------------------------------------- scenario 3
 
 @pytest.mark.parametrize("day, listed, note", [
-    ("2025-09-01", False, None),                # before the Affiliates Rule
+    ("2025-09-01", False, "not yet in effect"),  # before the Affiliates Rule
     ("2025-10-15", True, None),                 # in force from 2025-09-29
     ("2025-12-01", False, "suspended since 2025-11-10"),
     ("2026-11-15", True, None),                 # back from 2026-11-10

@@ -1,0 +1,78 @@
+"""The benchmark's generator is reproducible and the benchmark runs end to end (figures only, no timing checks).
+
+    probe-top (listed) -100%-> hop-1 -90%-> hop-2 -> hop-3 -> hop-4 -80%-> hop-5 -100%-> probe-deep
+    probe-owner-a (listed) -30%-> probe-joint <-30%- probe-owner-b (listed)
+"""
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
+
+from graph import bench
+from graph.errors import InputError
+from graph.namespace import ECG
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    return bench.curated_vocabulary()
+
+
+def _graph(path) -> Graph:
+    g = Graph()
+    g.parse(path, format="nt")
+    return g
+
+
+def test_same_seed_gives_the_same_graph_and_another_seed_does_not(vocab, tmp_path):
+    a = bench.generate(tmp_path / "a.nt", 2000, seed=1, vocab=vocab)
+    b = bench.generate(tmp_path / "b.nt", 2000, seed=1, vocab=vocab)
+    c = bench.generate(tmp_path / "c.nt", 2000, seed=2, vocab=vocab)
+    assert a.triples == b.triples >= 2000
+    assert isomorphic(_graph(a.path), _graph(b.path))
+    assert not isomorphic(_graph(a.path), _graph(c.path))
+
+
+def test_the_deep_user_sits_six_ownership_hops_below_a_listed_party_on_a_curated_list(vocab, tmp_path):
+    s = bench.generate(tmp_path / "s.nt", 2000, vocab=vocab)
+    g = _graph(s.path)
+    node, hops = URIRef(s.probes["deep"]), 0
+    while True:
+        stakes = list(g.subjects(ECG.owned, node))
+        if not stakes:
+            break
+        node, hops = g.value(stakes[0], ECG.owner), hops + 1
+    assert (hops, str(node)) == (6, s.probes["top"])
+    [listing] = g.subjects(ECG.listedParty, node)
+    assert str(g.value(listing, ECG.onList)) in vocab.extended_lists
+    assert {str(c) for c in g.objects(None, ECG.headquarteredIn)} <= set(vocab.countries)
+
+
+def test_sizes_are_read_with_suffixes():
+    assert bench.parse_sizes("10k, 1m") == [("10k", 10_000), ("1m", 1_000_000)]
+    with pytest.raises(InputError):
+        bench.parse_sizes("ten")
+
+
+def test_benchmark_prints_the_table_at_a_tiny_size(capsys):
+    assert bench.main(["--sizes", "2k", "--repeat", "1", "--no-cold"]) == 0
+    out = capsys.readouterr().out
+    for row in ("load", "peak memory after load", "traversal graph (build)", "expose: user 6 ownership hops",
+                "render a 1,000-node view", "SPARQL join", "SPARQL path", "SPARQL aggregate"):
+        assert row in out
+    assert "Oxigraph (oxrdflib)" in out and "rdflib memory" in out and "faster by" in out
+
+
+def test_a_measurement_past_its_limit_is_stopped_not_waited_for(vocab, tmp_path):
+    s = bench.generate(tmp_path / "s.nt", 2000, vocab=vocab)
+    render = "render a 1,000-node view"
+    results, _, _ = bench.measure(bench.BASELINE, s, repeat=1, limit=0.0, load_limit=120,
+                                  data_dir=str(tmp_path / "data"), only=[render])
+    assert results[render].stopped == 0.0
+    assert bench._cell(results[render]) == "> 0 s (stopped)"
+
+
+def test_cold_start_times_the_cli_and_the_import(vocab):
+    timings = bench.cold_start(vocab, repeat=1)
+    assert set(timings) == {"python -c 'import graph'", "ecgraph expose on the curated data (cold, end to end)"}
+    assert all(t > 0 for t in timings.values())

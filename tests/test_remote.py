@@ -1,0 +1,132 @@
+"""``expose`` against a real Oxigraph server gives the same answers as the local engine.
+
+    curated data + scenario firms --push (Graph Store Protocol)--> oxigraph serve (loopback, temp dir)
+                                                                      |
+    usage --names resolved remotely--> a few CONSTRUCTs --> small local graph --> exposures()
+
+The server is the ``oxigraph`` binary from PyPI, started on a free loopback port; the test is skipped
+only when that binary is missing and ``CI`` is not set.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from graph import remote
+from graph.cli import main
+from graph.exposure import exposures
+from graph.load import load, ontology_dir
+from graph.sparql import push
+from graph.usage import usage_from_names
+
+SCENARIO_FIRMS = ontology_dir() / "examples" / "scenario_firms.ttl"
+
+# The shared scenarios (tests/test_exposure.py), as a user would type them.
+SCENARIOS = [
+    dict(chip="Huawei Ascend 910C", user_country="MY", for_country="CN", activity="training", as_of="2025-06-01"),
+    dict(chip="Ascend 910C", user="Example Cloud Malaysia", for_country="CN", supplier_country="US",
+         activity="training", end_uses=["military-intelligence"], as_of="2025-06-01"),
+    dict(chip="H100", user="Example AI Singapore", supplier="NVIDIA", where="SG", as_of="2026-06-01"),
+    dict(chip="H100", user="Example Foundry Affiliate", supplier_country="US", where="CN", as_of="2025-10-15"),
+    dict(chip="H100", user="Example Foundry Affiliate", supplier_country="US", where="CN", as_of="2025-12-01"),
+    dict(chip="NVIDIA H200 SXM", user_country="CN", supplier="NVIDIA", where="CN", as_of="2026-02-01"),
+    dict(chip="H100", user="Cambricon", supplier_country="TW", as_of="2025-06-01"),
+    dict(chip="H100", user_country="MO", supplier_country="US", as_of="2025-06-01"),
+    dict(chip="H100", user_country="HK", supplier_country="US", as_of="2025-06-01"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A real ``oxigraph serve`` holding the curated data and the scenario firms; yields its base URL."""
+    binary = shutil.which("oxigraph")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("the oxigraph binary (pip install oxigraph) is required in CI")
+        pytest.skip("the oxigraph binary is not installed")
+    port = _free_port()
+    proc = subprocess.Popen([binary, "serve", "--location", str(tmp_path_factory.mktemp("oxigraph-db")),
+                             "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/query?query=ASK%7B%7D", timeout=1).read()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"oxigraph serve exited: {proc.stderr.read().decode()[-300:]}")
+                time.sleep(0.1)
+        push(load(SCENARIO_FIRMS, imports=False), f"{base}/store")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def local():
+    return load(SCENARIO_FIRMS, imports=False)
+
+
+def facts(answer):
+    """What an exposure says, without the words: (party, role, restriction, severity, policy)."""
+    return {(e.party, e.role, e.restriction, e.severity, e.policy) for e in answer.exposures}
+
+
+@pytest.mark.parametrize("names", SCENARIOS, ids=lambda n: f"{n['chip']}-{n.get('user') or n.get('user_country')}-{n['as_of']}")
+def test_remote_answer_equals_local_answer(server, local, names):
+    endpoint = f"{server}/query"
+    here = exposures(local, usage_from_names(local, **names))
+    usage = remote.usage_from_names(endpoint, **names)
+    there = remote.exposures(endpoint, usage)
+    assert usage == here.usage
+    assert here.exposures, "every scenario exposes someone"
+    assert facts(there) == facts(here)
+
+
+def test_neighbourhood_is_a_small_part_of_the_store(server, local):
+    endpoint = f"{server}/query"
+    usage = remote.usage_from_names(endpoint, **SCENARIOS[3])
+    fetched = remote.neighbourhood(endpoint, usage)
+    # the affiliate's 60% owner and its listing travel; unrelated firms do not
+    assert len(fetched) < len(local) / 2
+    firms = {str(s) for s in fetched.subjects(predicate=None, object=None)}
+    assert any(s.endswith("/firm/smic") for s in firms)
+    assert not any(s.endswith("/firm/example-ai-sg") for s in firms)
+
+
+def test_expose_command_takes_an_endpoint(server, capsys):
+    code = main(["expose", "--endpoint", f"{server}/query", "--chip", "H100", "--user", "Example Foundry Affiliate",
+                 "--supplier-country", "US", "--where", "CN", "--as-of", "2025-10-15", "--format", "json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "entity-list-party" in out and "Example Foundry Affiliate" in out
+
+
+def test_an_unknown_name_on_the_remote_store_is_an_error_with_suggestions(server):
+    from graph.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError) as caught:
+        remote.usage_from_names(f"{server}/query", chip="H10O", user_country="CN", as_of="2025-06-01")
+    assert "h100" in str(caught.value).lower()
+
+
+def test_too_few_ownership_hops_miss_the_listed_owner(server, local):
+    # the check above can fail: without the ownership step the affiliate is not treated as listed
+    endpoint = f"{server}/query"
+    usage = remote.usage_from_names(endpoint, **SCENARIOS[3])
+    full, cut = remote.exposures(endpoint, usage), remote.exposures(endpoint, usage, hops=0)
+    assert facts(full) != facts(cut)
