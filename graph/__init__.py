@@ -6,10 +6,12 @@ Data flows one way: Turtle -> rdflib Dataset (:func:`load`) -> networkx view
 """
 
 from .errors import EcgraphError, InputError, ParseError, QueryError, UnknownNameError
+from .exposure import Usage, exposures
 from .load import load
 from .namespace import ECG, ID
 from .names import resolve
 from .network import to_networkx
+from .usage import usage_from_names
 from .validate import validate
 
 __all__ = sorted([
@@ -20,9 +22,12 @@ __all__ = sorted([
     "ParseError",
     "QueryError",
     "UnknownNameError",
+    "Usage",
+    "exposures",
     "load",
     "resolve",
     "to_networkx",
+    "usage_from_names",
     "validate",
 ])
 __version__ = "0.1.0"

@@ -514,7 +514,7 @@ def view(
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 127.0.0.1 keeps it to this machine."),
-    port: int = typer.Option(7878, "--port", help="Port to listen on."),
+    port: int = typer.Option(7878, "--port", min=1, max=65535, help="Port to listen on."),
     data: Optional[List[Path]] = DataOpt,
     no_curated: bool = typer.Option(False, "--no-curated", help="Serve only the given --data, not the curated graph."),
     timeout: float = typer.Option(10.0, "--timeout", help="Seconds a query may run before it is stopped."),
@@ -556,6 +556,9 @@ def export_graph(
     """Write the graph (or a --subgraph / --query selection) as RDF, GraphML/GEXF, or a CSV of listings or exposures."""
     from .errors import InputError
     from .export import export
+
+    if out.is_dir():
+        raise InputError(f"{out}: is a folder; give the file to write with -o")
 
     if query_file is not None and subgraph is not None:
         raise InputError("choose one of --query and --subgraph")
@@ -627,7 +630,8 @@ def main(argv=None) -> int:
     except SystemExit as exc:  # pragma: no cover - click's own exits
         return exc.code if isinstance(exc.code, int) else 1
     except OSError as exc:  # a path that cannot be written or read: one line, not a traceback
-        typer.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+        where = f"{exc.filename}: " if exc.filename else ""
+        typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
         return 2
     except Exception as exc:
         # typer vendors click; its usage errors (unknown option, bad number, ...) have show() and exit_code

@@ -313,36 +313,11 @@ def _negotiate(form: str, fmt_param: str | None, accept: str) -> tuple[str, str]
 
 
 def _service_refusal(text: str) -> str | None:
-    """A message if the query holds a SERVICE pattern, else None.
+    """A message if the query holds a SERVICE pattern, else None (see :func:`graph.sparql.service_refusal`)."""
+    from .sparql import service_refusal
 
-    The grammar allows the bare keyword SERVICE only at the head of a SERVICE
-    pattern, so the lexer's token is the gate; rdflib's parse tree then names
-    the service for the message.
-    """
-    from .sparql import _tokens
-
-    if not any(kind == "word" and value.upper() == "SERVICE" for kind, value, *_ in _tokens(text)):
-        return None
-    target = "another endpoint"
-    try:
-        from rdflib.plugins.sparql.parser import parseQuery
-        from rdflib.plugins.sparql.parserutils import CompValue
-
-        def find(node):
-            if isinstance(node, CompValue):
-                if node.name == "ServiceGraphPattern":
-                    return node
-                return next((f for f in map(find, node.values()) if f is not None), None)
-            if isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
-                return next((f for f in map(find, node) if f is not None), None)
-            return None
-
-        found = find(parseQuery(text))
-        if found is not None and found.get("term") is not None:
-            target = f"<{found['term']}>" if not hasattr(found["term"], "name") else "a variable endpoint"
-    except Exception:  # rdflib cannot parse it; the keyword alone is reason enough
-        pass
-    return f"SERVICE (a federated query to {target}) is not allowed on this endpoint"
+    found = service_refusal(text)
+    return f"{found} on this endpoint" if found else None
 
 
 def handle_query(ep: Endpoint, text: str, *, fmt_param: str | None, accept: str,

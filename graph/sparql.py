@@ -351,6 +351,37 @@ def named_query(name: str) -> NamedQuery:
 
 # --------------------------------------------------------------------------- running
 
+def service_refusal(text: str) -> str | None:
+    """A message if the query holds a SERVICE pattern, else None.
+
+    The grammar allows the bare keyword SERVICE only at the head of a SERVICE
+    pattern, so the lexer's token is the gate; rdflib's parse tree then names
+    the service for the message.
+    """
+    if not any(kind == "word" and value.upper() == "SERVICE" for kind, value, *_ in _tokens(text)):
+        return None
+    target = "another endpoint"
+    try:
+        from rdflib.plugins.sparql.parser import parseQuery
+        from rdflib.plugins.sparql.parserutils import CompValue
+
+        def find(node):
+            if isinstance(node, CompValue):
+                if node.name == "ServiceGraphPattern":
+                    return node
+                return next((f for f in map(find, node.values()) if f is not None), None)
+            if isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
+                return next((f for f in map(find, node) if f is not None), None)
+            return None
+
+        found = find(parseQuery(text))
+        if found is not None and found.get("term") is not None:
+            target = f"<{found['term']}>" if not hasattr(found["term"], "name") else "a variable endpoint"
+    except Exception:  # rdflib cannot parse it; the keyword alone is reason enough
+        pass
+    return f"SERVICE (a federated query to {target}) is not allowed"
+
+
 def query(g: Graph | None, text: str, *, bindings: dict | None = None, endpoint: str | None = None,
           timeout: float | None = None) -> Result:
     """Run a SPARQL query on ``g`` (or on a remote ``endpoint``) and return rdflib's result.
@@ -378,6 +409,9 @@ def query(g: Graph | None, text: str, *, bindings: dict | None = None, endpoint:
         return _remote(endpoint, bound, timeout)
     if g is None:
         raise QueryError("no graph to query: give a dataset or an endpoint")
+    refusal = service_refusal(bound)
+    if refusal:  # the local engines would fetch the other host; ecgraph never goes online by itself
+        raise QueryError(f"{refusal}: ecgraph does not fetch other hosts")
     if timeout is None:
         return _local(g, bound)
     box: dict = {}
@@ -426,8 +460,19 @@ def with_prefixes(text: str) -> str:
     return "\n".join(lines + [text])
 
 
+def check_url(url: str, what: str = "endpoint") -> str:
+    """``url`` when it is an absolute http(s) URL, else a one-line :class:`QueryError`."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise QueryError(f"{what} {url!r} is not an http:// or https:// URL")
+    return url
+
+
 def _remote(endpoint: str, text: str, timeout: float | None) -> Result:
     """Ask a SPARQL 1.1 Protocol endpoint by POST form and parse its answer with rdflib."""
+    check_url(endpoint)
     import io
     from urllib.error import HTTPError, URLError
     from urllib.parse import urlencode
@@ -561,6 +606,7 @@ def push(g: Graph, store_url: str, *, timeout: float = 60) -> dict[str, int]:
     from urllib.parse import urlencode
     from urllib.request import Request, urlopen
 
+    check_url(store_url, "store")
     sent: dict[str, int] = {}
     contexts = list(g.graphs()) if hasattr(g, "graphs") else list(g.contexts()) if hasattr(g, "contexts") else [g]
     for ctx in contexts:

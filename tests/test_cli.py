@@ -131,3 +131,23 @@ def test_every_command_has_help_and_is_in_the_readme():
 def test_the_installed_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "graph.cli", "--help"], capture_output=True, text=True, check=True)
     assert "expose" in result.stdout
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["expose", "--bogus"], "No such option"),
+    (["nosuch"], "No such command"),
+    (["view", "Huawei", "--depth", "abc"], "--depth"),
+    (["serve", "--port", "99999"], "--port"),
+    (["query", "SELECT * WHERE { ?s ?p ?o }", "--endpoint", "notaurl"], "not an http"),
+    (["query", "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"], "SERVICE"),
+    (["expose", "--chip", "H100", "--user", "NVIDIA", "--user-country", "CN"], "not both"),
+    (["expose", "--chip", "H100", "--user", "https://w3id.org/ecgraph/id/country/CN"], "unknown party"),
+])
+def test_usage_mistakes_are_one_line_and_exit_2(capsys, argv, words):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and words in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_writing_to_a_folder_is_one_line(capsys, tmp_path):
+    code, _, err = run(capsys, "export", "-o", str(tmp_path), "--format", "ttl")
+    assert code == 2 and "is a folder" in err
