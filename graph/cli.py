@@ -262,9 +262,6 @@ def _usage_words(g, u) -> str:
 def _print_answer(g, answer) -> None:
     from rich.table import Table
 
-    from .names import label_of
-    from rdflib import URIRef
-
     u = answer.usage
     console = _console()
     console.print(f"[bold]{_usage_words(g, u)}[/bold]")

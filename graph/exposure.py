@@ -175,7 +175,7 @@ def exposures(g: Graph, usage: Usage, *, G: nx.MultiDiGraph | None = None) -> An
     >>> u = Usage(chip=str(resolve(g, "Ascend 910C", "chip")), activity=str(ID["activity/training"]),
     ...           user_country=str(ID["country/MY"]), for_country=str(ID["country/CN"]), as_of=dt.date(2025, 6, 1))
     >>> sorted({e.severity_label for e in exposures(g, u).exposures})
-    ['informational', 'licence required', 'prohibited', 'red flag']
+    ['enforcement risk', 'informational', 'licence required', 'red flag']
     """
     G = G if G is not None else traversal_graph(g)
     ctx = _Context(g, G, usage)
@@ -312,7 +312,7 @@ class _Context:
 
     # ---- conditions
     def match(self, r) -> _Match:
-        g, steps, parties, reasons, own = self.g, [], [], [], []
+        steps, parties, reasons, own = [], [], [], []
         policy = None
         checks = (self._chip_named, self._item, self._item_origin, self._thresholds, self._destination,
                   self._shipped_from, self._activity, self._end_use, self._red_flag, self._headquarters,

@@ -50,8 +50,8 @@ def effective_ownership(G: nx.MultiDiGraph, target: str, owners, *, day: dt.date
     Returns the total (0..100) and the chains that make it up.
 
     >>> G = nx.MultiDiGraph()
-    >>> G.add_edge("A", "T", key="o1", predicate=OWNERSHIP, percentage=30.0)
-    >>> G.add_edge("B", "T", key="o2", predicate=OWNERSHIP, percentage=30.0)
+    >>> _ = G.add_edge("A", "T", key="o1", predicate=OWNERSHIP, percentage=30.0)
+    >>> _ = G.add_edge("B", "T", key="o2", predicate=OWNERSHIP, percentage=30.0)
     >>> effective_ownership(G, "T", {"A", "B"})[0]
     60.0
     """

@@ -4,7 +4,6 @@ Each test names the exposures it expects as (party, role, restriction, severity,
 citations that must back them. The scenario firms that are hypothetical live in ontology/examples/scenario_firms.ttl.
 """
 
-from pathlib import Path
 
 import pytest
 

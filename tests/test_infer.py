@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from rdflib import Literal, URIRef
+from rdflib import URIRef
 
 from graph.infer import add_inferences
 from graph.load import load, ontology_dir

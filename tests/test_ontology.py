@@ -1,7 +1,6 @@
 """The ontology itself: it parses, every term is labelled and commented, domains and ranges resolve,
 the closed namespace module matches it, and the curated data conforms to the shapes."""
 
-from pathlib import Path
 
 import pytest
 from rdflib import OWL, RDF, RDFS, Graph, URIRef

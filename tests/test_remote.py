@@ -8,12 +8,6 @@ The server is the ``oxigraph`` binary from PyPI, started on a free loopback port
 only when that binary is missing and ``CI`` is not set.
 """
 
-import os
-import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 
 import pytest
 
@@ -41,39 +35,11 @@ SCENARIOS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A real ``oxigraph serve`` holding the curated data and the scenario firms; yields its base URL."""
-    binary = shutil.which("oxigraph")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("the oxigraph binary (pip install oxigraph) is required in CI")
-        pytest.skip("the oxigraph binary is not installed")
-    port = _free_port()
-    proc = subprocess.Popen([binary, "serve", "--location", str(tmp_path_factory.mktemp("oxigraph-db")),
-                             "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/query?query=ASK%7B%7D", timeout=1).read()
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"oxigraph serve exited: {proc.stderr.read().decode()[-300:]}")
-                time.sleep(0.1)
-        push(load(SCENARIO_FIRMS, imports=False), f"{base}/store")
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+def server(oxigraph_union_server):
+    """The union-default-graph server holding the curated data and the scenario firms."""
+    push(load(SCENARIO_FIRMS, imports=False), f"{oxigraph_union_server}/store")
+    return oxigraph_union_server
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,7 @@
 
 import io
 import json
-import shutil
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 from rdflib import Graph, Literal, URIRef
@@ -161,29 +156,6 @@ def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def oxigraph_server(tmp_path_factory):
-    binary = shutil.which("oxigraph")
-    if binary is None:
-        pytest.skip("the oxigraph server (pip install oxigraph) is not installed")
-    port = _free_port()
-    proc = subprocess.Popen([binary, "serve", "--location", str(tmp_path_factory.mktemp("oxstore")),
-                             "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(base + "/query?query=ASK%7B%7D", timeout=1).read()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:  # pragma: no cover
-        proc.kill()
-        pytest.fail("oxigraph serve did not start")
-    yield base
-    proc.kill()
-    proc.wait()
 
 
 def test_push_copies_each_named_graph_into_a_store_and_query_reads_it_back(curated, oxigraph_server):
