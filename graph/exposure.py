@@ -24,7 +24,7 @@ from rdflib.namespace import DCTERMS, SKOS
 
 from .classify import broader_closure, derived_classification, meets
 from .errors import EcgraphError
-from .membership import groups_on
+from .membership import groups_on, places_as
 from .names import label_of
 from .namespace import ECG, ID
 from .network import to_networkx
@@ -33,7 +33,12 @@ from .path import Step, fact_steps
 from .timeline import holds, status_on
 
 LISTING = str(ECG.Listing)
+# The few vocabulary entries the engine's mechanics depend on; tests/test_exposure.py checks each is in the data.
 ROLE = {name: str(ID[f"role/{name}"]) for name in ("user", "for", "supplier", "designer", "manufacturer", "matched", "any")}
+AFFILIATE_EXTENSION = ID["restriction-type/affiliate-extension"]
+INFORMATIONAL = ID["severity/informational"]
+INFERENCE = ID["activity/inference"]
+VOCABULARY = (*map(URIRef, ROLE.values()), AFFILIATE_EXTENSION, INFORMATIONAL, INFERENCE)
 USAGE_ROLES = ("user", "for", "supplier")
 
 
@@ -47,7 +52,7 @@ class Usage:
     """
 
     chip: str
-    activity: str = str(ID["activity/inference"])
+    activity: str = str(INFERENCE)
     user: str | None = None
     user_country: str | None = None
     for_: str | None = None
@@ -184,7 +189,7 @@ def exposures(g: Graph, usage: Usage, *, G: nx.MultiDiGraph | None = None) -> An
     informed: set[str] = set()
     modifiers = []
     for r in restrictions(g):
-        if g.value(r, ECG.restrictionType) == ID["restriction-type/affiliate-extension"]:
+        if g.value(r, ECG.restrictionType) == AFFILIATE_EXTENSION:
             continue  # used by the listed-party condition, exposes nobody itself
         if (r, ECG.modifies, None) in g:
             modifiers.append(r)
@@ -278,14 +283,9 @@ class _Context:
         """Steps showing ``place`` is one of ``countries`` or in one of ``groups`` (None when not)."""
         if not place:
             return None
-        if place in countries:
-            return ()
-        for other, _, key in [(place, None, None)] + [
-            (v, None, k) for _, v, k in (self.G.out_edges(place, keys=True) if place in self.G else ())
-            if k == str(ECG.treatedAs)
-        ]:
-            if other in countries and key:
-                return (Step(place, key, other),)
+        for other, via in places_as(self.G, place):
+            if other in countries:
+                return via
         member = self.groups(place)
         for group in sorted(groups):
             if group in member:
@@ -619,7 +619,7 @@ class _Context:
     def _affiliate(self, party: _Party, lists: set[str], footnotes: set[int]):
         """Whether ``party`` is treated as listed through ownership by an affiliate extension in force."""
         g = self.g
-        for ext in sorted(g.subjects(ECG.restrictionType, ID["restriction-type/affiliate-extension"])):
+        for ext in sorted(g.subjects(ECG.restrictionType, AFFILIATE_EXTENSION)):
             extended = {str(x) for x in g.objects(ext, ECG.extendsList)}
             if not extended & lists:
                 continue
@@ -724,7 +724,7 @@ class _Context:
         words = (f"{status_text}; it would otherwise expose {party.label or 'a party'} to {label_of(g, r)}"
                  f" ({match.reason}).")
         return replace(self._exposure(r, _Match(path, match.parties, match.reason, match.policy), party,
-                                      severity=ID["severity/informational"], explanation=words), policy="", policy_label="")
+                                      severity=INFORMATIONAL, explanation=words), policy="", policy_label="")
 
     def affiliate_notes(self, informed: set[str]) -> list[Exposure]:
         out = []
@@ -735,7 +735,7 @@ class _Context:
             informed.add(str(rule))
             words = (f"{status_text}; while in force it would treat {party.label} ({party.role}) as listed: "
                      f"owned {_num(share)}% by {owners_text}.")
-            out.append(self._exposure(ext, _Match(reason=words), party, severity=ID["severity/informational"],
+            out.append(self._exposure(ext, _Match(reason=words), party, severity=INFORMATIONAL,
                                       policy="", explanation=words))
         return out
 
@@ -753,7 +753,7 @@ class _Context:
         policy = g.value(m, ECG.reviewPolicy)
         out, changed = [], 0
         for e in found:
-            if e.restriction in targets and e.severity != str(ID["severity/informational"]):
+            if e.restriction in targets and e.severity != str(INFORMATIONAL):
                 changed += 1
                 path = e.path + match.steps + (Step(str(m), str(ECG.modifies), e.restriction),
                                                Step(str(m), str(ECG.imposedBy), str(rule)))

@@ -32,6 +32,15 @@ def direct_groups(G: nx.MultiDiGraph, place: str, day: dt.date) -> dict[str, tup
     return out
 
 
+def places_as(G: nx.MultiDiGraph, place: str) -> list[tuple[str, tuple[Step, ...]]]:
+    """``place`` itself, then each place it is treated as (``ecg:treatedAs``), with the step that says so."""
+    out: list[tuple[str, tuple[Step, ...]]] = [(place, ())]
+    if place in G:
+        out += [(other, (Step(place, _TREATED, other),))
+                for _, other, key in sorted(G.out_edges(place, keys=True)) if key == _TREATED]
+    return out
+
+
 def groups_on(G: nx.MultiDiGraph, place: str, day: dt.date) -> dict[str, tuple[Step, ...]]:
     """Every group ``place`` belongs to on ``day``, each with the path of facts that puts it there.
 
@@ -43,13 +52,7 @@ def groups_on(G: nx.MultiDiGraph, place: str, day: dt.date) -> dict[str, tuple[S
     True
     """
     found: dict[str, tuple[Step, ...]] = {}
-    prefix: tuple[Step, ...] = ()
-    places = [(place, prefix)]
-    if place in G:
-        for _, other, key in G.out_edges(place, keys=True):
-            if key == _TREATED:
-                places.append((other, (Step(place, _TREATED, other),)))
-    for where, via in places:
+    for where, via in places_as(G, place):
         for group, steps in direct_groups(G, where, day).items():
             found.setdefault(group, via + steps)
     # widen through includesGroup until nothing new

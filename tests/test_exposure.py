@@ -251,3 +251,12 @@ def test_answers_round_trip_to_json_and_rdf(curated):
     rdf = to_rdf(a)
     rows = list(rdf.query("SELECT (COUNT(?e) AS ?n) WHERE { ?e a ecg:Exposure }", initNs={"ecg": str(ECG._NS)}))
     assert int(rows[0][0]) == len(a.exposures)
+
+
+def test_the_vocabulary_the_engine_relies_on_is_in_the_data(curated):
+    from rdflib import RDF
+
+    from graph.exposure import VOCABULARY
+
+    missing = [str(iri) for iri in VOCABULARY if (iri, RDF.type, None) not in curated]
+    assert missing == []
