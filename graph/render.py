@@ -24,6 +24,7 @@ import datetime as dt
 import html
 import json
 import math
+import re
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -608,18 +609,16 @@ def _page(title: str, notes: list[str], data: dict, legend_classes: set, physics
     note_html = "".join(f'<p class="note">{esc(n)}</p>' for n in notes)
     panel_html = '<section id="panel-box"><h2>Exposures</h2><ol id="panel"></ol></section>' if data["panel"] else ""
     freeze = "Freeze layout" if physics else "Run physics"
-    return (
-        _TEMPLATE.replace("@@TITLE@@", esc(title))
-        .replace("@@NOTES@@", note_html)
-        .replace("@@LEGEND@@", legend_html)
-        .replace("@@PANEL@@", panel_html)
-        .replace("@@FREEZE@@", freeze)
-        .replace("@@COUNTS@@", f"{len(data['nodes']):,} nodes, {len(data['edges']):,} edges")
-        .replace("@@VISCSS@@", css)
-        .replace("@@DATA@@", _script_json(data))
-        .replace("@@PAGEJS@@", _PAGE_JS)
-        .replace("@@VISJS@@", js)
-    )
+    return _fill(_TEMPLATE, {
+        "TITLE": esc(title), "NOTES": note_html, "LEGEND": legend_html, "PANEL": panel_html, "FREEZE": freeze,
+        "COUNTS": f"{len(data['nodes']):,} nodes, {len(data['edges']):,} edges", "VISCSS": css,
+        "DATA": _script_json(data), "PAGEJS": _PAGE_JS, "VISJS": js,
+    })
+
+
+def _fill(template: str, parts: dict[str, str]) -> str:
+    """Fill every @@NAME@@ of ``template`` in one pass, so text from the data is never filled in turn."""
+    return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], template)
 
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -1088,8 +1087,8 @@ def write_gallery(g, out_dir, *, spec: dict | None = None) -> Path:
                          f'<br>{esc(v.get("caption", ""))}</li>')
         text = f'<p>{esc(section["text"])}</p>\n' if section.get("text") else ""
         parts.append(f'<h2>{esc(section.get("heading", ""))}</h2>\n{text}<ul>\n' + "\n".join(items) + "\n</ul>")
-    index = _GALLERY.replace("@@TITLE@@", esc(spec.get("title", "ecgraph views"))).replace(
-        "@@INTRO@@", esc(spec.get("intro", ""))).replace("@@SECTIONS@@", "\n".join(parts))
+    index = _fill(_GALLERY, {"TITLE": esc(spec.get("title", "ecgraph views")), "INTRO": esc(spec.get("intro", "")),
+                             "SECTIONS": "\n".join(parts)})
     return write_html(out / "index.html", index)
 
 

@@ -106,6 +106,15 @@ def test_title_note_and_panel_text_are_escaped():
     assert page_data(page)["panel"][0]["title"] == "<svg onload=alert(5)>"
 
 
+def test_template_placeholders_in_the_data_stay_text():
+    G = chain(3)
+    plain = render_html(G, title="t")
+    page = render_html(G, title="@@VISJS@@ and @@PAGEJS@@", note="@@DATA@@")
+    assert page.count("vis.Network") == plain.count("vis.Network")  # the library is inlined once
+    assert len(page) < len(plain) + 200
+    assert page_data(page)["nodes"] == page_data(plain)["nodes"]
+
+
 # --------------------------------------------------------------------------- size
 
 def test_an_empty_graph_still_renders():
