@@ -413,11 +413,13 @@ def import_store(
     from rich.table import Table
 
     table = Table(title="Imports")
-    for col in ("name", "kind", "file", "imported on", "listings", "linked", "review", "skipped", "added", "ended"):
+    for col in ("name", "kind", "file", "imported on", "listings", "linked", "review", "skipped", "added", "ended",
+                "status"):
         table.add_column(col, justify="right" if col in ("listings", "linked", "review", "skipped", "added", "ended") else "left")
     for s in stored:
+        status = f"superseded by {s.superseded_by}" if s.superseded_by else ("loaded (partial)" if s.partial else "loaded")
         table.add_row(s.name, s.kind, s.file, s.started[:10], str(s.imported), str(s.linked), str(s.review),
-                      str(s.skipped), str(s.added), str(s.ended))
+                      str(s.skipped), str(s.added), str(s.ended), status)
     _console().print(table)
 
 
@@ -425,6 +427,7 @@ def import_store(
 def import_csl(
     file: Path = typer.Argument(..., help="consolidated.csv, .tsv or .json from trade.gov."),
     name: Optional[str] = typer.Option(None, "--name", help="Name of the import (default csl-<date>-<hash>)."),
+    partial: bool = typer.Option(False, "--partial", help="The file holds only some records (a filtered search): end no listing, supersede no import."),
     store: Optional[str] = StoreOpt,
     format: str = FormatOpt,
 ):
@@ -449,10 +452,10 @@ def import_csl(
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task("import", total=None)
-            summary = add_import(file, g, name=name,
+            summary = add_import(file, g, name=name, partial=partial,
                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
     else:
-        summary = add_import(file, g, name=name)
+        summary = add_import(file, g, name=name, partial=partial)
     if format == "json":
         _print_json({**asdict(summary), "skipped": summary.skipped, "reasons": summary.reasons()})
         return

@@ -17,9 +17,14 @@ file covers:
   ``dcterms:source`` the new file and ``<run> prov:invalidated <listing>``.
 
 Carrying the ended listings makes each import a complete history of its lists
-as of its file, so an earlier import can be removed without losing them; while
-both are kept, the union graph shows the listing with its end date. Lists a new
-file does not mention at all (a file of Entity List rows only) are left alone.
+as of its file, so the earlier import is **superseded**: it stays in the store
+(``ecgraph import --list`` shows it) but is no longer loaded, so no fact is held
+twice. Removing the newer import makes the earlier one current again. Lists a
+new file does not mention at all (a file of Entity List rows only) are left alone.
+
+Rows the new file holds but that were skipped (a broken row, a bad date) count
+as still present, never as ended. A ``partial`` import (a filtered search, one
+page of results) ends nothing and supersedes nothing.
 """
 
 from __future__ import annotations
@@ -60,6 +65,8 @@ class StoredImport:
     added: int
     ended: int
     path: str
+    partial: bool = False
+    superseded_by: str = ""
 
 
 def imports_dir() -> Path:
@@ -77,6 +84,7 @@ def add_import(
     name: str | None = None,
     started: dt.datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    partial: bool = False,
 ) -> ImportSummary:
     """Import a list file into the store and return what was imported, linked and skipped.
 
@@ -88,6 +96,7 @@ def add_import(
     name : the import's name; default ``csl-<date>-<first 8 hex of the SHA-256>``
     started : when the import runs (its date is the import date); default now, UTC
     progress : called as ``progress(done, total)``
+    partial : the file holds only some records of its lists: end nothing, supersede nothing
 
     The same file imported again (same SHA-256) returns the earlier import's
     summary with ``unchanged=True`` and writes nothing.
@@ -116,7 +125,9 @@ def add_import(
     records, problems = read_csl(path)
     conv = convert(records, g, name=name, file=path, sha256=sha, started=started,
                    problems=problems, progress=progress)
-    extra, carried, history, added, ended = _diff(conv.listings, name, started, file_node(sha))
+    present = set(getattr(conv.summary, "skipped_ids", ()) or ())  # skipped rows are not gone rows
+    extra, carried, history, added, ended = _diff(conv.listings, name, started, file_node(sha),
+                                                  present=present, partial=partial)
     folder.mkdir(parents=True, exist_ok=True)
     gname = graph_name(name)
     tmp = folder / f"{name}.nq.tmp"
@@ -131,15 +142,19 @@ def add_import(
         "started": started.replace(microsecond=0).isoformat(), "graph": str(gname),
         "records": summary.records, "imported": summary.imported, "linked": len(summary.linked),
         "review": len(summary.review), "skipped": summary.skipped, "added": added, "ended": ended,
-        "lists": history,
+        "lists": history, "partial": partial,
     }
     tmp.replace(folder / f"{name}.nq")
     (folder / f"{name}.json").write_text(json.dumps(index, indent=1, sort_keys=True), encoding="utf-8")
     return summary
 
 
-def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime, new_file: URIRef):
-    """Compare with the latest earlier import of each list: extra triples, carried lines, the new history."""
+def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime, new_file: URIRef, *,
+          present: set[str] = frozenset(), partial: bool = False):
+    """Compare with the latest earlier import of each list: extra triples, carried lines, the new history.
+
+    ``present`` holds record keys the file has but could not import; a ``partial`` file ends nothing.
+    """
     run = run_node(name)
     today = started.date()
     last_day = today - dt.timedelta(days=1)
@@ -157,8 +172,8 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
             if key not in was_active and key not in was_ended:
                 added += 1
                 extra.append((run, PROV.generated, CSL[f"{key}/listing"]))
-        gone_active = was_active - set(current)
-        gone_ended = was_ended - set(current)
+        gone_active = set() if partial else was_active - set(current) - present
+        gone_ended = set() if partial else was_ended - set(current) - present
         if prev and (gone_active or gone_ended):
             marks = wanted.setdefault(prev[0], {})
             marks.update({k: "ended" for k in gone_active})
@@ -193,6 +208,8 @@ def _latest_per_list(list_iris: set[str]) -> dict[str, tuple[Path, dict]]:
     folder = imports_dir()
     for meta_path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         meta = _read_meta(meta_path)
+        if meta.get("partial"):
+            continue
         for list_iri, keys in (meta.get("lists") or {}).items():
             if list_iri in list_iris and (list_iri not in best or meta["started"] > best[list_iri][0]):
                 best[list_iri] = (meta["started"], meta_path.with_suffix(".nq"), keys)
@@ -222,17 +239,31 @@ def list_imports() -> list[StoredImport]:
     folder = imports_dir()
     if not folder.is_dir():
         return []
-    out = []
+    out, lists = [], {}
     for nq in sorted(folder.glob("*.nq")):
         meta = _read_meta(nq.with_suffix(".json")) if nq.with_suffix(".json").is_file() else {}
+        lists[nq.stem] = set(meta.get("lists") or ())
         out.append(StoredImport(
             name=nq.stem, kind=meta.get("kind", "rdf"), file=meta.get("file", nq.name),
             sha256=meta.get("sha256", ""), started=meta.get("started", ""), graph=meta.get("graph", ""),
             **{k: int(meta.get(k, 0)) for k in ("records", "imported", "linked", "review", "skipped",
                                                  "added", "ended")},
-            path=str(nq),
+            path=str(nq), partial=bool(meta.get("partial", False)),
         ))
-    return sorted(out, key=lambda s: (s.started, s.name))
+    out.sort(key=lambda s: (s.started, s.name))
+    # an import is superseded by a later full import that covers all of its lists (and carries their history)
+    for i, old in enumerate(out):
+        if not lists[old.name]:
+            continue
+        for new in out[i + 1:]:
+            if not new.partial and lists[old.name] <= lists[new.name]:
+                out[i] = replace(old, superseded_by=new.name)
+    return out
+
+
+def active_imports() -> list[Path]:
+    """The N-Quads files to load: every stored import that no later import supersedes."""
+    return [Path(s.path) for s in list_imports() if not s.superseded_by]
 
 
 def remove_import(name: str) -> StoredImport:

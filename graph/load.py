@@ -126,10 +126,17 @@ def _first_line(text: str) -> str:
     return " ".join(str(text).split())[:300]
 
 
-def stored_imports(directory: Path | None = None) -> list[Path]:
-    """The import files kept in the data directory (one N-Quads file per import)."""
-    folder = (directory or data_dir()) / "imports"
-    return sorted(folder.glob("*.nq")) if folder.is_dir() else []
+def stored_imports() -> list[Path]:
+    """The import files to load from the data directory: one N-Quads file per current import.
+
+    An import superseded by a newer file of the same lists stays in the store but is not loaded
+    (see :mod:`graph.imports`), so no fact is held twice.
+    """
+    if not (data_dir() / "imports").is_dir():
+        return []
+    from .imports import active_imports
+
+    return active_imports()
 
 
 def load(

@@ -358,3 +358,23 @@ if __name__ == "__main__":  # benchmark: python tests/test_csl.py [N]
         print(f"{n} records ({path.stat().st_size / 1e6:.1f} MB CSV): imported {summary.imported} in {t1 - t0:.1f} s "
               f"({summary.imported / (t1 - t0):,.0f} records/s); store file {size / 1e6:.1f} MB; "
               f"load() with the import: {t2 - t1:.1f} s, {len(ds):,} triples")
+
+
+def test_a_newer_full_file_supersedes_the_earlier_import_so_no_fact_is_held_twice(curated):
+    add_import(SAMPLE_CSV, curated, name="june", started=JUNE)
+    add_import(NEWER, curated, name="july", started=JULY)
+    status = {s.name: s.superseded_by for s in list_imports()}
+    assert status == {"june": "july", "july": ""}
+    for store in ("oxigraph", "memory"):
+        rows = list(load(store=store).query("SELECT ?l WHERE { ?l a ecg:Listing ; ecg:onList ?list }"))
+        assert len(rows) == len(set(rows)), store
+    remove_import("july")  # the earlier import is current again
+    assert [s.superseded_by for s in list_imports()] == [""]
+
+
+def test_a_partial_file_ends_nothing_and_supersedes_nothing(curated):
+    add_import(SAMPLE_CSV, curated, name="june", started=JUNE)
+    partial = add_import(NEWER, curated, name="july", started=JULY, partial=True)
+    assert partial.ended == 0
+    assert [s.superseded_by for s in list_imports()] == ["", ""]
+    assert load(store="memory").value(listing(OPTICS_ROW), ECG.validUntil) is None
