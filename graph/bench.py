@@ -579,11 +579,14 @@ def parse_sizes(text: str) -> list[tuple[str, int]]:
         scale = {"k": 1_000, "m": 1_000_000}.get(part[-1], 1)
         number = part[:-1] if scale > 1 else part
         try:
-            out.append((part, int(float(number) * scale)))
-        except ValueError:
+            triples = int(float(number) * scale)
+        except (ValueError, OverflowError):
+            triples = None
+        if triples is None or triples <= 0:
             from .errors import InputError
 
-            raise InputError(f"--sizes: {part!r} is not a size such as 10k, 100k or 1m") from None
+            raise InputError(f"--sizes: {part!r} is not a positive size such as 10k, 100k or 1m")
+        out.append((part, triples))
     if not out:
         from .errors import InputError
 
@@ -740,6 +743,10 @@ def main(argv=None) -> int:
         return 0
     from .errors import EcgraphError
 
+    for option, value in (("--repeat", args.repeat), ("--limit", args.limit), ("--load-limit", args.load_limit)):
+        if not value > 0:
+            print(f"error: {option} must be positive, not {value:g}", file=sys.stderr)
+            return 2
     try:
         run(parse_sizes(args.sizes), repeat=args.repeat, baseline=args.baseline, limit=args.limit,
             load_limit=args.load_limit, seed=args.seed, cold=args.cold, keep=args.keep)

@@ -326,7 +326,7 @@ def query(
     file: Optional[Path] = typer.Option(None, "--file", "-f", help="Read the query from this .rq file."),
     list_: bool = typer.Option(False, "--list", help="List the shipped named queries with what each answers."),
     bind: Optional[List[str]] = typer.Option(None, "--bind", "-b", help="name=value bound to ?name (repeatable): <iri>, prefix:local, YYYY-MM-DD, a number, else a string."),
-    format: Optional[str] = typer.Option(None, "--format", help="table|csv|tsv|json|xml for SELECT/ASK; turtle|nt|jsonld|xml for CONSTRUCT/DESCRIBE."),
+    format: Optional[str] = typer.Option(None, "--format", help="table|csv|tsv|json|xml for SELECT (table|json|xml for ASK); turtle|nt|jsonld|xml for CONSTRUCT/DESCRIBE."),
     endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Ask this remote SPARQL 1.1 endpoint instead of the local graph."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Give up after this many seconds."),
     inferred: bool = InferredOpt,

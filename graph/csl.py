@@ -25,8 +25,12 @@ record always gets the same IRIs and re-imports are idempotent.
 Bad input never stops an import: a broken row, a bad date, an unknown list name
 or a duplicate is reported as a :class:`Problem` with its row number (the header
 is row 1, as a spreadsheet shows it; in JSON, row N is the N-th record) and
-skipped. Only a file that is not a CSL at all (a header without ``source`` and
-``name``, JSON without ``results``) raises :class:`InputError`.
+skipped. The record key of a skipped row, when its ``_id``/``id`` (or, for a bad
+date, its source and name) can be read, is kept in :attr:`Problem.key` and in
+:attr:`ImportSummary.skipped_ids`, so a re-import can treat that record as still
+present rather than ended. Only a file that is not a CSL at all (not UTF-8,
+empty, a header without ``source`` and ``name``, JSON without ``results``)
+raises :class:`InputError`.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import re
 from collections import Counter, defaultdict
@@ -83,6 +88,7 @@ REVIEW_SCORE = 80.0
 _PARTY_CLASS = {"entity": ECG.Firm, "individual": ECG.Person}
 _CITATION = re.compile(r"\b(\d{1,3})\s*F\.?\s?R\.?\s*(\d{1,6})\b")
 _SAFE_KEY = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_LEADING_ID = re.compile(r'\ufeff?"?([A-Za-z0-9_-]{1,80})"?[,\t]')
 _PROGRESS_EVERY = 500
 
 
@@ -93,6 +99,7 @@ class Problem:
     row: int
     kind: str  # "header", "broken row", "bad date", "unknown list", "duplicate"
     detail: str
+    key: str = ""  # the record key of the skipped row when it could be read, else ""
 
     def __str__(self) -> str:
         return f"row {self.row}: {self.kind}: {self.detail}"
@@ -148,6 +155,7 @@ class ImportSummary:
     added: int = 0  # listings not in the previous import of their list
     ended: int = 0  # listings of the previous import missing from this file
     unchanged: bool = False  # the same file (same SHA-256) was imported before: nothing done
+    skipped_ids: frozenset[str] = frozenset()  # record keys of skipped rows (broken, bad date, unknown list)
 
     @property
     def skipped(self) -> int:
@@ -171,17 +179,33 @@ def read_csl(path: Path) -> tuple[list[Record], list[Problem]]:
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     suffix = path.suffix.lower()
+    text = _read_text(path)
+    if not text.strip():
+        raise InputError(f"{path}: empty file: a CSL file has a header row (CSV/TSV) or a 'results' list (JSON)")
     if suffix == ".json":
-        return _read_json(path)
+        return _read_json(path, text)
     if suffix in (".csv", ".tsv", ".txt"):
-        return _read_delimited(path, "\t" if suffix == ".tsv" else None)
-    with path.open(encoding="utf-8-sig") as fh:
-        head = fh.read(1).lstrip()
-    return _read_json(path) if head.startswith("{") else _read_delimited(path, None)
+        return _read_delimited(path, text, "\t" if suffix == ".tsv" else None)
+    if text.lstrip().startswith("{"):
+        return _read_json(path, text)
+    return _read_delimited(path, text, None)
 
 
-def _read_delimited(path: Path, delimiter: str | None) -> tuple[list[Record], list[Problem]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+def _read_text(path: Path) -> str:
+    """The file's text, read as UTF-8 (a leading byte-order mark is dropped); else a one-line :class:`InputError`."""
+    data = path.read_bytes()
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        return data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = bom + exc.start
+        line = data.count(b"\n", 0, at) + 1
+        raise InputError(f"{path}: not UTF-8: byte {at} (line {line}) is 0x{data[at]:02x}; "
+                         "save it as UTF-8 and import it again") from None
+
+
+def _read_delimited(path: Path, text: str, delimiter: str | None) -> tuple[list[Record], list[Problem]]:
+    with io.StringIO(text, newline="") as fh:
         first = fh.readline()
         if delimiter is None:
             delimiter = "\t" if first.count("\t") > first.count(",") else ","
@@ -192,22 +216,28 @@ def _read_delimited(path: Path, delimiter: str | None) -> tuple[list[Record], li
         except (StopIteration, csv.Error):
             raise InputError(f"{path}:1: empty or unreadable CSL header") from None
         problems = _check_header(path, header)
+        id_at = header.index("_id") if "_id" in header else None
+        lines = io.StringIO(text, newline="").readlines() if id_at == 0 else []  # as the reader counts them
         rows: list[tuple[int, dict]] = []
         row = 1
         while True:
             row += 1
+            first_line = reader.line_num  # 0-based index of the row's first physical line
             try:
                 values = next(reader)
             except StopIteration:
                 break
-            except csv.Error as exc:
-                problems.append(Problem(row, "broken row", f"unreadable CSV ({exc})"))
+            except csv.Error as exc:  # the row is lost; its id may still open its first physical line
+                found = _LEADING_ID.match(lines[first_line]) if first_line < len(lines) else None
+                key = _safe_key(found.group(1)) if found else ""
+                problems.append(Problem(row, "broken row", f"unreadable CSV ({exc})", key))
                 continue
             if not values or (len(values) == 1 and not values[0].strip()):
                 row -= 1  # blank line: not a row
                 continue
             if len(values) != len(header):
-                problems.append(Problem(row, "broken row", f"{len(values)} fields, expected {len(header)}"))
+                key = _safe_key(values[id_at].strip()) if id_at is not None and id_at < len(values) else ""
+                problems.append(Problem(row, "broken row", f"{len(values)} fields, expected {len(header)}", key))
                 continue
             raw = dict(zip(header, values))
             rows.append((row, {k: _split(k, v) for k, v in raw.items()}))
@@ -243,10 +273,9 @@ def _split(column: str, value: str):
     return value
 
 
-def _read_json(path: Path) -> tuple[list[Record], list[Problem]]:
+def _read_json(path: Path, text: str) -> tuple[list[Record], list[Problem]]:
     try:
-        with path.open(encoding="utf-8-sig") as fh:
-            doc = json.load(fh)
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
     results = doc.get("results") if isinstance(doc, dict) else None
@@ -258,7 +287,9 @@ def _read_json(path: Path) -> tuple[list[Record], list[Problem]]:
         try:
             rows.append((row, _json_fields(item)))
         except (TypeError, ValueError, AttributeError) as exc:
-            problems.append(Problem(row, "broken row", str(exc)))
+            raw = item.get("id", item.get("_id")) if isinstance(item, dict) else None
+            key = _safe_key(str(raw).strip()) if isinstance(raw, (str, int)) and str(raw).strip() else ""
+            problems.append(Problem(row, "broken row", str(exc), key))
     return _records(rows, problems)
 
 
@@ -319,26 +350,40 @@ def _last_part(address: str) -> str:
     return address.rsplit(",", 1)[-1].strip()
 
 
+def _safe_key(external: str) -> str:
+    """The record key for a CSL ``_id``: itself when it is IRI-safe, else its digest."""
+    return external if _SAFE_KEY.fullmatch(external) else _digest(external)
+
+
+def _key(f: dict) -> str:
+    """The record key of a row's fields: its ``_id``, else a digest of source and normalised name ("" if neither)."""
+    external = f.get("_id", "")
+    if external:
+        return _safe_key(external)
+    name = f.get("name", "")
+    return _digest(f"{f.get('source', '')}\x1f{normalise(name)}") if name else ""
+
+
 def _records(rows: Iterable[tuple[int, dict]], problems: list[Problem]) -> tuple[list[Record], list[Problem]]:
     records: list[Record] = []
     seen: dict[str, int] = {}
     for row, f in rows:
         name = f.get("name", "")
         if not name:
-            problems.append(Problem(row, "broken row", "no name"))
+            problems.append(Problem(row, "broken row", "no name", _key(f)))
             continue
         try:
             start = _date(f.get("start_date", ""), "start_date")
             end = _date(f.get("end_date", ""), "end_date")
         except ValueError as exc:
-            problems.append(Problem(row, "bad date", str(exc)))
+            problems.append(Problem(row, "bad date", str(exc), _key(f)))
             continue
         if start and end and end < start:
-            problems.append(Problem(row, "bad date", f"end_date {end} is before start_date {start}"))
+            problems.append(Problem(row, "bad date", f"end_date {end} is before start_date {start}", _key(f)))
             continue
         source = f.get("source", "")
         external = f.get("_id", "")
-        key = external if _SAFE_KEY.fullmatch(external) else _digest(external or f"{source}\x1f{normalise(name)}")
+        key = _key(f)
         if key in seen:
             problems.append(Problem(row, "duplicate", f"same id as row {seen[key]} ({external or name!r})"))
             continue
@@ -562,7 +607,7 @@ def convert(
         on_list = known.lists.get(r.source)
         if on_list is None:
             problems.append(Problem(r.row, "unknown list", f"source {r.source!r} names no list in the graph "
-                                                           "(no ecg:cslSourceName with that value)"))
+                                                           "(no ecg:cslSourceName with that value)", r.key))
             continue
         party, listing = CSL[r.key], CSL[f"{r.key}/listing"]
         cls = _PARTY_CLASS.get(r.type.casefold(), ECG.Party)
@@ -645,8 +690,21 @@ def convert(
         records=len(records) + sum(1 for p in problems if p.kind != "header" and p.kind != "unknown list"),
         imported=imported, linked=tuple(linked), review=tuple(review),
         problems=tuple(sorted(problems, key=lambda p: p.row)),
+        skipped_ids=skipped_ids(problems),
     )
     return Conversion(out, summary, dict(listings))
+
+
+def skipped_ids(problems: Iterable[Problem]) -> frozenset[str]:
+    """Record keys of the rows skipped as broken, badly dated or on an unknown list (those whose key was read).
+
+    A re-import treats these records as still present: a row that could not be
+    read this time is no evidence that its listing ended.
+
+    >>> skipped_ids([Problem(3, "bad date", "start_date 'x'", "abc"), Problem(4, "broken row", "no name")])
+    frozenset({'abc'})
+    """
+    return frozenset(p.key for p in problems if p.key and p.kind in ("broken row", "bad date", "unknown list"))
 
 
 def _country(raw: str, countries: dict[str, URIRef]) -> URIRef | None:

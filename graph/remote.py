@@ -10,7 +10,9 @@ Protocol; each named graph is PUT in turn), for example an Oxigraph server::
 The store must answer queries over the union of its graphs (``--union-default-graph``
 for Oxigraph; ``tdb2:unionDefaultGraph`` for Fuseki). :func:`neighbourhood` then
 copies into a small local graph what the engine reads, with a handful of
-CONSTRUCT queries: the schema, the vocabularies (restrictions, instruments and
+CONSTRUCT queries (IRIs are checked by :func:`graph.sparql.iri` before they are
+written into a query, and a user's words are bound with :func:`graph.sparql.bind_values`,
+so no typed text can change a query): the schema, the vocabularies (restrictions, instruments and
 their status periods, sources, lists, groups, ECCNs and their thresholds), the
 chip with its designer and manufacturer, the named parties with their listings
 and their owners up to ``hops`` ownership steps up (a property path), and the
@@ -64,33 +66,38 @@ CONSTRUCT { ?c ?p ?o . ?m ?mp ?mo } WHERE {
   { ?c ?p ?o } UNION { ?m ecg:memberCountry ?c ; ?mp ?mo }
 }"""
 
-# Candidates for a name a user typed: entities carrying a name that contains its longest word.
+# Candidates for a name a user typed: entities carrying a name that contains its longest word (bound to ?probe).
 _NAMES = """
 CONSTRUCT { ?s ?np ?name . ?s a ?type } WHERE {
   ?s %s ?hit .
-  FILTER(CONTAINS(LCASE(STR(?hit)), %s))
+  FILTER(CONTAINS(LCASE(STR(?hit)), ?probe))
   ?s a ?type ; ?np ?name .
   VALUES ?np { %s }
 }"""
+
+# Everything said about one IRI (bound to ?x).
+_ABOUT = "CONSTRUCT { ?x ?p ?o } WHERE { ?x ?p ?o }"
 _NAME_PROPS = (RDFS.label, SKOS.altLabel, SKOS.prefLabel, SKOS.notation, ECG.isoAlpha2, ECG.isoAlpha3)
 
 
-def construct(endpoint: str, text: str, *, timeout: float | None = 60) -> Graph:
-    """The graph a CONSTRUCT query returns from ``endpoint`` (standard prefixes need no PREFIX lines)."""
+def construct(endpoint: str, text: str, *, bindings: dict | None = None, timeout: float | None = 60) -> Graph:
+    """The graph a CONSTRUCT query returns from ``endpoint`` (standard prefixes need no PREFIX lines).
+
+    ``bindings`` (variable name -> rdflib term) are bound with a VALUES block, never pasted.
+    """
     from .sparql import query
 
-    result = query(None, text, endpoint=endpoint, timeout=timeout)
+    result = query(None, text, bindings=bindings, endpoint=endpoint, timeout=timeout)
     if result.type not in ("CONSTRUCT", "DESCRIBE") or result.graph is None:
         raise QueryError(f"{endpoint}: expected a graph in answer to a CONSTRUCT query, got {result.type}")
     return result.graph
 
 
 def _iris(terms) -> str:
-    return " ".join(f"<{t}>" for t in sorted({str(t) for t in terms}))
+    """IRIs written for a VALUES list, each checked to be an absolute IRI that cannot close its ``<...>``."""
+    from .sparql import iri
 
-
-def _quoted(text: str) -> str:
-    return Literal(text).n3()
+    return " ".join(iri(t).n3() for t in sorted({str(t) for t in terms}))
 
 
 def vocabulary(endpoint: str, *, timeout: float | None = 60) -> Graph:
@@ -155,13 +162,16 @@ def names_graph(endpoint: str, names, *, vocab: Graph | None = None, timeout: fl
     path = "|".join(f"<{p}>" for p in _NAME_PROPS)
     for name in {str(n).strip() for n in names if n}:
         if name.startswith(("http://", "https://", "urn:", "id:")):
-            iri = str(ID) + name[3:] if name.startswith("id:") else name
-            out += construct(endpoint, f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ <{iri}> ?p ?o }}", timeout=timeout)
+            from .sparql import iri
+
+            term = iri(str(ID) + name[3:] if name.startswith("id:") else name)
+            out += construct(endpoint, _ABOUT, bindings={"x": term}, timeout=timeout)
             continue
         words = sorted(re.findall(r"\w+", normalise(name)), key=len, reverse=True)
         # the longest word, else (a typo) its first three letters: candidates enough for resolve's suggestions
         for probe in dict.fromkeys(words[:1] + [w[:3] for w in words[:1]]):
-            found = construct(endpoint, _NAMES % (f"({path})", _quoted(probe), props), timeout=timeout)
+            found = construct(endpoint, _NAMES % (f"({path})", props), bindings={"probe": Literal(probe)},
+                              timeout=timeout)
             out += found
             if len(found):
                 break

@@ -12,12 +12,24 @@ SPARQL Update (403) and federated ``SERVICE`` patterns (403, so the server never
 fetches other hosts), limits each query's time (503) and answer size (413), and
 answers a malformed query with 400 and the parser's message. Nothing is loaded
 from the internet: ``/`` is a plain HTML form.
+
+The dataset: the default graph is the union of the named graphs, unless the
+query names its own with ``FROM``/``FROM NAMED`` or the request gives
+``default-graph-uri``/``named-graph-uri`` (which win over the query's, as the
+SPARQL 1.1 Protocol says; then the dataset is exactly the graphs given).
+
+Formats: ``format=``/``output=`` win over ``Accept``. A format that does not suit
+the answer (``format=turtle`` on a SELECT, CSV or TSV on an ASK, which the W3C
+CSV/TSV formats do not define) and an ``Accept`` naming no format the answer
+has are answered 406 with the formats that would do; ``json`` and ``xml`` serve
+both kinds (JSON-LD and RDF/XML for graphs).
 """
 
 from __future__ import annotations
 
 import html
 import queue
+import re
 import tempfile
 import threading
 import time
@@ -29,6 +41,8 @@ from .errors import EcgraphError, QueryError
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_ROWS = 10_000
+MAX_BODY = 8 * 1024 * 1024
+"""Largest POST body read (bytes); a larger one is answered 413."""
 
 _SELECT_TYPES = {
     "application/sparql-results+json": "json", "application/json": "json",
@@ -106,12 +120,11 @@ def _answer(store, job: dict) -> tuple[str, bytes]:
     from .namespace import PREFIXES
 
     options: dict = {"prefixes": PREFIXES}
-    if job["default_graphs"]:
+    if job["default_graphs"] or job["named_graphs"]:  # the protocol's dataset wins over the query's FROM
         options["default_graph"] = [ox.NamedNode(u) for u in job["default_graphs"]]
-    else:
-        options["use_default_graph_as_union"] = True
-    if job["named_graphs"]:
         options["named_graphs"] = [ox.NamedNode(u) for u in job["named_graphs"]]
+    elif not sparql.has_dataset_clause(job["query"]):  # the union option would override FROM / FROM NAMED
+        options["use_default_graph_as_union"] = True
     try:
         answer = store.query(job["query"], **options)
     except SyntaxError as exc:
@@ -135,7 +148,7 @@ def _answer(store, job: dict) -> tuple[str, bytes]:
         result = Result("CONSTRUCT")
         result.graph = Graph()
         result.graph += (from_ox(t) for t in triples)
-    fmt = job["format"][1] if result.type == "ASK" or result.type == "SELECT" else job["format"][0]
+    fmt = job["format"]
     body = sparql.format_result(result, fmt)
     return sparql.media_type(fmt, result.type), body.encode("utf-8")
 
@@ -285,18 +298,39 @@ def _nquads(g) -> bytes:
     return g.serialize(format="nt", encoding="utf-8")
 
 
-def _negotiate(form: str, fmt_param: str | None, accept: str) -> tuple[str, str]:
-    """``(graph format, results format)`` for the request: format=/output= first, else Accept."""
+_GRAPH_FORMATS = ("turtle", "nt", "jsonld", "xml")
+_RESULT_FORMATS = {"SELECT": ("json", "xml", "csv", "tsv"), "ASK": ("json", "xml")}
+_PREFERRED = {  # media types in the order a wildcard picks them
+    "SELECT": ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+               "text/tab-separated-values"),
+    "ASK": ("application/sparql-results+json", "application/sparql-results+xml"),
+    "GRAPH": ("text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml"),
+}
+
+
+def _negotiate(form: str, fmt_param: str | None, accept: str) -> str:
+    """The format name for a ``form`` answer: format=/output= first, else Accept; :class:`Refused` 406 if none suits.
+
+    >>> _negotiate("SELECT", None, "text/csv;q=0.5, application/sparql-results+xml")
+    'xml'
+    >>> _negotiate("ASK", None, "text/csv, */*;q=0.1")
+    'json'
+    """
+    kind = "GRAPH" if form in ("CONSTRUCT", "DESCRIBE") else form
+    table = _GRAPH_TYPES if kind == "GRAPH" else _SELECT_TYPES
+    allowed = _GRAPH_FORMATS if kind == "GRAPH" else _RESULT_FORMATS[kind]
     if fmt_param:
         key = fmt_param.strip().lower()
-        name = _FORMAT_NAMES.get(key) or _SELECT_TYPES.get(key) or _GRAPH_TYPES.get(key)
+        name = _FORMAT_NAMES.get(key) or table.get(key) or _SELECT_TYPES.get(key) or _GRAPH_TYPES.get(key)
         if name is None:
             raise Refused(400, f"unknown format {fmt_param!r}; use json, xml, csv, tsv, turtle, nt or jsonld")
-        graph_fmt = name if name in ("turtle", "nt", "jsonld", "xml") else ("jsonld" if name == "json" else "turtle")
-        select_fmt = name if name in ("json", "xml", "csv", "tsv") else ("json" if name == "jsonld" else "json")
-        return graph_fmt, select_fmt
+        if kind == "GRAPH" and name == "json":
+            name = "jsonld"  # JSON for a graph is JSON-LD
+        if name not in allowed:
+            raise Refused(406, f"format {fmt_param!r} does not suit {form} answers; use one of {', '.join(allowed)}")
+        return name
     ranked = []
-    for n, part in enumerate((accept or "").split(",")):
+    for n, part in enumerate((accept or "*/*").split(",")):
         media, *params = [p.strip() for p in part.split(";")]
         q = 1.0
         for p in params:
@@ -307,9 +341,19 @@ def _negotiate(form: str, fmt_param: str | None, accept: str) -> tuple[str, str]
                     q = 0.0
         if media and q > 0:
             ranked.append((-q, n, media.lower()))
+    if not ranked:
+        ranked = [(-1.0, 0, "*/*")]
     ranked.sort()
-    pick = lambda table, default: next((table[m] for _, _, m in ranked if m in table), default)  # noqa: E731
-    return pick(_GRAPH_TYPES, "turtle"), pick(_SELECT_TYPES, "json")
+    for _, _, media in ranked:
+        if media in table and table[media] in allowed:
+            return table[media]
+        if media.endswith("/*"):
+            major = media[:-1]
+            hit = next((m for m in _PREFERRED[kind] if media == "*/*" or m.startswith(major)), None)
+            if hit:
+                return table[hit]
+    raise Refused(406, f"no format the client accepts ({accept}) suits {form} answers; "
+                       f"accept one of {', '.join(_PREFERRED[kind])}")
 
 
 def _service_refusal(text: str) -> str | None:
@@ -334,8 +378,8 @@ def handle_query(ep: Endpoint, text: str, *, fmt_param: str | None, accept: str,
     refusal = _service_refusal(text)
     if refusal:
         raise Refused(403, refusal)
-    formats = _negotiate(form, fmt_param, accept)
-    job = {"query": text, "format": formats, "max_rows": ep.max_rows,
+    fmt = _negotiate(form, fmt_param, accept)
+    job = {"query": text, "format": fmt, "max_rows": ep.max_rows,
            "default_graphs": list(default_graphs), "named_graphs": list(named_graphs)}
     return ep.pool.run(job, ep.timeout)
 
@@ -380,8 +424,7 @@ def _sparql(ep: Endpoint, environ, start_response):
     content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
     body_query = None
     if method == "POST":
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
+        body = _body(environ)
         if content_type == "application/x-www-form-urlencoded":
             for key, values in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items():
                 params.setdefault(key, []).extend(values)
@@ -404,12 +447,52 @@ def _sparql(ep: Endpoint, environ, start_response):
     if not queries:
         if method == "POST":
             raise Refused(400, "no query: send query= or a body of type application/sparql-query")
-        graph_fmt, _ = _negotiate("CONSTRUCT", fmt_param, environ.get("HTTP_ACCEPT", ""))
+        graph_fmt = _negotiate("CONSTRUCT", fmt_param, environ.get("HTTP_ACCEPT", ""))
         return _send(start_response, 200, *_description(ep, environ, graph_fmt))
+    for name in ("default-graph-uri", "named-graph-uri"):
+        for value in params.get(name, []):
+            if not _IRI.fullmatch(value):
+                raise Refused(400, f"{name} {value!r} is not an absolute IRI")
     ctype, out = handle_query(ep, queries[0], fmt_param=fmt_param, accept=environ.get("HTTP_ACCEPT", ""),
                               default_graphs=params.get("default-graph-uri", []),
                               named_graphs=params.get("named-graph-uri", []))
     return _send(start_response, 200, ctype, out)
+
+
+_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^<>\"{}|^`\\\x00-\x20]*")
+
+
+def _body(environ) -> bytes:
+    """The request body: ``Content-Length`` bytes, or a chunked body decoded; :class:`Refused` when malformed."""
+    stream = environ["wsgi.input"]
+    if "chunked" in (environ.get("HTTP_TRANSFER_ENCODING") or "").lower():
+        out = bytearray()
+        while True:
+            line = stream.readline(1024).split(b";")[0].strip()
+            try:
+                size = int(line, 16)
+            except ValueError:
+                raise Refused(400, f"malformed chunked body: chunk size {line[:20]!r} is not hexadecimal") from None
+            if size == 0:
+                while stream.readline(1024).strip():  # trailer fields, up to the blank line
+                    pass
+                return bytes(out)
+            if len(out) + size > MAX_BODY:
+                raise Refused(413, f"the request body is larger than {MAX_BODY} bytes")
+            chunk = stream.read(size)
+            if len(chunk) != size:
+                raise Refused(400, "malformed chunked body: it ends inside a chunk")
+            out += chunk
+            stream.readline(8)  # the CRLF after the chunk
+    raw = (environ.get("CONTENT_LENGTH") or "").strip()
+    if not raw:
+        return b""
+    if not raw.isdigit():
+        raise Refused(400, f"Content-Length {raw!r} is not a number of bytes")
+    length = int(raw)
+    if length > MAX_BODY:
+        raise Refused(413, f"the request body is larger than {MAX_BODY} bytes")
+    return stream.read(length) if length else b""
 
 
 def _send(start_response, status: int, ctype: str, body: bytes):
@@ -588,15 +671,30 @@ def start(g, *, host: str = "127.0.0.1", port: int = 7878, timeout: float = DEFA
 
 
 def serve(g, **options) -> None:
-    """Serve ``g`` until interrupted (Ctrl-C)."""
-    server = start(g, quiet=False, **options)
-    print(f"ecgraph SPARQL endpoint at {server.url} (form at {server.url[:-len('/sparql')]}/); Ctrl-C stops it",
-          flush=True)
+    """Serve ``g`` until interrupted (Ctrl-C) or terminated (SIGTERM, ``kill PID``).
+
+    Either way the workers are stopped and the temporary store removed: SIGTERM
+    is turned into the same interruption as Ctrl-C while this runs.
+    """
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    server = None
     try:
+        server = start(g, quiet=False, **options)
+        print(f"ecgraph SPARQL endpoint at {server.url} (form at {server.url[:-len('/sparql')]}/); Ctrl-C stops it",
+              flush=True)
         while server.thread.is_alive():
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        server.close()
-
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not cut the clean-up short
+        try:
+            if server is not None:
+                server.close()
+        finally:
+            signal.signal(signal.SIGTERM, previous)

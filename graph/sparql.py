@@ -35,7 +35,10 @@ from .errors import InputError, QueryError, UnknownNameError
 from .namespace import PREFIXES
 
 SELECT_FORMATS = ("table", "csv", "tsv", "json", "xml")
-"""Formats for SELECT and ASK answers (``table`` is plain text for people)."""
+"""Formats for SELECT answers (``table`` is plain text for people)."""
+
+ASK_FORMATS = ("table", "json", "xml")
+"""Formats for ASK answers: the W3C CSV/TSV results formats are defined for SELECT only."""
 
 GRAPH_FORMATS = ("turtle", "nt", "jsonld", "xml")
 """Formats for CONSTRUCT and DESCRIBE answers (``xml`` is RDF/XML)."""
@@ -101,6 +104,20 @@ def query_form(text: str) -> str:
                                                  "ADD", "MOVE", "COPY", "WITH"):
             return "UPDATE"
     raise QueryError("not a SPARQL query: no SELECT, CONSTRUCT, DESCRIBE or ASK found")
+
+
+def has_dataset_clause(text: str) -> bool:
+    """Whether the query names its own dataset with ``FROM`` or ``FROM NAMED``.
+
+    ``FROM`` is a keyword only in a dataset clause, so the lexer's token is the test
+    (a prefixed name such as ``ex:from``, a variable or a string is no such token).
+
+    >>> has_dataset_clause("SELECT * FROM <http://e/g> WHERE { ?s ?p ?o }")
+    True
+    >>> has_dataset_clause("SELECT * WHERE { ?s ex:from 'FROM' } # FROM <x>")
+    False
+    """
+    return any(kind == "word" and value.upper() == "FROM" for kind, value, *_ in _tokens(text))
 
 
 def _where_brace(text: str) -> int:
@@ -227,10 +244,28 @@ def parse_binding(name: str, raw: str, *, type: str | None = None, g: Graph | No
     return Literal(raw)
 
 
+_ABSOLUTE_IRI = re.compile(r"[A-Za-z][\w+.\-]*:[^<>\"{}|^`\\\x00-\x20]*")
+
+
+def iri(text: str, what: str = "IRI") -> URIRef:
+    """``text`` as a URIRef when it is an absolute IRI that cannot break out of ``<...>``; else an :class:`InputError`.
+
+    >>> iri("https://w3id.org/ecgraph/id/firm/x")
+    rdflib.term.URIRef('https://w3id.org/ecgraph/id/firm/x')
+    >>> iri("https://a> ?p ?o } UNION { ?s ?p ?o } #")
+    Traceback (most recent call last):
+    graph.errors.InputError: 'https://a> ?p ?o } UNION { ?s ?p ?o } #' is not an absolute IRI
+    """
+    text = str(text)
+    if not _ABSOLUTE_IRI.fullmatch(text):
+        raise InputError(f"{text!r} is not an absolute IRI" if what == "IRI" else f"{what} {text!r} is not an absolute IRI")
+    return URIRef(text)
+
+
 def _iri(raw: str) -> URIRef | None:
     if raw.startswith("<") and raw.endswith(">"):
         text = raw[1:-1]
-        if not re.fullmatch(r"[A-Za-z][\w+.\-]*:[^<>\"{}|^`\\\s]*", text):
+        if not _ABSOLUTE_IRI.fullmatch(text):
             raise InputError(f"{raw!r} is not an absolute IRI")
         return URIRef(text)
     m = re.fullmatch(r"([A-Za-z][\w\-]*):([^\s<>\"{}|^`\\]*)", raw)
@@ -433,8 +468,24 @@ def query(g: Graph | None, text: str, *, bindings: dict | None = None, endpoint:
 
 
 def _local(g: Graph, text: str) -> Result:
+    """Run ``text`` on ``g``. The default graph is the union of the named graphs unless the query has FROM/FROM NAMED.
+
+    Oxigraph's union option would override a dataset clause, so a query with one
+    goes to the store without it. rdflib would fetch a FROM graph it does not
+    hold from the web; its loading is switched off (an unknown graph is empty).
+    """
     try:
-        result = g.query(text, initNs=PREFIXES)
+        if has_dataset_clause(text):
+            import rdflib.plugins.sparql
+
+            rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # never fetch a FROM graph from the web
+            store = getattr(g, "store", None)
+            if getattr(store, "_inner", None) is not None:  # oxrdflib: no union default graph, FROM decides
+                result = store.query(text, PREFIXES, {}, None)
+            else:
+                result = g.query(text, initNs=PREFIXES)
+        else:
+            result = g.query(text, initNs=PREFIXES)
         if result.type == "SELECT":
             result.bindings = list(result.bindings)  # run it here, not lazily later
         return result
@@ -501,13 +552,31 @@ def _remote(endpoint: str, text: str, timeout: float | None) -> Result:
 
 # --------------------------------------------------------------------------- formats
 
+def formats_for(result_type: str) -> tuple[str, ...]:
+    """The format names that suit a ``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE`` answer.
+
+    >>> formats_for("ASK")
+    ('table', 'json', 'xml')
+    """
+    if result_type in ("CONSTRUCT", "DESCRIBE"):
+        return GRAPH_FORMATS
+    return ASK_FORMATS if result_type == "ASK" else SELECT_FORMATS
+
+
 def check_format(result_type: str, fmt: str) -> str:
-    """``fmt`` if it suits a result of ``result_type``, else a :class:`QueryError` naming the choices."""
-    allowed = GRAPH_FORMATS if result_type in ("CONSTRUCT", "DESCRIBE") else SELECT_FORMATS
+    """``fmt`` if it suits a result of ``result_type``, else a :class:`QueryError` naming the choices.
+
+    >>> check_format("ASK", "csv")
+    Traceback (most recent call last):
+    graph.errors.QueryError: format 'csv' does not suit ASK answers (the W3C CSV and TSV results formats are for SELECT only); choose one of table, json, xml
+    """
+    allowed = formats_for(result_type)
     if fmt not in allowed:
         known = fmt in SELECT_FORMATS + GRAPH_FORMATS
+        why = " (the W3C CSV and TSV results formats are for SELECT only)" if result_type == "ASK" and fmt in (
+            "csv", "tsv") else ""
         raise QueryError(f"{'format' if known else 'unknown format'} {fmt!r}"
-                         f"{' does not suit ' + result_type + ' answers' if known else ''};"
+                         f"{' does not suit ' + result_type + ' answers' + why if known else ''};"
                          f" choose one of {', '.join(allowed)}")
     return fmt
 
@@ -573,8 +642,6 @@ def _table(result: Result) -> str:
 
 def _tsv(result: Result) -> str:
     """SPARQL 1.1 TSV: a header of ``?var`` and terms in N-Triples syntax."""
-    if result.type == "ASK":
-        return "?_askResult\n" + ("true" if result.askAnswer else "false")
     names = [str(v) for v in result.vars or []]
     lines = ["\t".join("?" + n for n in names)]
     for row in result:

@@ -76,3 +76,16 @@ def test_cold_start_times_the_cli_and_the_import(vocab):
     timings = bench.cold_start(vocab, repeat=1)
     assert set(timings) == {"python -c 'import graph'", "ecgraph expose on the curated data (cold, end to end)"}
     assert all(t > 0 for t in timings.values())
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--repeat", "0"], "--repeat must be positive"),
+    (["--sizes", "0"], "--sizes: '0' is not a positive size"),
+    (["--sizes=-5k"], "--sizes: '-5k' is not a positive size"),
+    (["--sizes", "10k,0"], "--sizes: '0' is not a positive size"),
+    (["--limit", "0"], "--limit must be positive"),
+])
+def test_sizes_and_repeats_that_measure_nothing_are_refused_in_one_line(argv, message, capsys):
+    assert bench.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

@@ -140,6 +140,66 @@ def test_bad_json_records_are_reported_with_their_position(curated):
     assert summary.imported == 5
 
 
+def test_skipped_rows_keep_their_ids_so_a_reimport_does_not_end_them(sample, curated):
+    _, summary = sample
+    # row 7 broken (12 fields), row 8 on an unknown list, row 9 a bad date; the duplicate (row 5) is present anyway
+    assert summary.skipped_ids == {"a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9", "ffff0000ffff0000ffff0000ffff0000ffff0000",
+                                   "eeee1111eeee1111eeee1111eeee1111eeee1111"}
+    _, from_json = converted(SAMPLE_JSON, curated)
+    assert from_json.skipped_ids == {"dddd2222dddd2222dddd2222dddd2222dddd2222"}  # "not a record" has no id
+
+
+def test_an_unreadable_csv_row_keeps_the_id_that_opens_it(tmp_path):
+    lines = SAMPLE_CSV.read_text(encoding="utf-8").splitlines()
+    broken = tmp_path / "quote.csv"
+    broken.write_text("\n".join([lines[0], "h2,Entity List (EL) - Bureau of Industry and Security,,Entity,,"
+                                            '"Broken "quote Co' + "," * 23, lines[1]]) + "\n", encoding="utf-8")
+    records, problems = read_csl(broken)
+    assert [(p.row, p.kind, p.key) for p in problems] == [(2, "broken row", "h2")]
+    assert len(records) == 1
+
+
+def test_a_file_that_is_not_utf8_is_one_line_naming_the_byte(tmp_path):
+    latin1 = tmp_path / "latin1.csv"
+    header = ",".join(COLUMNS)
+    row = "x1,Entity List (EL) - Bureau of Industry and Security,,Entity,,Société Optique" + "," * 23
+    latin1.write_bytes(f"{header}\n{row}\n".encode("latin-1"))
+    at = len(header) + 1 + row.index("é")
+    with pytest.raises(InputError, match=rf"latin1.csv: not UTF-8: byte {at} \(line 2\) is 0xe9; save it as UTF-8"):
+        read_csl(latin1)
+
+
+def test_a_utf8_file_with_a_byte_order_mark_is_read(tmp_path):
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + SAMPLE_CSV.read_bytes())
+    assert len(read_csl(bom)[0]) == len(read_csl(SAMPLE_CSV)[0])
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("empty.csv", "", r"empty.csv: empty file"),
+    ("empty.json", "  \n", r"empty.json: empty file"),
+    ("noresults.json", '{"total": 0}', r"noresults.json: not a CSL JSON file: no 'results' list"),
+    ("null.json", '{"results": null}', r"null.json: not a CSL JSON file: no 'results' list"),
+    ("array.json", '[{"name": "x"}]', r"array.json: not a CSL JSON file: no 'results' list"),
+])
+def test_an_empty_file_or_json_without_results_is_one_line(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match=message) as caught:
+        read_csl(path)
+    assert "\n" not in str(caught.value)
+
+
+def test_import_command_gives_one_line_for_a_latin1_file(tmp_path, capsys):
+    from graph.cli import main
+
+    bad = tmp_path / "latin1.csv"
+    bad.write_bytes(SAMPLE_CSV.read_text(encoding="utf-8").encode("latin-1", "replace"))
+    assert main(["import", "csl", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "save it as UTF-8" in err
+
+
 def test_a_file_without_the_csl_columns_is_refused_at_row_1(tmp_path):
     bad = tmp_path / "people.csv"
     bad.write_text("id,full_name,list\n1,Example Co,EL\n", encoding="utf-8")

@@ -61,6 +61,44 @@ def test_rdf_exports_round_trip(g, fmt, tmp_path):
     assert isomorphic(union(back), union(g))
 
 
+RDFLIB_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "trig": "trig", "nq": "nquads"}
+
+
+def rdf11(graph) -> Graph:
+    """The triples with literals written as RDF 1.1 compares them: a simple literal is its ``xsd:string``,
+    and a decimal is its value (``100.0`` = ``100.00``)."""
+    from decimal import Decimal
+
+    from rdflib import XSD, Literal
+
+    def term(t):
+        if not isinstance(t, Literal):
+            return t
+        if t.datatype == XSD.string:
+            return Literal(str(t))
+        if t.datatype == XSD.decimal:
+            value = Decimal(str(t)).normalize()
+            return Literal(f"{value:f}", datatype=XSD.decimal, normalize=False)
+        return t
+
+    out = Graph()
+    for s, p, o in graph.triples((None, None, None)):
+        out.add((term(s), p, term(o)))
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld", "trig", "nq"])
+def test_rdf_exports_read_back_by_plain_rdflib_hold_the_same_triples(g, fmt, tmp_path):
+    from rdflib import Dataset
+
+    out = tmp_path / f"all.{fmt}"
+    export(g, fmt, out)
+    # rdflib's own store, whatever store wrote it; a dataset is read as the union of its graphs
+    plain = Dataset(default_union=True) if fmt in ("trig", "nq") else Graph()
+    plain.parse(out, format=RDFLIB_FORMATS[fmt])
+    assert isomorphic(rdf11(plain), rdf11(g))
+
+
 def test_trig_and_nquads_keep_each_import_in_its_own_graph(imported, tmp_path):
     for fmt in ("trig", "nq"):
         out = tmp_path / f"all.{fmt}"

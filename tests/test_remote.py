@@ -96,3 +96,38 @@ def test_too_few_ownership_hops_miss_the_listed_owner(server, local):
     usage = remote.usage_from_names(endpoint, **SCENARIOS[3])
     full, cut = remote.exposures(endpoint, usage), remote.exposures(endpoint, usage, hops=0)
     assert facts(full) != facts(cut)
+
+
+HOSTILE_IRIS = [
+    "https://a> ?p ?o } UNION { ?s ?p ?o } #",
+    "https://a> ?p ?o . ?s ?p ?o } WHERE { ?s ?p ?o } #",  # would otherwise copy the whole store
+    "id:x> ?p ?o . ?s ?p ?o } WHERE { ?s ?p ?o } #",
+]
+
+
+@pytest.mark.parametrize("typed", HOSTILE_IRIS)
+def test_a_typed_iri_cannot_rewrite_the_query(server, typed):
+    from rdflib import Graph
+
+    from graph.errors import InputError
+
+    with pytest.raises(InputError, match="is not an absolute IRI"):
+        remote.names_graph(f"{server}/query", [typed], vocab=Graph())
+
+
+def test_a_typed_iri_fetches_only_what_is_said_about_it(server, local):
+    from rdflib import Graph, URIRef
+
+    from graph.namespace import ID
+
+    fetched = remote.names_graph(f"{server}/query", ["id:country/FR"], vocab=Graph())
+    assert 0 < len(fetched) == len(list(local.triples((ID["country/FR"], None, None))))
+    assert set(fetched.subjects()) == {URIRef(ID["country/FR"])}
+
+
+def test_a_typed_word_is_bound_as_a_value(server):
+    from rdflib import Graph
+
+    hostile = remote.names_graph(f"{server}/query", ['France") ) } ?s ?p ?o { FILTER (true'], vocab=Graph())
+    plain = remote.names_graph(f"{server}/query", ["France"], vocab=Graph())
+    assert len(hostile) == len(plain) > 0  # the longest word "france" is all that reaches the store

@@ -227,3 +227,119 @@ def test_it_binds_loopback_by_default():
     import inspect
 
     assert inspect.signature(server.start).parameters["host"].default == "127.0.0.1"
+
+
+# ---- the dataset a query names
+
+COUNT_ALL = "SELECT (COUNT(*) AS ?n) {from} WHERE {{ ?s ?p ?o }}"
+
+
+def count(endpoint, query, **params):
+    status, _, body = get(endpoint, query, format="csv", **params)
+    assert status == 200, body
+    return int(body.splitlines()[1])
+
+
+def test_from_names_the_default_graph_instead_of_the_union(endpoint):
+    union = count(endpoint, COUNT_ALL.format(**{"from": ""}))
+    assert count(endpoint, COUNT_ALL.format(**{"from": f"FROM <{GRAPH.curated}>"})) == union > 0
+    assert count(endpoint, COUNT_ALL.format(**{"from": "FROM <urn:ecgraph:no-such-graph>"})) == 0
+
+
+def test_default_graph_uri_wins_over_the_querys_from(endpoint):
+    query = COUNT_ALL.format(**{"from": "FROM <urn:ecgraph:no-such-graph>"})
+    assert count(endpoint, query, **{"default-graph-uri": str(GRAPH.curated)}) > 0
+
+
+def test_a_default_graph_uri_that_is_not_an_iri_gets_400_naming_it(endpoint):
+    status, _, body = get(endpoint, FRANCE, **{"default-graph-uri": "not an iri"})
+    assert status == 400 and "default-graph-uri 'not an iri' is not an absolute IRI" in body
+
+
+# ---- formats that do not suit the answer
+
+def test_ask_in_csv_or_tsv_gets_406_naming_the_formats_that_work(endpoint):
+    for fmt in ("csv", "tsv"):
+        status, _, body = get(endpoint, "ASK { ?s ?p ?o }", format=fmt)
+        assert status == 406 and "use one of json, xml" in body
+    status, _, body = http(endpoint + "?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"}),
+                           headers={"Accept": "text/csv"})
+    assert status == 406 and "application/sparql-results+json" in body
+
+
+def test_ask_with_csv_preferred_and_anything_else_accepted_gets_json(endpoint):
+    status, ctype, body = http(endpoint + "?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"}),
+                               headers={"Accept": "text/csv, */*;q=0.1"})
+    assert status == 200 and ctype.startswith("application/sparql-results+json")
+    assert json.loads(body)["boolean"] is True
+
+
+def test_turtle_for_a_select_gets_406(endpoint):
+    status, _, body = get(endpoint, FRANCE, format="turtle")
+    assert status == 406 and "does not suit SELECT answers; use one of json, xml, csv, tsv" in body
+
+
+def test_an_accept_header_naming_no_result_format_gets_406(endpoint):
+    status, _, body = http(endpoint + "?" + urllib.parse.urlencode({"query": FRANCE}), headers={"Accept": "image/png"})
+    assert status == 406 and "image/png" in body
+
+
+# ---- malformed requests
+
+def raw_post(endpoint, headers: dict, body: bytes):
+    """(status, body) of a POST written by hand, headers and all."""
+    import http.client
+
+    parts = urllib.parse.urlsplit(endpoint)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    conn.putrequest("POST", parts.path, skip_accept_encoding=True)
+    for name, value in headers.items():
+        conn.putheader(name, value)
+    conn.endheaders(body)
+    response = conn.getresponse()
+    out = response.status, response.read().decode()
+    conn.close()
+    return out
+
+
+def test_a_content_length_that_is_not_a_number_gets_400(endpoint):
+    status, body = raw_post(endpoint, {"Content-Type": "application/sparql-query", "Content-Length": "abc"},
+                            FRANCE.encode())
+    assert status == 400 and "Content-Length 'abc'" in body
+
+
+def test_a_chunked_post_is_read(endpoint):
+    text = FRANCE.encode()
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (text[:10], text[10:])) + b"0\r\n\r\n"
+    status, body = raw_post(endpoint, {"Content-Type": "application/sparql-query", "Transfer-Encoding": "chunked",
+                                       "Accept": "text/csv"}, chunked)
+    assert status == 200 and body.split() == ["c", str(ID["country/FR"])]
+
+
+def test_sigterm_stops_serve_and_removes_its_temporary_store(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = Path(__file__).parent / "data" / "hostile_firm.ttl"
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "graph.cli", "serve", "--no-curated", "--data", str(data),
+                             "--port", str(port), "--workers", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    try:
+        first = proc.stdout.readline()
+        assert "ecgraph SPARQL endpoint at" in first, proc.stderr.read()[-500:]
+        assert len(list(tmp_path.glob("ecgraph-serve-*"))) == 1
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert list(tmp_path.glob("ecgraph-serve-*")) == []

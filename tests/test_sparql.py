@@ -195,3 +195,54 @@ def test_cli_push_then_query_the_store(oxigraph_server, capsys):
             oxigraph_server + "/query?union-default-graph", "--format", "csv"]
     assert main(argv) == 0
     assert capsys.readouterr().out.split()[1] == "249"
+
+
+# ---- the dataset a query names
+
+def count_all(g, dataset=""):
+    return int(next(iter(sparql.query(g, f"SELECT (COUNT(*) AS ?n) {dataset} WHERE {{ ?s ?p ?o }}"))).n)
+
+
+def test_from_replaces_the_union_default_graph_on_both_stores(g):
+    from graph.namespace import GRAPH
+
+    curated_only = count_all(g, f"FROM <{GRAPH.curated}>")
+    assert 0 < curated_only <= count_all(g)
+    assert count_all(g, "FROM <urn:ecgraph:no-such-graph>") == 0
+
+
+def test_the_stores_agree_on_a_from_query():
+    from pathlib import Path
+
+    from graph.load import load
+    from graph.namespace import GRAPH
+
+    extra = Path(__file__).parent / "data" / "hostile_firm.ttl"  # loaded into a graph of its own
+    on = {store: load(extra, imports=False, store=store) for store in ("oxigraph", "memory")}
+    counts = {store: count_all(g, f"FROM <{GRAPH.curated}>") for store, g in on.items()}
+    assert counts["oxigraph"] == counts["memory"] < count_all(on["memory"])
+
+
+def test_from_named_limits_the_graphs_of_graph_patterns(g):
+    text = "SELECT (COUNT(DISTINCT ?g) AS ?n) {} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    assert int(next(iter(sparql.query(g, text.format("FROM NAMED <urn:ecgraph:none>")))).n) == 0
+    assert int(next(iter(sparql.query(g, text.format("")))).n) >= 1
+
+
+def test_a_from_graph_the_store_lacks_is_empty_never_fetched(g):
+    # rdflib would otherwise download the IRI; port 1 refuses, so a fetch would show as an error
+    assert count_all(g, "FROM <http://127.0.0.1:1/graph.ttl>") == 0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_ask_in_csv_or_tsv_is_refused_naming_the_formats_that_work(curated, fmt):
+    result = sparql.query(curated, "ASK { ?s ?p ?o }")
+    with pytest.raises(QueryError, match=r"choose one of table, json, xml"):
+        sparql.format_result(result, fmt)
+    assert json.loads(sparql.format_result(result, "json"))["boolean"] is True
+
+
+def test_cli_ask_in_csv_is_one_line_and_exit_2(capsys):
+    assert main(["query", "ASK { ?s ?p ?o }", "--format", "csv"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "does not suit ASK answers" in err
