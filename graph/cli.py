@@ -106,11 +106,13 @@ def info(
 @app.command()
 def show(
     name: str = typer.Argument(..., help="A label, alternative label, ISO code or IRI."),
+    inferred: bool = InferredOpt,
+    as_of: str = AsOfInfOpt,
     data: Optional[List[Path]] = DataOpt,
     store: Optional[str] = StoreOpt,
     format: str = FormatOpt,
 ):
-    """Everything known about one entity, each fact with its sources and dates."""
+    """Everything known about one entity, each fact with its sources and dates (derived facts marked as such)."""
     from dataclasses import asdict
 
     from .describe import facts_about
@@ -119,13 +121,15 @@ def show(
     _check_format(format, ("table", "json"))
     g = load_graph(data, store)
     iri = resolve(g, name)
+    if inferred:
+        _add_inferred(g, as_of)
     facts = facts_about(g, iri)
     if format == "json":
         _print_json({"entity": str(iri), "label": label_of(g, iri), "facts": [asdict(f) for f in facts]})
         return
     from rich.table import Table
 
-    own_sources = sorted({s for f in facts if not f.via for s in f.sources})
+    own_sources = sorted({s for f in facts if not f.via and not f.derived for s in f.sources})
     table = Table(title=f"{label_of(g, iri)}  <{iri}>",
                   caption="its own facts are sourced from: " + "; ".join(_short_source(g, s) for s in own_sources)
                   if own_sources else None, caption_justify="left")
@@ -133,6 +137,8 @@ def show(
         table.add_column(col, overflow="fold")
     for f in facts:
         sources = ", ".join(_short_source(g, s) for s in f.sources) if f.via else ""
+        if f.derived:
+            sources = f"derived by ecgraph (as of {as_of})"
         table.add_row(f.predicate_label, f.object_label, f.valid_from, f.valid_until, sources)
     _console().print(table)
 

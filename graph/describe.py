@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
@@ -47,6 +47,7 @@ class Fact:
     valid_from: str = ""
     valid_until: str = ""
     via: str = ""  # the fact node (listing, ownership, ...) when the fact is one
+    derived: bool = False  # computed by ecgraph (the inferred graph), not asserted by a source
 
 
 def counts(g: Graph) -> dict[str, int]:
@@ -74,11 +75,16 @@ def instrument_statuses(g: Graph, day: dt.date) -> list[InstrumentStatus]:
 
 def facts_about(g: Graph, iri: URIRef) -> list[Fact]:
     """Every fact about ``iri``: its own triples, then the fact nodes (listings, ownership, ...) it takes part in."""
+    from .namespace import GRAPH
+
     facts = []
-    for p, o in sorted(g.predicate_objects(iri)):
+    own_sources = tuple(sorted(str(s) for s in g.objects(iri, DCTERMS.source)))
+    inferred = g.graph(GRAPH.inferred) if hasattr(g, "graph") else None
+    for p, o in sorted(set(g.predicate_objects(iri))):
         if p in (DCTERMS.source,):
             continue
-        facts.append(_fact(g, iri, p, o, tuple(sorted(str(s) for s in g.objects(iri, DCTERMS.source)))))
+        derived = inferred is not None and (iri, p, o) in inferred
+        facts.append(replace(_fact(g, iri, p, o, () if derived else own_sources), derived=derived))
     collapsers = collapsing_classes(g)
     for cls, (frm_p, to_p) in sorted(collapsers.items()):
         for role_p in (frm_p, to_p):

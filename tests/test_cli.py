@@ -151,3 +151,14 @@ def test_usage_mistakes_are_one_line_and_exit_2(capsys, argv, words):
 def test_writing_to_a_folder_is_one_line(capsys, tmp_path):
     code, _, err = run(capsys, "export", "-o", str(tmp_path), "--format", "ttl")
     assert code == 2 and "is a folder" in err
+
+
+def test_show_marks_derived_facts_apart_from_sourced_ones(capsys):
+    code, out, _ = run(capsys, "show", "H100", "--format", "json", "--as-of", "2025-06-01")
+    facts = json.loads(out)["facts"]
+    derived = [f for f in facts if f["derived"]]
+    assert [(f["predicate"].rsplit("#", 1)[1], f["object"].rsplit("/", 1)[1]) for f in derived] == [
+        ("derivedClassification", "3A090.a")]
+    assert all(f["sources"] for f in facts if not f["derived"] and not f["predicate"].endswith("#type"))
+    code, out, _ = run(capsys, "show", "H100", "--format", "json", "--no-inferred")
+    assert not any(f["derived"] for f in json.loads(out)["facts"])
