@@ -756,7 +756,7 @@ class _Context:
             f"{party.label} ({_ROLE_WORDS.get(party.role, party.role)}) is exposed to {label_of(g, r)} under "
             f"{_short(g, rule)}" + (f", {label_of(g, policy)}" if policy else "") + f": {match.reason}.")
         return Exposure(
-            party=party.key, party_label=party.label, role=party.role,
+            party=party.key, party_label=party.label, role=_ROLE_OUT.get(party.role, party.role),
             rule=str(rule or ""), rule_label=label_of(g, rule) if rule is not None else "",
             restriction=str(r), restriction_label=label_of(g, r),
             severity=str(severity or ""), severity_label=label_of(g, severity) if severity is not None else "",
@@ -829,6 +829,8 @@ class _Context:
         return label_of(self.g, URIRef(groups[-1])) if groups else ""
 
 
+# roles of parties reached through the graph rather than named in the usage say how they were reached
+_ROLE_OUT = {"designer": "designer of chip", "manufacturer": "manufacturer of chip"}
 _ROLE_WORDS = {"user": "user", "for": "party on whose behalf", "supplier": "supplier",
                "designer": "designer of the chip", "manufacturer": "manufacturer of the chip"}
 

@@ -49,8 +49,8 @@ def test_scenario_1_malaysian_cloud_renting_ascend_910c_for_chinese_lab(sg):
     assert found(a) == {
         (user, "user", "gp10-prc-advanced-ics", "enforcement risk", ""),
         (user, "user", "training-d5-red-flag", "red flag", ""),
-        ("Huawei Technologies Co., Ltd.", "designer", "entity-list-party", "licence required", "presumption of denial"),
-        ("Semiconductor Manufacturing International Corporation", "manufacturer", "entity-list-party",
+        ("Huawei Technologies Co., Ltd.", "designer of chip", "entity-list-party", "licence required", "presumption of denial"),
+        ("Semiconductor Manufacturing International Corporation", "manufacturer of chip", "entity-list-party",
          "licence required", "case-by-case review"),
         ("the supplier (not named in the usage)", "supplier", "ai-diffusion-worldwide", "informational", ""),
     }
