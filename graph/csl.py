@@ -173,7 +173,13 @@ class ImportSummary:
 def read_csl(path: Path) -> tuple[list[Record], list[Problem]]:
     """Read a CSL file (``.csv``, ``.tsv`` or ``.json``) into records and the problems met.
 
-    >>> records, problems = read_csl(Path("tests/data/csl_sample.csv"))  # doctest: +SKIP
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "consolidated.json"
+    >>> _ = path.write_text('{"results": [{"id": "x1", "name": "Example Co", "type": "Entity", '
+    ...                     '"source": "Entity List (EL) - Bureau of Industry and Security"}], "total": 1}')
+    >>> records, problems = read_csl(path)
+    >>> [(r.name, r.type) for r in records], problems
+    ([('Example Co', 'Entity')], [])
     """
     path = Path(path)
     if not path.is_file():
