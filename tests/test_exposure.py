@@ -260,3 +260,22 @@ def test_the_vocabulary_the_engine_relies_on_is_in_the_data(curated):
 
     missing = [str(iri) for iri in VOCABULARY if (iri, RDF.type, None) not in curated]
     assert missing == []
+
+
+def test_a_graph_changed_after_loading_is_seen_after_refresh(tmp_path):
+    from rdflib import RDF, RDFS, Literal, URIRef
+
+    from graph.exposure import traversal_graph
+
+    g = load(imports=False, store="memory")
+    u = usage_from_names(g, chip="H100", user_country="DE", supplier_country="US", as_of="2026-06-01")
+    assert not by_restriction(exposures(g, u), "test-germany")
+    r = URIRef("https://w3id.org/ecgraph/id/restriction/test-germany")
+    g.add((r, RDF.type, ECG.Restriction))
+    g.add((r, RDFS.label, Literal("test: licence required to Germany")))
+    g.add((r, ECG.imposedBy, URIRef("https://w3id.org/ecgraph/id/rule/88-FR-73458")))
+    g.add((r, ECG.restrictionType, URIRef("https://w3id.org/ecgraph/id/restriction-type/licence-requirement")))
+    g.add((r, ECG.destinationCountry, URIRef("https://w3id.org/ecgraph/id/country/DE")))
+    g.add((r, ECG.exposesRole, URIRef("https://w3id.org/ecgraph/id/role/supplier")))
+    traversal_graph(g, refresh=True)  # the engine's caches follow the graph as loaded until refreshed
+    assert [e.role for e in by_restriction(exposures(g, u), "test-germany")] == ["supplier"]
