@@ -228,6 +228,7 @@ def expose(
     else:
         raise EcgraphError("give --chip NAME (with the parties) or --usage FILE")
     answers = [exposures(g, u) for u in usages]
+    notes = _coverage_notes(g)
     if html_out is not None:
         from .render import write_exposure_html
 
@@ -241,11 +242,25 @@ def expose(
             out += to_rdf(a)
         out.serialize(rdf_out, format="turtle")
     if format == "json":
-        values = [answer_json(a) for a in answers]
+        values = [{**answer_json(a), "notes": notes} for a in answers]
         _print_json(values[0] if usage is None else values)
         return
     for a in answers:
         _print_answer(g, a)
+    for note in notes:
+        typer.secho(f"note: {note}", fg="yellow", err=True)
+
+
+def _coverage_notes(g) -> list[str]:
+    """What the answer cannot see: screening lists beyond the curated listings when no list is imported."""
+    from .load import stored_imports
+
+    if stored_imports():
+        return []
+    n = int(next(iter(g.query("SELECT (COUNT(DISTINCT ?l) AS ?n) WHERE { ?l a ecg:Listing }",
+                              initNs={"ecg": "https://w3id.org/ecgraph/ontology#"})))[0])
+    return [f"screening lists are covered only as far as the curated data goes ({n} listings); import the "
+            "Consolidated Screening List (ecgraph import csl FILE) to screen every listed party"]
 
 
 def _usage_words(g, u) -> str:
@@ -315,10 +330,15 @@ def demo(
         for e in answer.exposures:
             policy = f", {e.policy_label}" if e.policy_label else ""
             typer.echo(f"     - {e.severity_label}{policy}: {e.party_label or 'nobody'} ({e.role or 'rule status'})"
-                       f" <- {e.restriction_label} [{'; '.join(e.citations[:3])}]")
+                       f" <- {e.restriction_label} [{'; '.join(e.citations)}]")
         if not answer.exposures:
             typer.echo(f"     - no exposure ({len(answer.checked)} restrictions checked)")
     out.mkdir(parents=True, exist_ok=True)
+    import shutil
+
+    shutil.copytree(examples, out / "examples", dirs_exist_ok=True)  # so users can rerun them by hand
+    typer.echo(f"copied the example firms and usages to {out / 'examples'}; try: ecgraph expose "
+               f"--usage {out / 'examples' / 'scenarios.json'} --data {out / 'examples' / 'scenario_firms.ttl'}")
     from .render import write_gallery
 
     typer.echo(f"wrote {write_gallery(g, out)} (interactive graphs; open it in a browser)")

@@ -369,7 +369,7 @@ def exposure_rows(g: Graph, usages) -> list[dict[str, str]]:
         for e in exposures(g, usage).exposures:
             rows.append({
                 "usage": usage.iri, "chip": usage.chip, "as_of": usage.as_of.isoformat(),
-                "party": e.party, "party_label": e.party_label, "role": label_of(g, URIRef(e.role)) if e.role else "",
+                "party": e.party, "party_label": e.party_label, "role": e.role,
                 "severity": e.severity_label, "rule": e.rule, "rule_label": e.rule_label,
                 "restriction": e.restriction, "policy": e.policy_label, "citations": "; ".join(e.citations),
                 "explanation": e.explanation,

@@ -141,7 +141,7 @@ class _Fail(Exception):
 # --------------------------------------------------------------------------- graph preparation
 
 TRAVERSAL_PREDICATES = (ECG.headquarteredIn, ECG.designedBy, ECG.manufacturedBy, ECG.treatedAs,
-                        ECG.includesGroup, SKOS.inScheme, OWL.sameAs)
+                        ECG.includesGroup, SKOS.inScheme, OWL.sameAs, ECG.addressCountry)
 SAME_AS = str(OWL.sameAs)
 
 
@@ -481,12 +481,18 @@ class _Context:
             f"{label_of(self.g, URIRef(s.p))} {s.o}" for s in steps) + ")")
 
     def where(self) -> str | None:
+        """The place of use: given, else the user's headquarters, else the user's one address country."""
         if self.u.where:
             return self.u.where
         for user in self.parties["user"]:
             hq, _ = self.headquarters(user)
             if hq:
                 return hq
+            if user.named:
+                countries = sorted({v for _, v, k in (self.G.out_edges(user.key, keys=True) if user.key in self.G else ())
+                                    if k == str(ECG.addressCountry)})
+                if len(countries) == 1:
+                    return countries[0]
         return None
 
     def _destination(self, r):
@@ -582,9 +588,13 @@ class _Context:
                         reason = (f"{party.label} ({party.role}) is majority-owned ({_pcts(chain)}) by {top.label}, "
                                   f"headquartered in {label_of(self.g, URIRef(phq))}")
                         return _Match(steps, (party,), reason, own=((party, steps, reason, None),))
-        who = ", ".join(p.label for p in candidates) or "no party in that role"
+        if not candidates:
+            raise _Fail(f"no party in the role whose headquarters it tests ({', '.join(r.rsplit('/', 1)[-1] for r in roles)})")
+        unknown = [p.label for p in candidates if self.headquarters(p)[0] is None]
+        who = ", ".join(p.label for p in candidates)
         raise _Fail(f"{who}: not headquartered in {self._names(groups | countries)}"
-                    + (" (nor its ultimate parent)" if through else ""))
+                    + (" (nor its ultimate parent)" if through else "")
+                    + (f"; headquarters unknown for {', '.join(unknown)}: undetermined" if unknown else ""))
 
     def _chain_steps(self, chain) -> tuple[Step, ...]:
         steps = []
@@ -954,6 +964,10 @@ def to_rdf(answer: Answer) -> Graph:
     from rdflib import Literal
 
     out = usage_graph(answer.usage)
+    from .namespace import PREFIXES
+
+    for prefix in ("ecg", "id", "rdf", "dcterms"):
+        out.bind(prefix, PREFIXES[prefix])
     for i, e in enumerate(answer.exposures):
         node = URIRef(f"{answer.usage.iri}/exposure/{i}")
         out.add((node, RDF.type, ECG.Exposure))

@@ -53,10 +53,11 @@ def name_index(g: Graph, kind: str = "entity") -> dict[str, set[URIRef]]:
     else:  # any typed entity of the instance namespace
         query = _NAMES_QUERY.replace("?type rdfs:subClassOf* ?class .", "").replace("VALUES ?class { %s }", "")
     index: dict[str, set[URIRef]] = defaultdict(set)
+    schema = str(ECG._NS)
     for s, name in g.query(query, initNs={"rdfs": "http://www.w3.org/2000/01/rdf-schema#",
                                           "skos": "http://www.w3.org/2004/02/skos/core#",
                                           "ecg": str(ECG._NS)}):
-        if isinstance(s, URIRef):
+        if isinstance(s, URIRef) and not str(s).startswith(schema):  # entities, not ontology terms
             index[normalise(name)].add(s)
     return index
 
@@ -90,7 +91,10 @@ def resolve(g: Graph, name: str, kind: str = "entity", index: dict | None = None
     if len(hits) > 1:
         choices = sorted(f"{label_of(g, h)} <{h}>" for h in hits)
         raise EcgraphError(f"ambiguous {kind} name {text!r}: matches {'; '.join(choices)}")
-    raise UnknownNameError(kind, text, suggestions(index, text))
+    close = suggestions(index, text)
+    if not close and len(index) <= 30:  # a small code list (activities, red flags): name them all
+        close = sorted(index)
+    raise UnknownNameError(kind, text, close)
 
 
 def is_a(g: Graph, iri: URIRef, classes) -> bool:

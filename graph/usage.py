@@ -45,6 +45,9 @@ def usage_from_names(g: Graph, *, chip: str, activity: str = "inference", user=N
                                     ("supplier", supplier, supplier_country)):
         if named and country_of:
             raise InputError(f"give --{role} NAME or --{role}-country CC, not both")
+    if not any((user, user_country, for_, for_country, supplier, supplier_country, where)):
+        raise InputError("a usage needs at least a party (--user, --for, --supplier or their -country forms) "
+                         "or a place of use (--where); with neither, no restriction can be tested")
 
     return Usage(
         chip=str(resolve(g, chip, "chip")),

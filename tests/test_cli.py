@@ -162,3 +162,20 @@ def test_show_marks_derived_facts_apart_from_sourced_ones(capsys):
     assert all(f["sources"] for f in facts if not f["derived"] and not f["predicate"].endswith("#type"))
     code, out, _ = run(capsys, "show", "H100", "--format", "json", "--no-inferred")
     assert not any(f["derived"] for f in json.loads(out)["facts"])
+
+
+def test_a_usage_with_no_party_and_no_place_is_refused(capsys):
+    code, _, err = run(capsys, "expose", "--chip", "H100")
+    assert code == 2 and "needs at least a party" in err
+
+
+def test_the_suspension_rule_is_expired_once_its_year_is_over(capsys):
+    _, out, _ = run(capsys, "info", "--format", "json", "--as-of", "2026-11-29")
+    status = {i["citation"]: i["status"] for i in json.loads(out)["instruments"]}
+    assert status["90 FR 50857"] == "expired" and status["90 FR 47201"] == "in force"
+
+
+def test_expose_says_when_screening_lists_are_only_the_curated_ones(capsys):
+    _, out, _ = run(capsys, "expose", "--chip", "H100", "--user-country", "CN", "--format", "json")
+    [note] = json.loads(out)["notes"]
+    assert "ecgraph import csl" in note

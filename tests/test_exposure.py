@@ -279,3 +279,17 @@ def test_a_graph_changed_after_loading_is_seen_after_refresh(tmp_path):
     g.add((r, ECG.exposesRole, URIRef("https://w3id.org/ecgraph/id/role/supplier")))
     traversal_graph(g, refresh=True)  # the engine's caches follow the graph as loaded until refreshed
     assert [e.role for e in by_restriction(exposures(g, u), "test-germany")] == ["supplier"]
+
+
+def test_a_party_known_only_by_its_address_is_used_where_it_is(tmp_path):
+    path = tmp_path / "addr.ttl"
+    path.write_text("""@prefix ecg: <https://w3id.org/ecgraph/ontology#> . @base <https://w3id.org/ecgraph/id/> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix dcterms: <http://purl.org/dc/terms/> .
+        <csl/test-1> a ecg:Firm ; rdfs:label "Address Only Trading Ltd." ; ecg:addressCountry <country/HK> ;
+            dcterms:source <source/iso-3166-1> .""", encoding="utf-8")
+    g = load(path, imports=False, store="memory")
+    a = ask(g, chip="H100", user="Address Only Trading Ltd.", supplier_country="US", as_of="2025-06-01")
+    [e] = by_restriction(a, "ac-d5-macau")
+    assert any(s.p == str(ECG.usedIn) and s.o.endswith("/HK") for s in e.path)
+    hq = next(c for c in a.checked if c.restriction.endswith("hq-d5-macau-worldwide"))
+    assert "headquarters unknown" in hq.reason
