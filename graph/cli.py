@@ -36,11 +36,15 @@ def _console():
     return Console(soft_wrap=False, width=max(120, Console().width))
 
 
-def load_graph(data: Optional[List[Path]] = None, store: Optional[str] = None, *, curated: bool = True):
-    """Load the graph as every command does; user ``--data`` is validated against the shapes first."""
+def load_graph(data: Optional[List[Path]] = None, store: Optional[str] = None, *, curated: bool = True,
+               read_only: bool = False):
+    """Load the graph as every command does; user ``--data`` is validated against the shapes first.
+
+    ``read_only`` commands may get the persistent on-disk store of the imports instead of a parse.
+    """
     from .load import load
 
-    g = load(*(data or []), curated=curated, store=store)
+    g = load(*(data or []), curated=curated, store=store, persistent=read_only)
     if data:  # validated with the curated set, not the stored imports (each import was checked when made)
         from .validate import validate
 
@@ -79,7 +83,7 @@ def info(
     from .timeline import parse_date
 
     day = parse_date(as_of, what="--as-of")
-    g = load_graph(data, store)
+    g = load_graph(data, store, read_only=True)
     numbers = {k: v for k, v in sorted(counts(g).items()) if v}
     statuses = instrument_statuses(g, day)
     if format == "json":
@@ -217,10 +221,10 @@ def expose(
             shipped_from=shipped_from, end_uses=end_use or (), red_flags=red_flag or (), as_of=as_of)]
         g = remote.neighbourhood(endpoint, usages[0], vocab=vocab)
     elif usage is not None:
-        g = load_graph(data, store)
+        g = load_graph(data, store, read_only=True)
         usages = usages_from_file(g, usage)
     elif chip:
-        g = load_graph(data, store)
+        g = load_graph(data, store, read_only=True)
         usages = [usage_from_names(
             g, chip=chip, activity=activity, user=user, for_=for_, supplier=supplier, user_country=user_country,
             for_country=for_country, supplier_country=supplier_country, where=where, shipped_from=shipped_from,

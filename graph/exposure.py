@@ -166,6 +166,7 @@ def traversal_graph(g: Graph, *, refresh: bool = False) -> nx.MultiDiGraph:
             if bool(g.value(group, ECG.isResidual).toPython()):
                 G.add_node(str(group), residual=True)
         G.graph["residual_groups"] = tuple(n for n, d in G.nodes(data=True) if d.get("residual"))
+        G.graph["same_as"] = same_as_links(G)
         if disk is not None:
             _write_cache(disk, G)
     try:
@@ -173,6 +174,16 @@ def traversal_graph(g: Graph, *, refresh: bool = False) -> nx.MultiDiGraph:
     except AttributeError:  # pragma: no cover - graphs that refuse attributes
         pass
     return G
+
+
+def same_as_links(G: nx.MultiDiGraph) -> dict[str, list[str]]:
+    """Each node linked by owl:sameAs, with its partners either way (most graphs have few or none)."""
+    links: dict[str, set[str]] = {}
+    for u, v, k in G.edges(keys=True):
+        if k == SAME_AS and u != v:
+            links.setdefault(u, set()).add(v)
+            links.setdefault(v, set()).add(u)
+    return {node: sorted(partners) for node, partners in links.items()}
 
 
 _CACHE_KEEP = 4  # traversal graphs kept on disk (the most recent)
@@ -618,11 +629,10 @@ class _Context:
 
     def same_as(self, party: str) -> list[str]:
         """Parties linked to ``party`` by owl:sameAs (an imported record and its curated firm), either way."""
-        if party not in self.G:
-            return []
-        out = [v for _, v, k in self.G.out_edges(party, keys=True) if k == SAME_AS]
-        out += [u for u, _, k in self.G.in_edges(party, keys=True) if k == SAME_AS]
-        return sorted(set(out) - {party})
+        links = self.G.graph.get("same_as")
+        if links is None:  # a graph built before the links were indexed
+            links = self.G.graph["same_as"] = same_as_links(self.G)
+        return links.get(party, [])
 
     def listings_of(self, party: str, lists: set[str], footnotes: set[int]):
         """The listings of ``party`` on the date, and those of records linked to it by owl:sameAs."""

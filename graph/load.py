@@ -144,6 +144,7 @@ def load(
     curated: bool = True,
     imports: bool = True,
     store: str | None = None,
+    persistent: bool = False,
 ) -> Dataset:
     """Load the curated graph, the stored imports and the given files into a new dataset.
 
@@ -153,6 +154,9 @@ def load(
     curated : include the shipped ontology and curated data
     imports : include the imports kept in :func:`data_dir`
     store : ``"oxigraph"`` or ``"memory"``; default from ``$ECGRAPH_STORE``
+    persistent : for read-only use of the curated data and the stored imports (no ``paths``) on
+        Oxigraph: open the on-disk store kept in ``data_dir()/store`` instead of parsing the files
+        again; it is rebuilt when a file changes. The dataset cannot be written to.
 
     Returns
     -------
@@ -166,6 +170,10 @@ def load(
     >>> (ECG.Chip, RDF.type, None) in ds
     True
     """
+    if persistent and curated and imports and not paths and (store or default_store()) == "oxigraph":
+        ds = persistent_dataset()
+        if ds is not None:
+            return ds
     ds = new_dataset(store)
     read: list[Path] = []
     if curated:
@@ -190,3 +198,56 @@ def fingerprint(paths) -> tuple:
         st = Path(path).stat()
         out.append((str(Path(path).resolve()), st.st_size, st.st_mtime_ns))
     return tuple(out)
+
+
+def persistent_dataset() -> Dataset | None:
+    """The curated data and the stored imports in an on-disk Oxigraph store opened read-only.
+
+    The store lives in ``data_dir()/store`` with a fingerprint of the files it holds, and is
+    rebuilt (with Oxigraph's bulk loader) when they change. Several processes may read it at
+    once. None when there is nothing imported (parsing the curated files is as fast) or the
+    store cannot be made; callers then parse the files as usual.
+    """
+    import json
+    import os
+    import shutil
+
+    imported = stored_imports()
+    if not imported:
+        return None
+    files = curated_files()
+    wanted = [list(entry) for entry in fingerprint(files + imported)]
+    folder = data_dir() / "store"
+    marker = folder / "ecgraph-fingerprint.json"
+    try:
+        import pyoxigraph as ox
+
+        current = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else None
+        if current != wanted:
+            tmp = data_dir() / f"store.building.{os.getpid()}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            built = ox.Store(str(tmp))
+            for path in files:
+                built.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(str(GRAPH.curated)))
+            for path in imported:
+                built.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+            built.flush()
+            del built
+            (tmp / marker.name).write_text(json.dumps(wanted), encoding="utf-8")
+            old = data_dir() / f"store.old.{os.getpid()}"
+            if folder.exists():
+                folder.rename(old)  # readers that have it open keep their files until they close
+            tmp.rename(folder)
+            shutil.rmtree(old, ignore_errors=True)
+        from oxrdflib.store import OxigraphStore
+
+        ds = Dataset(store=OxigraphStore(store=ox.Store.read_only(str(folder))), default_union=True)
+    except Exception:  # never worse than parsing: any trouble with the store falls back to the files
+        return None
+    ds.ecgraph_store = "oxigraph"
+    ds.ecgraph_inputs = tuple(tuple(entry) for entry in wanted)
+    from .namespace import PREFIXES
+
+    for prefix, ns in PREFIXES.items():
+        ds.bind(prefix, ns, override=True)
+    return ds

@@ -45,7 +45,31 @@ def normalise(name: str) -> str:
 
 
 def name_index(g: Graph, kind: str = "entity") -> dict[str, set[URIRef]]:
-    """Map each normalised name of the entities of ``kind`` to the IRIs that carry it."""
+    """Map each normalised name of the entities of ``kind`` to the IRIs that carry it (kept on ``g``)."""
+    kept = g.__dict__.setdefault("_ecgraph_names", {}) if hasattr(g, "__dict__") else {}
+    if kind not in kept:
+        kept[kind] = _name_index(g, kind)
+    return kept[kind]
+
+
+def _exact(g: Graph, text: str, kind: str) -> set[URIRef]:
+    """Entities of ``kind`` with a name spelled exactly ``text``: an index look-up, no scan of all names."""
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    schema = str(ECG._NS)
+    forms = " ".join(lit.n3() for lit in (Literal(text), Literal(text, lang="en"), Literal(text, datatype=XSD.string)))
+    query = f"""SELECT DISTINCT ?s WHERE {{
+      VALUES ?name {{ {forms} }}
+      ?s rdfs:label|skos:altLabel|skos:prefLabel|skos:notation|ecg:isoAlpha2|ecg:isoAlpha3 ?name .
+    }}"""
+    rows = g.query(query, initNs={"rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+                                  "skos": "http://www.w3.org/2004/02/skos/core#", "ecg": schema})
+    return {r[0] for r in rows if isinstance(r[0], URIRef) and not str(r[0]).startswith(schema)
+            and is_a(g, r[0], KINDS[kind])}
+
+
+def _name_index(g: Graph, kind: str) -> dict[str, set[URIRef]]:
     classes = KINDS[kind]
     if classes:
         values = " ".join(f"<{c}>" for c in classes)
@@ -78,14 +102,16 @@ def resolve(g: Graph, name: str, kind: str = "entity", index: dict | None = None
         if (iri, None, None) in g and is_a(g, iri, KINDS[kind]):
             return iri
         raise UnknownNameError(kind, text)
+    if index is None:  # the common case, a name typed as it is stored, needs no index of every name
+        exact = _prefer_curated(g, _exact(g, text, kind))
+        if len(exact) == 1:
+            return next(iter(exact))
     index = index if index is not None else name_index(g, kind)
     hits = index.get(normalise(text), set())
     if len(hits) == 1:
         return next(iter(hits))
-    if len(hits) > 1:  # an imported record linked (owl:sameAs) to a curated party gives way to it
-        from rdflib import OWL
-
-        kept = {h for h in hits if not any((h, OWL.sameAs, k) in g for k in hits if k != h)}
+    if len(hits) > 1:
+        kept = _prefer_curated(g, hits)
         if len(kept) == 1:
             return next(iter(kept))
     if len(hits) > 1:
@@ -95,6 +121,15 @@ def resolve(g: Graph, name: str, kind: str = "entity", index: dict | None = None
     if not close and len(index) <= 30:  # a small code list (activities, red flags): name them all
         close = sorted(index)
     raise UnknownNameError(kind, text, close)
+
+
+def _prefer_curated(g: Graph, hits: set) -> set:
+    """An imported record linked (owl:sameAs) to another hit gives way to it."""
+    if len(hits) < 2:
+        return set(hits)
+    from rdflib import OWL
+
+    return {h for h in hits if not any((h, OWL.sameAs, k) in g for k in hits if k != h)}
 
 
 def is_a(g: Graph, iri: URIRef, classes) -> bool:

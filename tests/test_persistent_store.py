@@ -1,0 +1,39 @@
+"""Read-only commands open the stored imports from an on-disk Oxigraph store instead of parsing them again."""
+
+from pathlib import Path
+
+from graph.imports import add_import, remove_import
+from graph.load import data_dir, load
+
+DATA = Path(__file__).parent / "data"
+
+
+def listings(ds) -> set:
+    return {str(r[0]) for r in ds.query("SELECT ?l WHERE { ?l a ecg:Listing }")}
+
+
+def test_the_persistent_store_holds_what_parsing_gives(curated):
+    add_import(DATA / "csl_sample.csv", curated, name="june")
+    parsed, stored = load(), load(persistent=True)
+    assert type(stored.store).__name__ == "OxigraphStore" and (data_dir() / "store").is_dir()
+    assert listings(stored) == listings(parsed) and len(listings(stored)) > 17
+    assert stored.ecgraph_inputs == parsed.ecgraph_inputs  # so both share the traversal-graph cache
+
+
+def test_the_store_follows_the_imports(curated):
+    add_import(DATA / "csl_sample.csv", curated, name="june")
+    first = listings(load(persistent=True))
+    remove_import("june")
+    assert load(persistent=True) is not None
+    assert listings(load(persistent=True)) == listings(load(imports=False)) != first
+
+
+def test_without_imports_or_with_user_files_the_files_are_parsed(curated, tmp_path):
+    assert not (data_dir() / "store").exists()
+    load(persistent=True)
+    assert not (data_dir() / "store").exists()
+    add_import(DATA / "csl_sample.csv", curated, name="june")
+    extra = tmp_path / "x.ttl"
+    extra.write_text("<urn:a> <urn:b> <urn:c> .", encoding="utf-8")
+    ds = load(extra, persistent=True)
+    assert (None, None, None) in ds and not (data_dir() / "store").exists()
