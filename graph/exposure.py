@@ -100,8 +100,9 @@ class Check:
     restriction: str
     label: str
     rule: str
-    result: str  # "applies", "not applicable", "not operative", "modifies"
+    result: str  # "applies", "not applicable", "undetermined", "not operative", "modifies"
     reason: str
+    missing: str = ""  # for "undetermined": the fact the data lacks, in words
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,19 @@ class Answer:
     usage: Usage
     exposures: tuple[Exposure, ...]
     checked: tuple[Check, ...]
+
+
+def verdict(answer: Answer) -> str:
+    """The answer's headline: ``exposed``, ``not exposed`` or ``undetermined: <what is missing>``.
+
+    An informational exposure (an instrument not in force) exposes nobody. A check that could
+    not be decided turns "not exposed" into "undetermined", naming each missing fact once;
+    an answer with a real exposure is "exposed" whatever else stayed open.
+    """
+    if any(e.severity != str(INFORMATIONAL) for e in answer.exposures):
+        return "exposed"
+    missing = list(dict.fromkeys(c.missing or c.reason for c in answer.checked if c.result == "undetermined"))
+    return f"undetermined: {'; '.join(missing)}" if missing else "not exposed"
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class ECG(DefinedNamespace):
     Listing: URIRef
     NameMatch: URIRef
     Ownership: URIRef
+    OwnershipBasis: URIRef
     Party: URIRef
     Person: URIRef
     RedFlagIndicator: URIRef
@@ -76,6 +77,7 @@ class ECG(DefinedNamespace):
     designedBy: URIRef
     destinationCountry: URIRef
     destinationGroup: URIRef
+    directInterest: URIRef
     edgeFrom: URIRef
     edgeTo: URIRef
     effectiveOn: URIRef
@@ -133,9 +135,12 @@ class ECG(DefinedNamespace):
     onParameter: URIRef
     owned: URIRef
     owner: URIRef
+    ownershipBasis: URIRef
     ownershipThreshold: URIRef
     pathStep: URIRef
     percentage: URIRef
+    percentageMax: URIRef
+    percentageMin: URIRef
     performanceDensity: URIRef
     precedence: URIRef
     processNode: URIRef
