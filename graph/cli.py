@@ -427,7 +427,7 @@ def import_store(
     if list_ and remove:
         raise EcgraphError("choose one of --list and --remove")
     if remove:
-        gone = remove_import(remove)
+        gone = remove_import(remove, waiting=lambda message: typer.echo(message, err=True))
         typer.echo(f"removed import {gone.name} ({gone.file}, {gone.imported} listings)")
         return
     if not list_:
@@ -482,10 +482,10 @@ def import_csl(
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task("import", total=None)
-            summary = add_import(file, g, name=name, partial=partial,
+            summary = add_import(file, g, name=name, partial=partial, waiting=lambda message: bar.console.print(message, markup=False),
                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
     else:
-        summary = add_import(file, g, name=name, partial=partial)
+        summary = add_import(file, g, name=name, partial=partial, waiting=lambda message: typer.echo(message, err=True))
     if format == "json":
         _print_json({**asdict(summary), "skipped": summary.skipped, "reasons": summary.reasons()})
         return
@@ -494,6 +494,8 @@ def import_csl(
         return
     typer.echo(f"imported {summary.imported} of {summary.records} records from {file} as {summary.name} "
                f"({summary.added} added, {summary.ended} ended since the previous import)")
+    if getattr(summary, "kept", 0):
+        typer.echo(f"kept {summary.kept} earlier listings of rows skipped in this file")
     typer.echo(f"linked {len(summary.linked)} to curated parties; {len(summary.review)} weak matches for review")
     for m in summary.linked:
         typer.echo(f"  linked  {m.record_name} = {m.party_name} <{m.party}> (score {m.score:g})")

@@ -23,8 +23,17 @@ twice. Removing the newer import makes the earlier one current again. Lists a
 new file does not mention at all (a file of Entity List rows only) are left alone.
 
 Rows the new file holds but that were skipped (a broken row, a bad date) count
-as still present, never as ended. A ``partial`` import (a filtered search, one
-page of results) ends nothing and supersedes nothing.
+as still present, never as ended: their earlier listings are carried into the new
+import unchanged (:attr:`StoreSummary.kept` counts them). A ``partial`` import (a
+filtered search, one page of results) ends nothing and supersedes nothing.
+
+Writes are crash-safe. Imports and removals hold a lock on the data directory
+(``imports.lock``; a second importer waits for the first). An import writes its
+N-Quads first (temporary file, fsync, rename) and its index ``NAME.json`` last:
+the index is the single commit point. Only imports with an index are listed and
+loaded, so a process killed at any moment leaves the store as it was before or
+after, and the next import removes what a killed one left half-done. A removal
+deletes the index first.
 """
 
 from __future__ import annotations
@@ -32,13 +41,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Callable
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, XSD
 
+from .atomic import TEMP_MARK, checkpoint, fsync_dir, locked, open_atomic, write_atomic
 from .csl import CSL, ImportSummary, convert, file_node, graph_name, read_csl, run_node, sha256_of
 from .errors import EcgraphError, InputError, UnknownNameError
 from .namespace import ECG
@@ -67,6 +77,15 @@ class StoredImport:
     path: str
     partial: bool = False
     superseded_by: str = ""
+    kept: int = 0
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class StoreSummary(ImportSummary):
+    """What an import did, with what the store kept: earlier listings of rows this file skipped."""
+
+    kept: int = 0  # earlier listings carried unchanged because their rows were skipped in this file
 
 
 def imports_dir() -> Path:
@@ -74,6 +93,13 @@ def imports_dir() -> Path:
     from .load import data_dir
 
     return data_dir() / "imports"
+
+
+def import_lock(*, waiting: Callable[[str], None] | None = None, timeout: float | None = None):
+    """The lock every writer of the import store holds (``data_dir()/imports.lock``); see :func:`graph.atomic.locked`."""
+    from .load import data_dir
+
+    return locked(data_dir() / "imports.lock", what="another import", timeout=timeout, waiting=waiting)
 
 
 def add_import(
@@ -85,6 +111,7 @@ def add_import(
     started: dt.datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
     partial: bool = False,
+    waiting: Callable[[str], None] | None = None,
 ) -> ImportSummary:
     """Import a list file into the store and return what was imported, linked and skipped.
 
@@ -97,56 +124,88 @@ def add_import(
     started : when the import runs (its date is the import date); default now, UTC
     progress : called as ``progress(done, total)``
     partial : the file holds only some records of its lists: end nothing, supersede nothing
+    waiting : called with a message when another import holds the store; this one waits for it
+        (up to ``$ECGRAPH_LOCK_TIMEOUT`` seconds, default 600)
 
     The same file imported again (same SHA-256) returns the earlier import's
-    summary with ``unchanged=True`` and writes nothing.
+    summary with ``unchanged=True`` and writes nothing. A new import returns a
+    :class:`StoreSummary`.
     """
     if kind not in KINDS:
         raise InputError(f"unknown import kind {kind!r}; choose one of {', '.join(KINDS)}")
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    sha = sha256_of(path)
-    for existing in list_imports():
-        if existing.sha256 == sha:
-            return _summary_of(existing)
-    started = started or dt.datetime.now(dt.timezone.utc)
-    name = name or f"{kind}-{started:%Y%m%d}-{sha[:8]}"
-    if not _NAME.fullmatch(name):
+    if name is not None and not _NAME.fullmatch(name):
         raise InputError(f"import name {name!r}: use letters, digits, '.', '_' and '-' (at most 100)")
-    folder = imports_dir()
-    if (folder / f"{name}.nq").exists():
-        raise InputError(f"an import called {name!r} already exists; remove it first or choose another --name")
+    sha = sha256_of(path)
     if g is None:
         from .load import load
 
         g = load(imports=False)
-
-    records, problems = read_csl(path)
-    conv = convert(records, g, name=name, file=path, sha256=sha, started=started,
-                   problems=problems, progress=progress)
-    present = set(getattr(conv.summary, "skipped_ids", ()) or ())  # skipped rows are not gone rows
-    extra, carried, history, added, ended = _diff(conv.listings, name, started, file_node(sha),
-                                                  present=present, partial=partial)
-    folder.mkdir(parents=True, exist_ok=True)
-    gname = graph_name(name)
-    tmp = folder / f"{name}.nq.tmp"
-    with tmp.open("w", encoding="utf-8") as fh:
+    folder = imports_dir()
+    with import_lock(waiting=waiting):
+        checkpoint("import:locked")
+        discard_unfinished()
+        stored = list_imports()
+        for existing in stored:
+            if existing.sha256 == sha:
+                return _summary_of(existing)
+        started = started or dt.datetime.now(dt.timezone.utc)
+        name = name or f"{kind}-{started:%Y%m%d}-{sha[:8]}"
+        if not _NAME.fullmatch(name):
+            raise InputError(f"import name {name!r}: use letters, digits, '.', '_' and '-' (at most 100)")
+        if (folder / f"{name}.json").exists():
+            raise InputError(f"an import called {name!r} already exists; remove it first or choose another --name")
+        records, problems = read_csl(path)
+        conv = convert(records, g, name=name, file=path, sha256=sha, started=started,
+                       problems=problems, progress=progress)
+        present = set(getattr(conv.summary, "skipped_ids", ()) or ())  # skipped rows are not gone rows
+        extra, carried, history, added, ended, kept = _diff(conv.listings, name, started, file_node(sha),
+                                                            present=present, partial=partial)
+        gname = graph_name(name)
         suffix = f" <{gname}> .\n"
-        fh.writelines(_nq(t) + suffix for t in conv.triples)
-        fh.writelines(_nq(t) + suffix for t in extra)
-        fh.writelines(line.rsplit(" <", 1)[0] + suffix for line in carried)
-    summary = replace(conv.summary, added=added, ended=ended)
-    index = {
-        "name": name, "kind": kind, "file": path.name, "sha256": sha,
-        "started": started.replace(microsecond=0).isoformat(), "graph": str(gname),
-        "records": summary.records, "imported": summary.imported, "linked": len(summary.linked),
-        "review": len(summary.review), "skipped": summary.skipped, "added": added, "ended": ended,
-        "lists": history, "partial": partial,
-    }
-    tmp.replace(folder / f"{name}.nq")
-    (folder / f"{name}.json").write_text(json.dumps(index, indent=1, sort_keys=True), encoding="utf-8")
+        with open_atomic(folder / f"{name}.nq", pause="import:nq-written") as fh:
+            fh.writelines(_nq(t) + suffix for t in conv.triples)
+            fh.flush()
+            checkpoint("import:nq-half")
+            fh.writelines(_nq(t) + suffix for t in extra)
+            fh.writelines(line.rsplit(" <", 1)[0] + suffix for line in carried)
+        checkpoint("import:nq-renamed")
+        summary = StoreSummary(**{f.name: getattr(conv.summary, f.name) for f in fields(conv.summary)})
+        summary = replace(summary, added=added, ended=ended, kept=kept)
+        index = {
+            "name": name, "kind": kind, "file": path.name, "sha256": sha,
+            "started": started.replace(microsecond=0).isoformat(), "graph": str(gname),
+            "records": summary.records, "imported": summary.imported, "linked": len(summary.linked),
+            "review": len(summary.review), "skipped": summary.skipped, "added": added, "ended": ended,
+            "kept": kept, "lists": history, "partial": partial,
+            "seq": max((s.seq for s in stored), default=0) + 1,  # commit order: ties of 'started' never reorder
+        }
+        # the commit: until the index is in place the import does not exist
+        write_atomic(folder / f"{name}.json", json.dumps(index, indent=1, sort_keys=True),
+                     pause="import:index-written")
+        checkpoint("import:committed")
     return summary
+
+
+def discard_unfinished() -> list[str]:
+    """Delete what killed imports left: temporary files and N-Quads without an index. Call with the lock held.
+
+    Returns the names of the files removed.
+    """
+    folder = imports_dir()
+    if not folder.is_dir():
+        return []
+    gone = []
+    for path in sorted(folder.iterdir()):
+        unfinished = TEMP_MARK in path.name or (path.suffix == ".nq" and not path.with_suffix(".json").is_file())
+        if unfinished and path.is_file():
+            path.unlink(missing_ok=True)
+            gone.append(path.name)
+    if gone:
+        fsync_dir(folder)
+    return gone
 
 
 def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime, new_file: URIRef, *,
@@ -162,6 +221,7 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
     carried: list[str] = []
     history: dict[str, dict[str, list[str]]] = {}
     added = ended = 0
+    kept: set[str] = set()
     previous = _latest_per_list(set(listings))
     wanted: dict[Path, dict[str, str]] = {}  # earlier .nq -> {key: "ended" | "kept"}
     for list_iri, current in listings.items():
@@ -174,14 +234,18 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
                 extra.append((run, PROV.generated, CSL[f"{key}/listing"]))
         gone_active = set() if partial else was_active - set(current) - present
         gone_ended = set() if partial else was_ended - set(current) - present
-        if prev and (gone_active or gone_ended):
+        # a row skipped in this file keeps its earlier listing as it was (a partial file supersedes nothing)
+        skipped_active = set() if partial else (was_active & present) - set(current)
+        skipped_ended = set() if partial else (was_ended & present) - set(current)
+        if prev and (gone_active or gone_ended or skipped_active or skipped_ended):
             marks = wanted.setdefault(prev[0], {})
             marks.update({k: "ended" for k in gone_active})
-            marks.update({k: "kept" for k in gone_ended})
+            marks.update({k: "kept" for k in gone_ended | skipped_active | skipped_ended})
+        kept |= skipped_active | skipped_ended
         active = {k for k, in_force in current.items() if in_force}
         history[list_iri] = {
-            "active": sorted(active),
-            "ended": sorted((set(current) - active) | gone_active | gone_ended),
+            "active": sorted(active | skipped_active),
+            "ended": sorted((set(current) - active) | gone_active | gone_ended | skipped_ended),
         }
     for nq, marks in wanted.items():
         lines, starts = _lines_for(nq, marks)
@@ -199,21 +263,34 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
                 (listing, DCTERMS.source, new_file),
                 (run, PROV.invalidated, listing),
             ]
-    return extra, carried, history, added, ended
+    return extra, carried, history, added, ended, len(kept)
 
 
 def _latest_per_list(list_iris: set[str]) -> dict[str, tuple[Path, dict]]:
-    """For each list, the latest stored import holding it: its .nq path and its keys."""
-    best: dict[str, tuple[str, Path, dict]] = {}
-    folder = imports_dir()
-    for meta_path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        meta = _read_meta(meta_path)
+    """For each list, the latest stored full import holding it: its .nq path and its keys."""
+    best: dict[str, tuple[Path, dict]] = {}
+    for meta, nq in _committed():  # in commit order: a later one wins
         if meta.get("partial"):
             continue
         for list_iri, keys in (meta.get("lists") or {}).items():
-            if list_iri in list_iris and (list_iri not in best or meta["started"] > best[list_iri][0]):
-                best[list_iri] = (meta["started"], meta_path.with_suffix(".nq"), keys)
-    return {k: (v[1], v[2]) for k, v in best.items()}
+            if list_iri in list_iris:
+                best[list_iri] = (nq, keys)
+    return best
+
+
+def _committed() -> list[tuple[dict, Path]]:
+    """The index and N-Quads file of every committed import (one with both files), in commit order."""
+    folder = imports_dir()
+    if not folder.is_dir():
+        return []
+    out = []
+    for meta_path in sorted(folder.glob("*.json")):
+        nq = meta_path.with_suffix(".nq")
+        if TEMP_MARK in meta_path.name or not nq.is_file():
+            continue
+        out.append((_read_meta(meta_path), nq))
+    out.sort(key=lambda item: (int(item[0].get("seq", 0)), str(item[0].get("started", "")), item[1].stem))
+    return out
 
 
 def _lines_for(nq: Path, marks: dict[str, str]) -> tuple[list[str], dict[str, dt.date]]:
@@ -235,22 +312,17 @@ def _lines_for(nq: Path, marks: dict[str, str]) -> tuple[list[str], dict[str, dt
 
 
 def list_imports() -> list[StoredImport]:
-    """The imports kept in the store, oldest first."""
-    folder = imports_dir()
-    if not folder.is_dir():
-        return []
+    """The imports kept in the store, in the order they were made."""
     out, lists = [], {}
-    for nq in sorted(folder.glob("*.nq")):
-        meta = _read_meta(nq.with_suffix(".json")) if nq.with_suffix(".json").is_file() else {}
+    for meta, nq in _committed():
         lists[nq.stem] = set(meta.get("lists") or ())
         out.append(StoredImport(
             name=nq.stem, kind=meta.get("kind", "rdf"), file=meta.get("file", nq.name),
             sha256=meta.get("sha256", ""), started=meta.get("started", ""), graph=meta.get("graph", ""),
             **{k: int(meta.get(k, 0)) for k in ("records", "imported", "linked", "review", "skipped",
-                                                 "added", "ended")},
+                                                 "added", "ended", "kept", "seq")},
             path=str(nq), partial=bool(meta.get("partial", False)),
         ))
-    out.sort(key=lambda s: (s.started, s.name))
     # an import is superseded by a later full import that covers all of its lists (and carries their history)
     for i, old in enumerate(out):
         if not lists[old.name]:
@@ -266,16 +338,23 @@ def active_imports() -> list[Path]:
     return [Path(s.path) for s in list_imports() if not s.superseded_by]
 
 
-def remove_import(name: str) -> StoredImport:
-    """Delete the import called ``name`` from the store and return what it was."""
-    stored = {s.name: s for s in list_imports()}
-    if name not in stored:
-        from .names import suggestions
+def remove_import(name: str, *, waiting: Callable[[str], None] | None = None) -> StoredImport:
+    """Delete the import called ``name`` from the store and return what it was.
 
-        raise UnknownNameError("import", name, suggestions({n: set() for n in stored}, name))
-    gone = stored[name]
-    Path(gone.path).unlink()
-    Path(gone.path).with_suffix(".json").unlink(missing_ok=True)
+    The index goes first (the commit), then the N-Quads, so a kill in between leaves no half import.
+    """
+    with import_lock(waiting=waiting):
+        stored = {s.name: s for s in list_imports()}
+        if name not in stored:
+            from .names import suggestions
+
+            raise UnknownNameError("import", name, suggestions({n: set() for n in stored}, name))
+        gone = stored[name]
+        Path(gone.path).with_suffix(".json").unlink()
+        fsync_dir(Path(gone.path).parent)
+        checkpoint("remove:index-gone")
+        Path(gone.path).unlink(missing_ok=True)
+        fsync_dir(Path(gone.path).parent)
     return gone
 
 

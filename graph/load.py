@@ -207,10 +207,12 @@ def persistent_dataset() -> Dataset | None:
     rebuilt (with Oxigraph's bulk loader) when they change. Several processes may read it at
     once. None when there is nothing imported (parsing the curated files is as fast) or the
     store cannot be made; callers then parse the files as usual.
+
+    A rebuild holds ``data_dir()/store.lock``, builds in ``store.tmp-PID`` and renames it into
+    place with its fingerprint inside, so a process killed while building leaves the previous
+    store (or none) and a temporary folder that the next rebuild deletes.
     """
     import json
-    import os
-    import shutil
 
     imported = stored_imports()
     if not imported:
@@ -218,27 +220,17 @@ def persistent_dataset() -> Dataset | None:
     files = curated_files()
     wanted = [list(entry) for entry in fingerprint(files + imported)]
     folder = data_dir() / "store"
-    marker = folder / "ecgraph-fingerprint.json"
     try:
         import pyoxigraph as ox
 
-        current = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else None
-        if current != wanted:
-            tmp = data_dir() / f"store.building.{os.getpid()}"
-            shutil.rmtree(tmp, ignore_errors=True)
-            built = ox.Store(str(tmp))
-            for path in files:
-                built.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(str(GRAPH.curated)))
-            for path in imported:
-                built.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
-            built.flush()
-            del built
-            (tmp / marker.name).write_text(json.dumps(wanted), encoding="utf-8")
-            old = data_dir() / f"store.old.{os.getpid()}"
-            if folder.exists():
-                folder.rename(old)  # readers that have it open keep their files until they close
-            tmp.rename(folder)
-            shutil.rmtree(old, ignore_errors=True)
+        from .atomic import locked, remove_stale_temporaries, stale_temporaries
+
+        stale = stale_temporaries(data_dir())  # builds and old copies of killed processes
+        if stale or _store_fingerprint(folder) != wanted:
+            with locked(data_dir() / "store.lock", what="another rebuild of the store"):
+                remove_stale_temporaries(data_dir())
+                if _store_fingerprint(folder) != wanted:  # another process may have built it meanwhile
+                    _rebuild_store(folder, files, imported, wanted)
         from oxrdflib.store import OxigraphStore
 
         ds = Dataset(store=OxigraphStore(store=ox.Store.read_only(str(folder))), default_union=True)
@@ -251,3 +243,47 @@ def persistent_dataset() -> Dataset | None:
     for prefix, ns in PREFIXES.items():
         ds.bind(prefix, ns, override=True)
     return ds
+
+
+_STORE_MARKER = "ecgraph-fingerprint.json"
+
+
+def _store_fingerprint(folder: Path):
+    import json
+
+    marker = folder / _STORE_MARKER
+    try:
+        return json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else None
+    except (OSError, ValueError):  # a damaged marker means a rebuild
+        return None
+
+
+def _rebuild_store(folder: Path, files: list[Path], imported: list[Path], wanted: list) -> None:
+    """Build the store in a temporary folder and swap it in; call with ``store.lock`` held."""
+    import json
+    import shutil
+
+    import pyoxigraph as ox
+
+    from .atomic import checkpoint, fsync_dir, temp_name, write_atomic
+
+    tmp = temp_name(folder)
+    shutil.rmtree(tmp, ignore_errors=True)
+    built = ox.Store(str(tmp))
+    for path in files:
+        built.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(str(GRAPH.curated)))
+    checkpoint("store:building")
+    for path in imported:
+        built.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    built.flush()
+    del built
+    write_atomic(tmp / _STORE_MARKER, json.dumps(wanted))
+    checkpoint("store:built")
+    old = temp_name(folder.with_name(f"{folder.name}.old"))
+    if folder.exists():
+        folder.rename(old)  # readers that have it open keep their files until they close
+    checkpoint("store:swapped-out")
+    tmp.rename(folder)
+    fsync_dir(folder.parent)
+    checkpoint("store:swapped-in")
+    shutil.rmtree(old, ignore_errors=True)
