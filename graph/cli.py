@@ -14,6 +14,7 @@ from typing import List, Optional
 import typer
 
 from .errors import EcgraphError
+from .terminal import cell, markup_safe, printable
 
 app = typer.Typer(
     name="ecgraph",
@@ -97,13 +98,13 @@ def info(
     table.add_column("class")
     table.add_column("instances", justify="right")
     for name, n in numbers.items():
-        table.add_row(name, str(n))
+        table.add_row(cell(name), str(n))
     console.print(table)
     rules = Table(title=f"Rules and guidance on {day.isoformat()}")
     for col in ("kind", "citation", "title", "status", "since"):
         rules.add_column(col)
     for s in statuses:
-        rules.add_row(s.kind, s.citation, s.label, s.status, s.since)
+        rules.add_row(*map(cell, (s.kind, s.citation, s.label, s.status, s.since)))
     console.print(rules)
 
 
@@ -134,8 +135,8 @@ def show(
     from rich.table import Table
 
     own_sources = sorted({s for f in facts if not f.via and not f.derived for s in f.sources})
-    table = Table(title=f"{label_of(g, iri)}  <{iri}>",
-                  caption="its own facts are sourced from: " + "; ".join(_short_source(g, s) for s in own_sources)
+    table = Table(title=cell(f"{label_of(g, iri)}  <{iri}>"),
+                  caption=cell("its own facts are sourced from: " + "; ".join(_short_source(g, s) for s in own_sources))
                   if own_sources else None, caption_justify="left")
     for col in ("fact", "value", "from", "until", "sources"):
         table.add_column(col, overflow="fold")
@@ -143,7 +144,7 @@ def show(
         sources = ", ".join(_short_source(g, s) for s in f.sources) if f.via else ""
         if f.derived:
             sources = f"derived by ecgraph (as of {as_of})"
-        table.add_row(f.predicate_label, f.object_label, f.valid_from, f.valid_until, sources)
+        table.add_row(*map(cell, (f.predicate_label, f.object_label, f.valid_from, f.valid_until, sources)))
     _console().print(table)
 
 
@@ -176,7 +177,7 @@ def validate(
         typer.echo("conforms: no violations")
         return
     for v in report.violations:
-        typer.echo(f"{v.severity}: {v.focus} {v.path}: {v.message}")
+        typer.echo(printable(f"{v.severity}: {v.focus} {v.path}: {v.message}"))
     typer.echo(f"{len(report.violations)} violations")
     raise typer.Exit(1)
 
@@ -252,7 +253,7 @@ def expose(
     for a in answers:
         _print_answer(g, a)
     for note in notes:
-        typer.secho(f"note: {note}", fg="yellow", err=True)
+        typer.secho(printable(f"note: {note}"), fg="yellow", err=True)
 
 
 def _coverage_notes(g) -> list[str]:
@@ -289,18 +290,19 @@ def _print_answer(g, answer) -> None:
 
     u = answer.usage
     console = _console()
-    console.print(f"[bold]{_usage_words(g, u)}[/bold]")
+    console.print(f"[bold]{markup_safe(_usage_words(g, u))}[/bold]")
     if not answer.exposures:
         console.print(f"No exposure found: {len(answer.checked)} restrictions checked.")
     by_party: dict = {}
     for e in answer.exposures:
         by_party.setdefault((e.party_label or "(rule status)", e.role), []).append(e)
     for (party, role), items in by_party.items():
-        table = Table(title=f"{party}" + (f" — {role}" if role else ""), title_justify="left", show_lines=True)
+        table = Table(title=cell(f"{party}" + (f" — {role}" if role else "")), title_justify="left", show_lines=True)
         for col in ("severity", "restriction", "policy", "citations", "why"):
             table.add_column(col, overflow="fold")
         for e in items:
-            table.add_row(e.severity_label, e.restriction_label, e.policy_label, "; ".join(e.citations), e.explanation)
+            table.add_row(*map(cell, (e.severity_label, e.restriction_label, e.policy_label, "; ".join(e.citations),
+                                      e.explanation)))
         console.print(table)
     quiet = [c for c in answer.checked if c.result == "not applicable"]
     console.print(f"[dim]checked {len(answer.checked)} restrictions; {len(quiet)} did not apply "
@@ -330,11 +332,11 @@ def demo(
     typer.echo("The shared scenarios (usages in ontology/examples/scenarios.json; firms named 'Example' are hypothetical):")
     for i, usage in enumerate(usages_from_file(g, examples / "scenarios.json"), 1):
         answer = exposures(g, usage)
-        typer.echo(f"  {i}. {_usage_words(g, usage)}")
+        typer.echo(printable(f"  {i}. {_usage_words(g, usage)}"))
         for e in answer.exposures:
             policy = f", {e.policy_label}" if e.policy_label else ""
-            typer.echo(f"     - {e.severity_label}{policy}: {e.party_label or 'nobody'} ({e.role or 'rule status'})"
-                       f" <- {e.restriction_label} [{'; '.join(e.citations)}]")
+            typer.echo(printable(f"     - {e.severity_label}{policy}: {e.party_label or 'nobody'} ({e.role or 'rule status'})"
+                                 f" <- {e.restriction_label} [{'; '.join(e.citations)}]"))
         if not answer.exposures:
             typer.echo(f"     - no exposure ({len(answer.checked)} restrictions checked)")
     out.mkdir(parents=True, exist_ok=True)
@@ -392,7 +394,10 @@ def query(
         _add_inferred(g, as_of)
     bindings = sparql.parse_bindings(bind, params=params, g=g)
     result = sparql.query(g, text, bindings=bindings, endpoint=endpoint, timeout=timeout)
-    typer.echo(sparql.format_result(result, format))
+    text = sparql.format_result(result, format)
+    if (format or "table") == "table":  # text for a terminal; the W3C and RDF formats stay exact
+        text = printable(text, lines=True)
+    typer.echo(text)
 
 
 import_app = typer.Typer(
@@ -428,7 +433,7 @@ def import_store(
         raise EcgraphError("choose one of --list and --remove")
     if remove:
         gone = remove_import(remove, waiting=lambda message: typer.echo(message, err=True))
-        typer.echo(f"removed import {gone.name} ({gone.file}, {gone.imported} listings)")
+        typer.echo(printable(f"removed import {gone.name} ({gone.file}, {gone.imported} listings)"))
         return
     if not list_:
         typer.echo(ctx.get_help())
@@ -448,8 +453,8 @@ def import_store(
         table.add_column(col, justify="right" if col in ("listings", "linked", "review", "skipped", "added", "ended") else "left")
     for s in stored:
         status = f"superseded by {s.superseded_by}" if s.superseded_by else ("loaded (partial)" if s.partial else "loaded")
-        table.add_row(s.name, s.kind, s.file, s.started[:10], str(s.imported), str(s.linked), str(s.review),
-                      str(s.skipped), str(s.added), str(s.ended), status)
+        table.add_row(*map(cell, (s.name, s.kind, s.file, s.started[:10], s.imported, s.linked, s.review,
+                                  s.skipped, s.added, s.ended, status)))
     _console().print(table)
 
 
@@ -490,22 +495,22 @@ def import_csl(
         _print_json({**asdict(summary), "skipped": summary.skipped, "reasons": summary.reasons()})
         return
     if summary.unchanged:
-        typer.echo(f"unchanged: {file} (sha256 {summary.sha256[:12]}) is already imported as {summary.name}")
+        typer.echo(printable(f"unchanged: {file} (sha256 {summary.sha256[:12]}) is already imported as {summary.name}"))
         return
-    typer.echo(f"imported {summary.imported} of {summary.records} records from {file} as {summary.name} "
-               f"({summary.added} added, {summary.ended} ended since the previous import)")
+    typer.echo(printable(f"imported {summary.imported} of {summary.records} records from {file} as {summary.name} "
+                         f"({summary.added} added, {summary.ended} ended since the previous import)"))
     if getattr(summary, "kept", 0):
         typer.echo(f"kept {summary.kept} earlier listings of rows skipped in this file")
     typer.echo(f"linked {len(summary.linked)} to curated parties; {len(summary.review)} weak matches for review")
     for m in summary.linked:
-        typer.echo(f"  linked  {m.record_name} = {m.party_name} <{m.party}> (score {m.score:g})")
+        typer.echo(printable(f"  linked  {m.record_name} = {m.party_name} <{m.party}> (score {m.score:g})"))
     for m in summary.review:
-        typer.echo(f"  review  {m.record_name} ~ {m.party_name} <{m.party}> (score {m.score:g})")
+        typer.echo(printable(f"  review  {m.record_name} ~ {m.party_name} <{m.party}> (score {m.score:g})"))
     reasons = ", ".join(f"{n} {why}" for why, n in sorted(summary.reasons().items()))
-    typer.echo(f"skipped {summary.skipped}" + (f": {reasons}" if reasons else ""))
+    typer.echo(printable(f"skipped {summary.skipped}" + (f": {reasons}" if reasons else "")))
     shown = 20
     for p in summary.problems[:shown]:
-        typer.echo(f"  {p}")
+        typer.echo(printable(f"  {p}"))
     if len(summary.problems) > shown:
         typer.echo(f"  ... and {len(summary.problems) - shown} more (--format json lists them all)")
 
@@ -626,7 +631,7 @@ def push(
 
     g = load_graph(data, store)
     for name, n in run(g, store_url, timeout=timeout).items():
-        typer.echo(f"{n:>9} triples -> {name}")
+        typer.echo(printable(f"{n:>9} triples -> {name}"))
 
 
 @app.command()
@@ -655,7 +660,7 @@ def main(argv=None) -> int:
         if isinstance(code, int):  # click returns the code of typer.Exit when not standalone
             return code
     except EcgraphError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(printable(f"error: {exc}"), err=True)
         return 2
     except typer.Exit as exc:
         return exc.exit_code
@@ -663,14 +668,14 @@ def main(argv=None) -> int:
         return exc.code if isinstance(exc.code, int) else 1
     except OSError as exc:  # a path that cannot be written or read: one line, not a traceback
         where = f"{exc.filename}: " if exc.filename else ""
-        typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        typer.echo(printable(f"error: {where}{exc.strerror or exc}"), err=True)
         return 2
     except Exception as exc:
         # typer vendors click; its usage errors (unknown option, bad number, ...) have show() and exit_code
         if type(exc).__name__ == "Abort":
             return 130
         if hasattr(exc, "exit_code") and hasattr(exc, "format_message"):
-            typer.echo(f"error: {exc.format_message()}" + _usage_hint(exc), err=True)
+            typer.echo(printable(f"error: {exc.format_message()}" + _usage_hint(exc)), err=True)
             return 2
         raise
     return 0
