@@ -42,16 +42,20 @@ from rdflib.query import Result
 SUITES_ENV = "ECGRAPH_W3C_SUITES"
 BASE = "http://www.w3.org/2009/sparql/docs/tests/data-sparql11/"
 """The IRI the sparql11 folder stands for: test IRIs, data IRIs and graph names are under it."""
+SUITES = {"sparql11": BASE, "dawg-data-r2": "http://www.w3.org/2001/sw/DataAccess/tests/data-r2/"}
+"""Suite folder -> the IRI it stands for. Categories of the SPARQL 1.0 suite are spelled ``data-r2/FOLDER``."""
 DEVIATIONS = Path(__file__).with_name("deviations.toml")
 PROTOCOL_DATA = Path(__file__).with_name("protocol.trig")
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 QT = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-query#")
+DAWGT = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-dawg#")
+RS = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/result-set#")
 
 CATEGORIES = ("aggregates", "bind", "bindings", "construct", "csv-tsv-res", "exists", "functions", "grouping",
               "json-res", "negation", "project-expression", "property-path", "subquery", "service",
-              "syntax-query", "syntax-fed", "protocol")
-"""The manifest folders run, in the table's order."""
+              "syntax-query", "syntax-fed", "protocol", "data-r2/dataset", "data-r2/graph")
+"""The manifest folders run, in the table's order (SPARQL 1.0's dataset and GRAPH tests check the default graph)."""
 NOT_RUN = {
     "entailment": "entailment regimes (RDFS, OWL...): neither server claims one",
     "add basic-update clear copy delete delete-data delete-insert delete-where drop move update-silent "
@@ -115,21 +119,29 @@ def suites_dir() -> Path | None:
     return None
 
 
+def _suite(category: str) -> tuple[str, str, str]:
+    """(suite folder, its IRI, manifest folder) of a category."""
+    if category.startswith("data-r2/"):
+        return "dawg-data-r2", SUITES["dawg-data-r2"], category[len("data-r2/"):]
+    return "sparql11", BASE, category
+
+
 def cases(root: Path, categories=CATEGORIES) -> list[Case]:
     """The tests of ``categories`` in the suites at ``root``, in manifest order."""
-    folder = root / "sparql11"
-
-    def local(iri) -> Path:
-        return folder / str(iri)[len(BASE):]
-
     out = []
     for category in categories:
-        manifest = folder / category / "manifest.ttl"
-        g = Graph().parse(manifest, format="turtle", publicID=f"{BASE}{category}/manifest.ttl")
+        suite, base, sub = _suite(category)
+        folder = root / suite
+
+        def local(iri, folder=folder, base=base) -> Path:
+            return folder / str(iri)[len(base):]
+
+        manifest = folder / sub / "manifest.ttl"
+        g = Graph().parse(manifest, format="turtle", publicID=f"{base}{sub}/manifest.ttl")
         for entries in g.objects(None, MF.entries):
             for test in Collection(g, entries):
                 kind = _KINDS.get(g.value(test, RDF.type))
-                if kind is None:
+                if kind is None or (test, DAWGT.approval, DAWGT.Withdrawn) in g:
                     continue
                 action = g.value(test, MF.action)
                 if kind == "protocol":
@@ -139,7 +151,7 @@ def cases(root: Path, categories=CATEGORIES) -> list[Case]:
                 else:
                     query = local(g.value(action, QT.query))
                     named = {str(d): local(d) for d in g.objects(action, QT.graphData)}
-                    named.update(_from_graphs(query, folder))
+                    named.update(_from_graphs(query, folder, base))
                     services = []
                     for sd in g.objects(action, QT.serviceData):
                         services.append((str(g.value(sd, QT.endpoint)), local(g.value(sd, QT.data))))
@@ -151,7 +163,7 @@ def cases(root: Path, categories=CATEGORIES) -> list[Case]:
     return out
 
 
-def _from_graphs(query: Path, folder: Path) -> dict[str, Path]:
+def _from_graphs(query: Path, folder: Path, suite_base: str) -> dict[str, Path]:
     """The suite's files a query names with FROM / FROM NAMED: the harness loads them as named graphs.
 
     A server does not fetch FROM IRIs (neither of these does), so a test whose
@@ -162,7 +174,7 @@ def _from_graphs(query: Path, folder: Path) -> dict[str, Path]:
 
     from rdflib.plugins.sparql.parser import parseQuery
 
-    base = BASE + query.relative_to(folder).as_posix()
+    base = suite_base + query.relative_to(folder).as_posix()
     try:
         parsed = parseQuery(query.read_text(encoding="utf-8"))[1]
     except Exception:  # a query rdflib cannot read: the servers will tell
@@ -171,13 +183,16 @@ def _from_graphs(query: Path, folder: Path) -> dict[str, Path]:
     out = {}
     for clause in clauses:
         iri = urljoin(base, str(clause["named"] if "named" in clause else clause["default"]))
-        if iri.startswith(BASE) and (folder / iri[len(BASE):]).is_file():
-            out[iri] = folder / iri[len(BASE):]
+        if iri.startswith(suite_base) and (folder / iri[len(suite_base):]).is_file():
+            out[iri] = folder / iri[len(suite_base):]
     return out
 
 
 def _iri_of(path: Path, root: Path) -> str:
-    return BASE + path.relative_to(root / "sparql11").as_posix()
+    for suite, base in SUITES.items():
+        if (root / suite) in path.parents:
+            return base + path.relative_to(root / suite).as_posix()
+    raise ValueError(f"{path} is in none of the suites")
 
 
 def _format_of(path: Path) -> str:
@@ -361,13 +376,17 @@ def _order_variables(text: str) -> list[Variable] | None:
     return list(dict.fromkeys(found))
 
 
-def expected_answer(path: Path):
-    """The expected result file: a :class:`Result` (solutions or boolean) or a :class:`Graph`."""
+def expected_answer(path: Path, iri: str | None = None):
+    """The expected result file (``iri``: what it stands for): a :class:`Result` (solutions or boolean) or a :class:`Graph`."""
     fmt = {".srx": "xml", ".srj": "json", ".csv": "csv", ".tsv": "tsv"}.get(path.suffix)
     if fmt:
         with path.open("rb") as f:
             return Result.parse(f, format=fmt)
-    g = Graph().parse(path, format=_format_of(path), publicID=path.as_uri())
+    g = Graph().parse(path, format=_format_of(path), publicID=iri or path.as_uri())
+    if (None, RDF.type, RS.ResultSet) in g:  # SPARQL 1.0 tests give solutions as RDF
+        from rdflib.plugins.sparql.results.rdfresults import RDFResultParser
+
+        return RDFResultParser().parse(g)
     return g
 
 
@@ -923,11 +942,11 @@ def _group(tests: list[Case]) -> dict[tuple, list[Case]]:
     return groups
 
 
-def _expected(case: Case):
+def _expected(case: Case, root: Path):
     if case.kind != "eval":
         return None
     try:
-        return expected_answer(case.result)
+        return expected_answer(case.result, _iri_of(case.result, root))
     except Exception as exc:  # a result file rdflib cannot read: both servers fail the test alike
         return exc
 
@@ -943,7 +962,7 @@ def _run_group(group, endpoint: Endpoint, root: Path, rewrite: dict, stand_ins: 
         if case.kind == "protocol":
             out.append(protocol(case, endpoint))
             continue
-        expected = _expected(case)
+        expected = _expected(case, root)
         if isinstance(expected, Exception):
             out.append(Outcome(case, endpoint.server, False, f"expected result unreadable: {expected}"))
             continue
