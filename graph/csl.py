@@ -89,9 +89,10 @@ class Problem:
     kind: str  # "header", "new list", "broken row", "bad date", "duplicate"
     detail: str
     key: str = ""  # the record key of the skipped row when it could be read, else ""
+    unit: str = "row"  # what ``row`` counts: CSV/JSON rows, or the lines of a line-per-record file
 
     def __str__(self) -> str:
-        return f"row {self.row}: {self.kind}: {self.detail}"
+        return f"{self.unit} {self.row}: {self.kind}: {self.detail}"
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class ImportSummary:
     skipped_ids: frozenset[str] = frozenset()  # record keys of skipped rows (broken, bad date, unknown list)
 
     new_lists: tuple[str, ...] = ()  # source names of lists the graph did not know, created by this import
+    kept: tuple[tuple[str, int], ...] = ()  # records kept by kind (FtM schema, GLEIF record type, BODS statement type)
 
     @property
     def skipped(self) -> int:

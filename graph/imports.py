@@ -43,7 +43,8 @@ from .csl import CSL, ImportSummary, convert, file_node, graph_name, read_csl, r
 from .errors import EcgraphError, InputError, UnknownNameError
 from .namespace import ECG
 
-KINDS = ("csl",)
+KINDS = ("csl", "ftm", "gleif", "bods")
+"""What ``add_import`` reads: the CSL, FollowTheMoney entities, GLEIF Level 1/2 records, BODS statements."""
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -122,18 +123,16 @@ def add_import(
 
         g = load(imports=False)
 
-    records, problems = read_csl(path)
-    conv = convert(records, g, name=name, file=path, sha256=sha, started=started,
-                   problems=problems, progress=progress)
-    present = set(getattr(conv.summary, "skipped_ids", ()) or ())  # skipped rows are not gone rows
-    extra, carried, history, added, ended = _diff(conv.listings, name, started, file_node(sha),
-                                                  present=present, partial=partial)
+    conv = _convert(kind, path, g, name=name, sha256=sha, started=started, progress=progress)
     folder.mkdir(parents=True, exist_ok=True)
     gname = graph_name(name)
     tmp = folder / f"{name}.nq.tmp"
     with tmp.open("w", encoding="utf-8") as fh:
         suffix = f" <{gname}> .\n"
-        fh.writelines(_nq(t) + suffix for t in conv.triples)
+        fh.writelines(_nq(t) + suffix for t in conv.triples)  # a stream for the large formats: summary comes after
+        present = set(getattr(conv.summary, "skipped_ids", ()) or ())  # skipped rows are not gone rows
+        extra, carried, history, added, ended = _diff(conv.listings, name, started, file_node(sha),
+                                                      present=present, partial=partial)
         fh.writelines(_nq(t) + suffix for t in extra)
         fh.writelines(line.rsplit(" <", 1)[0] + suffix for line in carried)
     summary = replace(conv.summary, added=added, ended=ended)
@@ -146,7 +145,20 @@ def add_import(
     }
     tmp.replace(folder / f"{name}.nq")
     (folder / f"{name}.json").write_text(json.dumps(index, indent=1, sort_keys=True), encoding="utf-8")
+    from .review import enqueue
+
+    enqueue(name, summary.review, getattr(conv, "matches", {}))
     return summary
+
+
+def _convert(kind: str, path: Path, g: Graph, **options):
+    """Read and convert ``path`` with the importer of ``kind``: a conversion with triples, summary and listings."""
+    if kind == "csl":
+        records, problems = read_csl(path)
+        return convert(records, g, file=path, problems=problems, **options)
+    from importlib import import_module
+
+    return import_module(f".{kind}", __package__).convert_file(path, g, **options)
 
 
 def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime, new_file: URIRef, *,

@@ -162,7 +162,7 @@ SELECT ?s ?cls ?name WHERE {
   { ?s rdfs:label ?name } UNION { ?s skos:altLabel ?name }
 }"""
 _IDENTIFIERS = """
-SELECT ?s ?id WHERE { ?s ecg:lei|ecg:registrationNumber|ecg:externalId ?id . }"""
+SELECT ?s ?p ?id WHERE { VALUES ?p { ecg:lei ecg:registrationNumber ecg:externalId } ?s ?p ?id . }"""
 _COUNTRIES = """
 SELECT ?s ?code WHERE { ?s ecg:headquarteredIn|ecg:addressCountry|ecg:incorporatedIn ?c . ?c ecg:isoAlpha2 ?code . }"""
 _NS = {"ecg": ECG._NS, "rdfs": RDFS._NS, "skos": SKOS._NS}
@@ -179,9 +179,9 @@ def candidates(g: Graph) -> dict[str, Candidate]:
             names[str(s)].add(str(name))
             classes[str(s)].add(str(cls))
     ids: dict[str, set] = defaultdict(set)
-    for s, value in g.query(_IDENTIFIERS, initNs=_NS):
+    for s, p, value in g.query(_IDENTIFIERS, initNs=_NS):
         if str(s) in names:
-            ids[str(s)].add(identifier_key(str(value)))
+            ids[str(s)].add(identifier_key(f"LEI:{value}" if p == ECG.lei else str(value)))
     countries: dict[str, set] = defaultdict(set)
     for s, code in g.query(_COUNTRIES, initNs=_NS):
         if str(s) in names:
