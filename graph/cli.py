@@ -468,10 +468,55 @@ def import_csl(
 ):
     """Import a Consolidated Screening List file: parties, listings, links to curated firms, with the file as source.
 
-    Bad rows (broken, bad date, unknown list, duplicate) are reported with their row
-    number and skipped. Importing the same file again changes nothing; a newer file
+    Bad rows (broken, bad date, duplicate) are reported with their row number and
+    skipped; a row of a list the graph does not know is kept on a new list named
+    after its source. Importing the same file again changes nothing; a newer file
     records which listings were added and which ended.
     """
+    _run_import("csl", file, name, partial, store, format)
+
+
+@import_app.command("ftm")
+def import_ftm(
+    file: Path = typer.Argument(..., help="entities.ftm.json: FollowTheMoney entities (OpenSanctions), one JSON object a line."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name of the import (default ftm-<date>-<hash>)."),
+    partial: bool = typer.Option(False, "--partial", help="The file holds only some entities of its datasets: supersede no import."),
+    store: Optional[str] = StoreOpt,
+    format: str = FormatOpt,
+):
+    """Import FollowTheMoney entities: parties, Ownership, Directorship and Sanction, read by the followthemoney model.
+
+    Sanctions go on the lists named by ontology/data/list_mappings.ttl (or on a new
+    list named after their programme). The file is streamed: any size, flat memory.
+    """
+    _run_import("ftm", file, name, partial, store, format)
+
+
+@import_app.command("gleif")
+def import_gleif(
+    file: Path = typer.Argument(..., help="A GLEIF golden-copy file: LEI-CDF, RR-CDF or reporting exceptions, XML or JSON."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name of the import (default gleif-<date>-<hash>)."),
+    partial: bool = typer.Option(False, "--partial", help="The file is a delta or extract: supersede no import."),
+    store: Optional[str] = StoreOpt,
+    format: str = FormatOpt,
+):
+    """Import GLEIF Level 1 (LEI records) and Level 2 (accounting consolidation, as control without a percentage)."""
+    _run_import("gleif", file, name, partial, store, format)
+
+
+@import_app.command("bods")
+def import_bods(
+    file: Path = typer.Argument(..., help="Open Ownership BODS 0.4 statements: a JSON array, or JSON Lines."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name of the import (default bods-<date>-<hash>)."),
+    partial: bool = typer.Option(False, "--partial", help="The file holds only some statements of its publisher: supersede no import."),
+    store: Optional[str] = StoreOpt,
+    format: str = FormatOpt,
+):
+    """Import BODS 0.4 entity, person and relationship statements: exact shares, ranges, direct or indirect, dates."""
+    _run_import("bods", file, name, partial, store, format)
+
+
+def _run_import(kind: str, file: Path, name, partial: bool, store, format: str) -> None:
     from dataclasses import asdict
 
     from rich.console import Console
@@ -484,13 +529,15 @@ def import_csl(
     g = load(imports=False, store=store)
     err = Console(stderr=True)
     if err.is_terminal:  # a bar only where someone watches; never in pipes and logs
-        with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        with Progress(TextColumn(f"importing {kind}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task("import", total=None)
-            summary = add_import(file, g, name=name, partial=partial, waiting=lambda message: bar.console.print(message, markup=False),
-                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+            summary = add_import(file, g, kind=kind, name=name, partial=partial,
+                                 waiting=lambda message: bar.console.print(message, markup=False),
+                                 progress=lambda done, total: bar.update(task, completed=done, total=total or None))
     else:
-        summary = add_import(file, g, name=name, partial=partial, waiting=lambda message: typer.echo(message, err=True))
+        summary = add_import(file, g, kind=kind, name=name, partial=partial,
+                             waiting=lambda message: typer.echo(message, err=True))
     if format == "json":
         _print_json({**asdict(summary), "skipped": summary.skipped, "reasons": summary.reasons()})
         return
@@ -499,20 +546,85 @@ def import_csl(
         return
     typer.echo(printable(f"imported {summary.imported} of {summary.records} records from {file} as {summary.name} "
                          f"({summary.added} added, {summary.ended} ended since the previous import)"))
-    if getattr(summary, "kept", 0):
-        typer.echo(f"kept {summary.kept} earlier listings of rows skipped in this file")
-    typer.echo(f"linked {len(summary.linked)} to curated parties; {len(summary.review)} weak matches for review")
+    if getattr(summary, "kept_earlier", 0):
+        typer.echo(f"kept {summary.kept_earlier} earlier listings of rows skipped in this file")
+    if summary.kept:
+        typer.echo(printable("kept " + ", ".join(f"{n} {what}" for what, n in summary.kept)))
+    typer.echo(f"linked {len(summary.linked)} to curated parties; {len(summary.review)} weak matches for review"
+               + (" ('ecgraph review')" if summary.review else ""))
     for m in summary.linked:
-        typer.echo(printable(f"  linked  {m.record_name} = {m.party_name} <{m.party}> (score {m.score:g})"))
+        typer.echo(printable(f"  linked  {m.matched or m.record_name} <{m.party}> (score {m.score:g}; {'; '.join(m.features)})"))
     for m in summary.review:
-        typer.echo(printable(f"  review  {m.record_name} ~ {m.party_name} <{m.party}> (score {m.score:g})"))
+        typer.echo(printable(f"  review  {m.id}  {m.record_name} ~ {m.party_name} <{m.party}> (score {m.score:g}; "
+                             f"{'; '.join(m.features)})"))
+    for source in summary.new_lists:
+        typer.echo(printable(f"  new list  {source!r}: not a list the graph knows; its records are kept on a list of that name"))
     reasons = ", ".join(f"{n} {why}" for why, n in sorted(summary.reasons().items()))
     typer.echo(printable(f"skipped {summary.skipped}" + (f": {reasons}" if reasons else "")))
     shown = 20
+    where = Path(file).name
     for p in summary.problems[:shown]:
-        typer.echo(printable(f"  {p}"))
+        typer.echo(printable(f"  {where}: {p}"))
     if len(summary.problems) > shown:
         typer.echo(f"  ... and {len(summary.problems) - shown} more (--format json lists them all)")
+
+
+review_app = typer.Typer(
+    help="The review queue of weak matches: list them, accept or reject one; judgements outlast re-imports.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(review_app, name="review")
+
+
+@review_app.callback()
+def review_list(
+    ctx: typer.Context,
+    all_: bool = typer.Option(False, "--all", help="Also list the matches judged so far."),
+    format: str = FormatOpt,
+):
+    """List the matches waiting for review (id, score, the names and the features that matched)."""
+    from dataclasses import asdict
+
+    from .review import decided, pending
+
+    if ctx.invoked_subcommand is not None:
+        return
+    _check_format(format, ("table", "json"))
+    rows = pending() + (decided() if all_ else [])
+    if format == "json":
+        _print_json([asdict(m) for m in rows])
+        return
+    if not rows:
+        typer.echo("no matches waiting for review")
+        return
+    from rich.table import Table
+
+    table = Table(title="Matches for review ('ecgraph review accept ID' or 'reject ID')")
+    for col in ("id", "score", "imported record", "curated party", "features", "decision"):
+        table.add_column(col, justify="right" if col == "score" else "left")
+    for m in rows:
+        table.add_row(m.id, f"{m.score:g}", f"{m.record_name} <{m.record}>", f"{m.party_name} <{m.party}>",
+                      "; ".join(m.features), m.decision or "pending")
+    _console().print(table)
+
+
+@review_app.command("accept")
+def review_accept(match: str = typer.Argument(..., help="The match id, as 'ecgraph review' lists it.")):
+    """Accept a match: both records are one party (owl:sameAs), now and on every later import."""
+    from .review import judge
+
+    m = judge(match, "accepted")
+    typer.echo(f"accepted {m.id}: {m.record_name} = {m.party_name}")
+
+
+@review_app.command("reject")
+def review_reject(match: str = typer.Argument(..., help="The match id, as 'ecgraph review' lists it.")):
+    """Reject a match: the records stay apart, now and on every later import."""
+    from .review import judge
+
+    m = judge(match, "rejected")
+    typer.echo(f"rejected {m.id}: {m.record_name} is not {m.party_name}")
 
 
 @app.command()
@@ -581,7 +693,7 @@ def serve(
 def export_graph(
     out: Path = typer.Option(..., "--out", "-o", help="File to write."),
     format: Optional[str] = typer.Option(
-        None, "--format", "-f", help="ttl, nt, jsonld, trig, nq, graphml, gexf or csv; default from the -o suffix."),
+        None, "--format", "-f", help="ttl, nt, jsonld, trig, nq, graphml, gexf, csv or ftm; default from the -o suffix (.ftm.json is ftm)."),
     query_file: Optional[Path] = typer.Option(None, "--query", "-q", help="SPARQL CONSTRUCT file: export its result."),
     subgraph: Optional[str] = typer.Option(None, "--subgraph", help="Export only the neighbourhood of this entity."),
     depth: int = typer.Option(1, "--depth", help="Hops around --subgraph (default 1)."),

@@ -43,11 +43,10 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterable
 
-from rdflib import OWL, RDF, RDFS, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from .errors import InputError
@@ -66,23 +65,13 @@ COLUMNS = (
 MULTI_VALUED = frozenset({"programs", "addresses", "alt_names", "citizenships", "dates_of_birth",
                           "nationalities", "places_of_birth", "ids"})
 REQUIRED = ("source", "name")
+NOT_SKIPPED = frozenset({"header", "new list", "note"})
+"""Problem kinds that report something about a row that was imported all the same."""
 
 CSL = Namespace(str(ID) + "csl/")
 """Where imported CSL parties, listings and name matches live."""
 
-ACCEPT_SCORE = 95.0
-"""rapidfuzz ``token_sort_ratio`` (0-100) on normalised names at or above which two names are taken as one.
-
-Measured on names of the kind the Entity List holds: a transposed letter in a
-long name scores 96 ("hauwei technologies co ltd" vs "huawei technologies co
-ltd"), a plural 92 ("technology"/"technologies"), a dropped legal form 84
-("huawei technologies" vs "huawei technologies co ltd"), an affiliate 57
-("huawei device co ltd"). A wrong ``owl:sameAs`` would pin a listing on the
-wrong firm, so only near-identical spellings are accepted; plurals and legal
-forms, which may well be another entity of a group, go to review.
-"""
-REVIEW_SCORE = 80.0
-"""Scores from here up to :data:`ACCEPT_SCORE` are recorded unaccepted and reported for review."""
+from .linking import ACCEPT_SCORE, REVIEW_SCORE, Link  # noqa: E402  (re-exported: the CSL's thresholds are the linker's)
 
 # The CSL 'type' column: a format constant of the file, not domain data.
 _PARTY_CLASS = {"entity": ECG.Firm, "individual": ECG.Person}
@@ -97,12 +86,13 @@ class Problem:
     """A row that was skipped (or a header that was read by name), and why."""
 
     row: int
-    kind: str  # "header", "broken row", "bad date", "unknown list", "duplicate"
+    kind: str  # "header", "new list", "broken row", "bad date", "duplicate"
     detail: str
     key: str = ""  # the record key of the skipped row when it could be read, else ""
+    unit: str = "row"  # what ``row`` counts: CSV/JSON rows, or the lines of a line-per-record file
 
     def __str__(self) -> str:
-        return f"row {self.row}: {self.kind}: {self.detail}"
+        return f"{self.unit} {self.row}: {self.kind}: {self.detail}"
 
 
 @dataclass(frozen=True)
@@ -127,16 +117,8 @@ class Record:
     remarks: str = ""
 
 
-@dataclass(frozen=True)
-class Match:
-    """A name match between an imported party and a curated one, with its score."""
-
-    record: str  # IRI of the imported party
-    record_name: str
-    party: str  # IRI of the curated party
-    party_name: str
-    score: float
-    accepted: bool
+Match = Link
+"""A match between an imported party and a curated one (see :class:`graph.linking.Link`)."""
 
 
 @dataclass(frozen=True)
@@ -150,21 +132,24 @@ class ImportSummary:
     records: int  # records read from the file (rows after the header)
     imported: int  # listings written
     linked: tuple[Match, ...] = ()  # accepted matches (owl:sameAs asserted)
-    review: tuple[Match, ...] = ()  # weak matches, recorded with ecg:accepted false
+    review: tuple[Match, ...] = ()  # weak matches, recorded with ecg:accepted false and queued for review
     problems: tuple[Problem, ...] = ()
     added: int = 0  # listings not in the previous import of their list
     ended: int = 0  # listings of the previous import missing from this file
     unchanged: bool = False  # the same file (same SHA-256) was imported before: nothing done
     skipped_ids: frozenset[str] = frozenset()  # record keys of skipped rows (broken, bad date, unknown list)
 
+    new_lists: tuple[str, ...] = ()  # source names of lists the graph did not know, created by this import
+    kept: tuple[tuple[str, int], ...] = ()  # records kept by kind (FtM schema, GLEIF record type, BODS statement type)
+
     @property
     def skipped(self) -> int:
         """How many rows were skipped."""
-        return sum(1 for p in self.problems if p.kind != "header")
+        return sum(1 for p in self.problems if p.kind not in NOT_SKIPPED)
 
     def reasons(self) -> dict[str, int]:
         """Skipped rows counted by reason."""
-        return dict(Counter(p.kind for p in self.problems if p.kind != "header"))
+        return dict(Counter(p.kind for p in self.problems if p.kind not in NOT_SKIPPED))
 
 
 # --------------------------------------------------------------------------- reading
@@ -211,43 +196,69 @@ def _read_text(path: Path) -> str:
 
 
 def _read_delimited(path: Path, text: str, delimiter: str | None) -> tuple[list[Record], list[Problem]]:
-    with io.StringIO(text, newline="") as fh:
-        first = fh.readline()
-        if delimiter is None:
-            delimiter = "\t" if first.count("\t") > first.count(",") else ","
-        fh.seek(0)
-        reader = csv.reader(fh, delimiter=delimiter, strict=True)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except (StopIteration, csv.Error):
-            raise InputError(f"{path}:1: empty or unreadable CSL header") from None
-        problems = _check_header(path, header)
-        id_at = header.index("_id") if "_id" in header else None
-        lines = io.StringIO(text, newline="").readlines() if id_at == 0 else []  # as the reader counts them
-        rows: list[tuple[int, dict]] = []
-        row = 1
-        while True:
-            row += 1
-            first_line = reader.line_num  # 0-based index of the row's first physical line
-            try:
-                values = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:  # the row is lost; its id may still open its first physical line
-                found = _LEADING_ID.match(lines[first_line]) if first_line < len(lines) else None
-                key = _safe_key(found.group(1)) if found else ""
-                problems.append(Problem(row, "broken row", f"unreadable CSV ({exc})", key))
-                continue
-            if not values or (len(values) == 1 and not values[0].strip()):
-                row -= 1  # blank line: not a row
-                continue
-            if len(values) != len(header):
-                key = _safe_key(values[id_at].strip()) if id_at is not None and id_at < len(values) else ""
-                problems.append(Problem(row, "broken row", f"{len(values)} fields, expected {len(header)}", key))
-                continue
-            raw = dict(zip(header, values))
-            rows.append((row, {k: _split(k, v) for k, v in raw.items()}))
+    """Rows of a CSV/TSV text, read so that a broken row never swallows the rows after it.
+
+    Each row is read from its own first line on: a quoted field may span lines,
+    but a row that then fails (a stray or unterminated quote, the wrong number
+    of fields) is reported with its line number and only its first line is
+    dropped; reading resumes on the next line.
+    """
+    lines = text.splitlines(keepends=True)
+    if delimiter is None:
+        delimiter = "\t" if lines[0].count("\t") > lines[0].count(",") else ","
+    try:
+        header = [h.strip() for h in next(csv.reader(lines[:1], delimiter=delimiter, strict=True))]
+    except (StopIteration, csv.Error):
+        raise InputError(f"{path}:1: empty or unreadable CSL header") from None
+    problems = _check_header(path, header)
+    id_at = header.index("_id") if "_id" in header else None
+    rows: list[tuple[int, dict]] = []
+    row, at = 1, 1
+    while at < len(lines):
+        values, used, error = _one_row(lines, at, delimiter)
+        if error is None and (not values or (len(values) == 1 and not values[0].strip())):
+            at += max(used, 1)  # blank line: not a row
+            continue
+        row += 1
+        if error is None and len(values) != len(header):
+            error = f"{len(values)} fields, expected {len(header)}"
+        if error is not None:
+            found = _LEADING_ID.match(lines[at])
+            key = _safe_key(found.group(1)) if found else ""
+            if not key and values and id_at is not None and id_at < len(values) and used == 1:
+                key = _safe_key(values[id_at].strip()) if values[id_at].strip() else ""
+            problems.append(Problem(row, "broken row", f"line {at + 1}: {error}", key))
+            at += 1  # only the row's first line is lost; the next line is read as a row of its own
+            continue
+        raw = dict(zip(header, values))
+        rows.append((row, {k: _split(k, v) for k, v in raw.items()}))
+        at += used
     return _records(rows, problems)
+
+
+_MAX_ROW_LINES = 200
+"""A quoted field longer than this many lines is taken as an unterminated quote."""
+
+
+def _one_row(lines: list[str], at: int, delimiter: str) -> tuple[list[str], int, str | None]:
+    """The row that starts on line ``at``: its values, how many lines it used, and the error if it is broken."""
+    used = 0
+
+    def feed():
+        nonlocal used
+        while at + used < len(lines) and used < _MAX_ROW_LINES:
+            used += 1
+            yield lines[at + used - 1]
+
+    try:
+        values = next(csv.reader(feed(), delimiter=delimiter, strict=True), [])
+    except csv.Error as exc:
+        return [], used, f"unreadable CSV ({exc})"
+    if used > 1 and at + used >= len(lines) and lines[at + used - 1].count('"') % 2 and len(values) <= 1:
+        return values, used, "unterminated quote"
+    if used >= _MAX_ROW_LINES:
+        return values, used, f"a quoted field runs over {_MAX_ROW_LINES} lines (unterminated quote?)"
+    return values, used, None
 
 
 def _check_header(path: Path, header: list[str]) -> list[Problem]:
@@ -280,23 +291,100 @@ def _split(column: str, value: str):
 
 
 def _read_json(path: Path, text: str) -> tuple[list[Record], list[Problem]]:
+    # numbers stay text: a CSL field is text, and a 5,000-digit number must not stop the import
+    as_text = {"parse_int": str, "parse_float": str, "parse_constant": str}
+    items = None
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, **as_text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
-    results = doc.get("results") if isinstance(doc, dict) else None
-    if not isinstance(results, list):
-        raise InputError(f"{path}: not a CSL JSON file: no 'results' list at the top level")
+    except RecursionError:  # one record nested thousands deep: read the records one by one
+        doc, items = None, _json_items(path, text)
+    if items is None:
+        results = doc.get("results") if isinstance(doc, dict) else None
+        if not isinstance(results, list):
+            raise InputError(f"{path}: not a CSL JSON file: no 'results' list at the top level")
+        items = ((row, item, None) for row, item in enumerate(results, start=1))
     problems: list[Problem] = []
     rows: list[tuple[int, dict]] = []
-    for row, item in enumerate(results, start=1):
+    for row, item, error in items:
         try:
+            if error:
+                raise ValueError(error)
             rows.append((row, _json_fields(item)))
         except (TypeError, ValueError, AttributeError) as exc:
             raw = item.get("id", item.get("_id")) if isinstance(item, dict) else None
-            key = _safe_key(str(raw).strip()) if isinstance(raw, (str, int)) and str(raw).strip() else ""
+            key = _safe_key(str(raw).strip()) if isinstance(raw, str) and str(raw).strip() and \
+                not _surrogates(str(raw)) else ""
             problems.append(Problem(row, "broken row", str(exc), key))
     return _records(rows, problems)
+
+
+_JSON_TOKEN = re.compile(r'[{}\[\]"]')
+_JSON_STRING_END = re.compile(r'(?:[^"\\]|\\.)*"', re.S)
+
+
+def _json_items(path: Path, text: str):
+    """``(row, item, error)`` for each element of the top-level ``results`` list, found by a scan that keeps
+    no stack (so no depth stops it) and parsed one by one: a record too deep to read is an error of its own."""
+    start = re.search(r'^\s*\{\s*(?:"[^"]*"\s*:\s*(?:"[^"]*"|[^,{}\[\]"]*)\s*,\s*)*"results"\s*:\s*\[', text)
+    if start is None:
+        raise InputError(f"{path}: not a CSL JSON file: no 'results' list at the top level "
+                         "(or one nested too deep to read)")
+    depth, pos, row, begin = 0, start.end(), 0, None
+    while True:
+        m = _JSON_TOKEN.search(text, pos)
+        if m is None:
+            raise InputError(f"{path}: not JSON: the 'results' list is not closed")
+        ch, pos = m.group(), m.end()
+        if ch == '"':
+            end = _JSON_STRING_END.match(text, pos)
+            if end is None:
+                raise InputError(f"{path}: not JSON: a string is not closed")
+            if depth == 0 and begin is None:
+                begin = m.start()
+            pos = end.end()
+            if depth == 0:
+                row += 1
+                yield from _one_item(row, text[begin:pos])
+                begin = None
+            continue
+        if ch in "{[":
+            if depth == 0:
+                begin = m.start()
+            depth += 1
+        elif depth == 0:  # the closing bracket of results
+            return
+        else:
+            depth -= 1
+            if depth == 0:
+                row += 1
+                yield from _one_item(row, text[begin:pos])
+                begin = None
+
+
+def _one_item(row: int, chunk: str):
+    try:
+        yield row, json.loads(chunk, parse_int=str, parse_float=str, parse_constant=str), None
+    except RecursionError:
+        yield row, None, "a record nested deeper than can be read"
+    except json.JSONDecodeError as exc:
+        yield row, None, f"not JSON: {exc.msg}"
+
+
+def _surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
+def _clean_text(key: str, value: str) -> str:
+    if _surrogates(value):
+        bad = next(ch for ch in value if "\ud800" <= ch <= "\udfff")
+        raise ValueError(f"{key} holds a lone surrogate \\u{ord(bad):04x}, which is not text")
+    return value
 
 
 def _json_fields(item) -> dict:
@@ -314,6 +402,9 @@ def _json_fields(item) -> dict:
             raise TypeError(f"{key} is a {type(value).__name__}, expected text")
         else:
             out[key] = "" if value is None else str(value).strip()
+    for key, value in out.items():
+        for text in value if isinstance(value, tuple) else (value,):
+            _clean_text(key, text)
     return out
 
 
@@ -439,39 +530,34 @@ def fr_citations(notice: str) -> tuple[str, ...]:
 
 @dataclass
 class Lookups:
-    """What the importer reads from the graph: lists, policies, rules by citation, curated parties."""
+    """What the importers read from the graph: lists, policies, rules by citation, countries, the linker."""
 
     lists: dict[str, URIRef]
     list_labels: dict[URIRef, str]
     policies: dict[str, URIRef]
     instruments: dict[str, URIRef]
     countries: dict[str, URIRef]
-    candidates: dict[URIRef, "_Candidate"] = field(default_factory=dict)
+    linker: "object" = None  # a graph.linking.Linker over the curated parties
+    programs: dict[str, URIRef] = field(default_factory=dict)  # normalised sanction programme -> list
+    datasets: dict[str, URIRef] = field(default_factory=dict)  # OpenSanctions dataset -> list
 
 
-@dataclass
-class _Candidate:
-    classes: set
-    label: str
-    names: set
-
-
-_CANDIDATES_QUERY = """
-SELECT ?s ?cls ?name WHERE {
-  ?s a ?type . ?type rdfs:subClassOf* ?cls . ?cls rdfs:subClassOf* ecg:Party .
-  { ?s rdfs:label ?name } UNION { ?s skos:altLabel ?name }
-}"""
 _INSTRUMENTS_QUERY = """
 SELECT ?s ?c WHERE { ?s ecg:frCitation ?c ; a ?t . ?t rdfs:subClassOf* ecg:Instrument . }"""
 _NS = {"ecg": ECG._NS, "rdfs": RDFS._NS, "skos": SKOS._NS}
 
 
-def lookups(g: Graph) -> Lookups:
-    """Read the list nodes (by ``ecg:cslSourceName``), review policies (by label), instruments
-    (by ``ecg:frCitation``), countries (by ISO code) and curated parties (by name) from ``g``."""
+def lookups(g: Graph, *, judgements: dict | None = None) -> Lookups:
+    """Read the list nodes (by ``ecg:cslSourceName``, ``ecg:sanctionProgram``, ``ecg:opensanctionsDataset``),
+    review policies (by label), instruments (by ``ecg:frCitation``), countries (by ISO code) and the
+    linker over the curated parties from ``g``."""
+    from .linking import linker_for
     from .names import label_of
 
     lists = {str(name): s for s, name in g.subject_objects(ECG.cslSourceName) if isinstance(s, URIRef)}
+    programs = {normalise(name): s for s, name in g.subject_objects(ECG.sanctionProgram) if isinstance(s, URIRef)}
+    programs.update({normalise(name): s for name, s in lists.items()})
+    datasets = {str(name): s for s, name in g.subject_objects(ECG.opensanctionsDataset) if isinstance(s, URIRef)}
     policies = {}
     for node in g.subjects(RDF.type, ECG.ReviewPolicy):
         for p in (RDFS.label, SKOS.altLabel, SKOS.prefLabel):
@@ -479,62 +565,48 @@ def lookups(g: Graph) -> Lookups:
                 policies[normalise(label)] = node
     instruments = {str(c): s for s, c in g.query(_INSTRUMENTS_QUERY, initNs=_NS)}
     countries = {str(code).upper(): s for s, code in g.subject_objects(ECG.isoAlpha2)}
-    candidates: dict[URIRef, _Candidate] = {}
-    for s, cls, name in g.query(_CANDIDATES_QUERY, initNs=_NS):
-        if not isinstance(s, URIRef) or str(s).startswith(str(CSL)):
-            continue  # only curated parties are link targets, never earlier imports
-        c = candidates.get(s) or candidates.setdefault(s, _Candidate(set(), label_of(g, s), set()))
-        c.classes.add(cls)
-        c.names.add(str(name))
-    return Lookups(lists, {node: label_of(g, node) for node in lists.values()}, policies, instruments,
-                   countries, candidates)
+    labels = {node: label_of(g, node) for node in {*lists.values(), *programs.values(), *datasets.values()}}
+    return Lookups(lists, labels, policies, instruments, countries, linker_for(g, judgements=judgements),
+                   programs, datasets)
 
 
-# --------------------------------------------------------------------------- linking
+def review_policy(text: str, policies: dict[str, URIRef]) -> URIRef | None:
+    """The one review-policy concept whose label or altLabel the licence-policy text states, else None.
+
+    The text states a policy when, normalised, it is the label or begins with it
+    ("Presumption of denial." or "Policy of denial for all items subject to the
+    EAR"); a text that names two policies (case-by-case for some items,
+    denial for others) maps to none and stays verbatim.
+
+    >>> from rdflib import URIRef
+    >>> p = {"presumption of denial": URIRef("urn:pod"), "case by case": URIRef("urn:cbc")}
+    >>> review_policy("Presumption of denial.", p), review_policy("Case-by-case review; presumption of denial for others", p)
+    (rdflib.term.URIRef('urn:pod'), None)
+    """
+    key = normalise(text)
+    if not key:
+        return None
+    if key in policies:
+        return policies[key]
+    padded = f" {key} "
+    named = {node for label, node in policies.items() if label and f" {label} " in padded}
+    starts = {node for label, node in policies.items() if label and key.startswith(f"{label} ")}
+    return next(iter(starts)) if len(named) == 1 and starts == named else None
 
 
-class _Linker:
-    """Best curated party for a set of names: exact normalised name first, then rapidfuzz."""
+def new_list(source: str) -> URIRef:
+    """The IRI of a list the graph does not know, made from its source name (the same name, the same list)."""
+    return ID[f"list/imported/{_digest(normalise(source))[:16]}"]
 
-    def __init__(self, candidates: dict[URIRef, _Candidate]):
-        self.candidates = candidates
-        self._by_class: dict = {}
 
-    def _index(self, cls):
-        if cls not in self._by_class:
-            exact: dict[str, set] = defaultdict(set)
-            spelled: dict[str, str] = {}
-            for iri, c in sorted(self.candidates.items()):
-                if cls == ECG.Party or cls in c.classes:
-                    for n in sorted(c.names):
-                        exact[normalise(n)].add(iri)
-                        spelled.setdefault(normalise(n), n)
-            exact.pop("", None)
-            self._by_class[cls] = (exact, list(exact), spelled)
-        return self._by_class[cls]
-
-    def best(self, cls, names: Iterable[str]) -> list[tuple[URIRef, float, str, str]]:
-        """``(party, score, imported name, curated name)`` of the best match, several when a name is shared."""
-        from rapidfuzz import fuzz, process
-
-        exact, choices, spelled = self._index(cls)
-        if not choices:
-            return []
-        best: tuple = (0.0, None, None)
-        for name in names:
-            key = normalise(name)
-            if not key:
-                continue
-            if key in exact:
-                return [(iri, 100.0, name, spelled[key]) for iri in sorted(exact[key])]
-            hit = process.extractOne(key, choices, scorer=fuzz.token_sort_ratio, processor=None,
-                                     score_cutoff=max(REVIEW_SCORE, best[0]))
-            if hit and hit[1] > best[0]:
-                best = (hit[1], name, hit[0])
-        score, name, choice = best
-        if name is None:
-            return []
-        return [(iri, round(float(score), 1), name, spelled[choice]) for iri in sorted(exact[choice])]
+def new_list_triples(on_list: URIRef, source: str, doc: URIRef, *, csl: bool = True) -> list[tuple]:
+    """A new ``ecg:ScreeningList`` named ``source``, in the import's graph, citing the file that named it."""
+    out = [(on_list, RDF.type, ECG.ScreeningList), (on_list, RDFS.label, Literal(source)),
+           (on_list, SKOS.inScheme, ID["scheme/screening-list"]), (on_list, DCTERMS.source, doc),
+           (on_list, ECG.note, Literal("A list the curated data does not know, created by an import from its "
+                                       "source name; map it in ontology/data to a known list if it is one."))]
+    out.append((on_list, ECG.cslSourceName if csl else ECG.sanctionProgram, Literal(source)))
+    return out
 
 
 # --------------------------------------------------------------------------- converting
@@ -571,6 +643,7 @@ class Conversion:
     triples: list
     summary: ImportSummary
     listings: dict[str, dict[str, bool]]  # list IRI -> {record key: listing still in force on the import day}
+    matches: dict[str, str] = field(default_factory=dict)  # link id -> IRI of its ecg:NameMatch (for the review queue)
 
 
 def convert(
@@ -596,25 +669,32 @@ def convert(
     started : when the import ran; its date is the import date
     progress : called as ``progress(done, total)`` while converting
     """
+    from .linking import match_triples
+
     known = known or lookups(g)
-    linker = _Linker(known.candidates)
+    linker = known.linker
+    created: dict[str, URIRef] = {}
     problems = list(problems)
     source_doc, run = file_node(sha256), run_node(name)
     out: list = []
     add = out.append
     listings: dict[str, dict[str, bool]] = defaultdict(dict)
     linked, review = [], []
+    matches: dict[str, str] = {}  # link id -> its ecg:NameMatch node
     today = started.date()
     country_cache: dict[str, URIRef | None] = {}
     total = len(records)
     for done, r in enumerate(records, start=1):
         if progress and done % _PROGRESS_EVERY == 0:
             progress(done, total)
-        on_list = known.lists.get(r.source)
-        if on_list is None:
-            problems.append(Problem(r.row, "unknown list", f"source {r.source!r} names no list in the graph "
-                                                           "(no ecg:cslSourceName with that value)", r.key))
-            continue
+        on_list = known.lists.get(r.source) or created.get(r.source)
+        if on_list is None:  # a historic or new CSL source: kept on a list made from its name, and reported
+            on_list = created[r.source] = new_list(r.source)
+            out += new_list_triples(on_list, r.source or "(no source given)", source_doc)
+            known.list_labels[on_list] = r.source or "(no source given)"
+            problems.append(Problem(r.row, "new list", f"source {r.source!r} names no list the graph knows "
+                                                       f"(no ecg:cslSourceName with that value): kept on the new "
+                                                       f"list <{on_list}>", r.key))
         party, listing = CSL[r.key], CSL[f"{r.key}/listing"]
         cls = _PARTY_CLASS.get(r.type.casefold(), ECG.Party)
         add((party, RDF.type, cls))
@@ -650,10 +730,10 @@ def convert(
         if r.licence_requirement:
             add((listing, ECG.licenceRequirement, Literal(r.licence_requirement)))
         if r.licence_policy:
-            policy = known.policies.get(normalise(r.licence_policy))
+            policy = review_policy(r.licence_policy, known.policies)
             if policy is not None:
                 add((listing, ECG.reviewPolicy, policy))
-            else:
+            if policy is None or normalise(r.licence_policy) not in known.policies:
                 add((listing, ECG.note, Literal(f"Licence review policy (verbatim): {r.licence_policy}")))
         if r.programs:
             add((listing, ECG.note, Literal(f"Programs: {'; '.join(r.programs)}")))
@@ -661,20 +741,12 @@ def convert(
             add((listing, ECG.note, Literal(f"Remarks: {r.remarks}")))
         listings[str(on_list)][r.key] = r.end_date is None or r.end_date >= today
 
-        for curated, score, imported_name, curated_name in linker.best(cls, (r.name, *r.alt_names)):
-            accepted = score >= ACCEPT_SCORE
-            match = CSL[f"{r.key}/match/{_digest(str(curated))[:12]}"]
-            add((match, RDF.type, ECG.NameMatch))
-            add((match, ECG.matchedRecord, party))
-            add((match, ECG.matchedParty, curated))
-            add((match, ECG.matchScore, Literal(Decimal(str(score)))))
-            add((match, ECG.matchedName, Literal(f"{imported_name} = {curated_name}")))
-            add((match, ECG.accepted, Literal(accepted)))
-            add((match, DCTERMS.source, source_doc))
-            if accepted:
-                add((party, OWL.sameAs, curated))
-            m = Match(str(party), r.name, str(curated), known.candidates[curated].label, score, accepted)
-            (linked if accepted else review).append(m)
+        for link in linker.links(str(party), (r.name, *r.alt_names), cls=str(cls),
+                                 identifiers=(f"CSL:{r.external_id}",) if r.external_id else ()):
+            match = CSL[f"{r.key}/match/{_digest(link.party)[:12]}"]
+            out += match_triples(link, match, source_doc)
+            matches[link.id] = str(match)
+            (linked if link.accepted else review).append(link)
 
     imported = sum(len(v) for v in listings.values())
     out += [
@@ -693,12 +765,12 @@ def convert(
         progress(total, total)
     summary = ImportSummary(
         name=name, file=str(file), sha256=sha256, graph=str(graph_name(name)),
-        records=len(records) + sum(1 for p in problems if p.kind != "header" and p.kind != "unknown list"),
+        records=len(records) + sum(1 for p in problems if p.kind not in NOT_SKIPPED),
         imported=imported, linked=tuple(linked), review=tuple(review),
         problems=tuple(sorted(problems, key=lambda p: p.row)),
-        skipped_ids=skipped_ids(problems),
+        skipped_ids=skipped_ids(problems), new_lists=tuple(sorted(created)),
     )
-    return Conversion(out, summary, dict(listings))
+    return Conversion(out, summary, dict(listings), matches)
 
 
 def skipped_ids(problems: Iterable[Problem]) -> frozenset[str]:

@@ -6,6 +6,10 @@
 * Graph tools: GraphML (``graphml``) and GEXF (``gexf``, Gephi) of the networkx
   view (:func:`graph.network.to_networkx`), every attribute a plain string or
   number as those formats require.
+* Screening tools: ``ftm``, FollowTheMoney entities one JSON object a line
+  (parties as Company/Person/LegalEntity, stakes as Ownership, listings as
+  Sanction), each built and checked by the followthemoney model
+  (:func:`graph.ftm.write_ftm`).
 * Spreadsheets: ``csv`` of listings (one row per listing: party, list, from,
   until, citation, footnote, policy, sources) or of the exposures of given
   chip usages.
@@ -34,7 +38,7 @@ from .namespace import ECG, PREFIXES
 RDF_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "trig": "trig", "nq": "nquads"}
 QUAD_FORMATS = ("trig", "nq")
 GRAPH_FORMATS = ("graphml", "gexf")
-FORMATS = (*RDF_FORMATS, *GRAPH_FORMATS, "csv")
+FORMATS = (*RDF_FORMATS, *GRAPH_FORMATS, "csv", "ftm")
 TABLES = ("listings", "exposures")
 _SUFFIXES = {"ttl": "ttl", "turtle": "ttl", "nt": "nt", "jsonld": "jsonld", "json": "jsonld", "trig": "trig",
              "nq": "nq", "graphml": "graphml", "gexf": "gexf", "csv": "csv"}
@@ -52,7 +56,7 @@ class Written:
     format: str
     path: str
     count: int
-    unit: str  # "triples", "quads", "nodes", "rows"
+    unit: str  # "triples", "quads", "nodes", "rows", "entities"
     edges: int = 0
 
     def __str__(self) -> str:
@@ -70,6 +74,8 @@ def format_for(path: Path, fmt: str | None = None) -> str:
         if fmt not in FORMATS:
             raise InputError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
         return fmt
+    if Path(path).name.lower().endswith(".ftm.json"):
+        return "ftm"
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in _SUFFIXES:
         raise InputError(f"{path}: cannot tell the format from the suffix; give --format ({', '.join(FORMATS)})")
@@ -115,6 +121,10 @@ def export(
         return _write_rdf(selected, fmt, out)
     if fmt in GRAPH_FORMATS:
         return _write_network(selected, fmt, out)
+    if fmt == "ftm":
+        from .ftm import write_ftm
+
+        return Written(fmt, str(out), write_ftm(selected, out), "entities")
     if table not in TABLES:
         raise InputError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
     if table == "exposures":

@@ -24,7 +24,7 @@ new file does not mention at all (a file of Entity List rows only) are left alon
 
 Rows the new file holds but that were skipped (a broken row, a bad date) count
 as still present, never as ended: their earlier listings are carried into the new
-import unchanged (:attr:`StoreSummary.kept` counts them). A ``partial`` import (a
+import unchanged (:attr:`StoreSummary.kept_earlier` counts them). A ``partial`` import (a
 filtered search, one page of results) ends nothing and supersedes nothing.
 
 Writes are crash-safe. Imports and removals hold a lock on the data directory
@@ -53,7 +53,8 @@ from .csl import CSL, ImportSummary, convert, file_node, graph_name, read_csl, r
 from .errors import EcgraphError, InputError, UnknownNameError
 from .namespace import ECG
 
-KINDS = ("csl",)
+KINDS = ("csl", "ftm", "gleif", "bods")
+"""What ``add_import`` reads: the CSL, FollowTheMoney entities, GLEIF Level 1/2 records, BODS statements."""
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -85,7 +86,7 @@ class StoredImport:
 class StoreSummary(ImportSummary):
     """What an import did, with what the store kept: earlier listings of rows this file skipped."""
 
-    kept: int = 0  # earlier listings carried unchanged because their rows were skipped in this file
+    kept_earlier: int = 0  # earlier listings carried unchanged because their rows were skipped in this file
 
 
 def imports_dir() -> Path:
@@ -157,23 +158,21 @@ def add_import(
             raise InputError(f"import name {name!r}: use letters, digits, '.', '_' and '-' (at most 100)")
         if (folder / f"{name}.json").exists():
             raise InputError(f"an import called {name!r} already exists; remove it first or choose another --name")
-        records, problems = read_csl(path)
-        conv = convert(records, g, name=name, file=path, sha256=sha, started=started,
-                       problems=problems, progress=progress)
-        present = set(getattr(conv.summary, "skipped_ids", ()) or ())  # skipped rows are not gone rows
-        extra, carried, history, added, ended, kept = _diff(conv.listings, name, started, file_node(sha),
-                                                            present=present, partial=partial)
+        conv = _convert(kind, path, g, name=name, sha256=sha, started=started, progress=progress)
         gname = graph_name(name)
         suffix = f" <{gname}> .\n"
         with open_atomic(folder / f"{name}.nq", pause="import:nq-written") as fh:
-            fh.writelines(_nq(t) + suffix for t in conv.triples)
+            fh.writelines(_nq(t) + suffix for t in conv.triples)  # a stream for the large formats: summary comes after
             fh.flush()
             checkpoint("import:nq-half")
+            present = set(getattr(conv.summary, "skipped_ids", ()) or ())  # skipped rows are not gone rows
+            extra, carried, history, added, ended, kept = _diff(conv.listings, name, started, file_node(sha),
+                                                                present=present, partial=partial)
             fh.writelines(_nq(t) + suffix for t in extra)
             fh.writelines(line.rsplit(" <", 1)[0] + suffix for line in carried)
         checkpoint("import:nq-renamed")
         summary = StoreSummary(**{f.name: getattr(conv.summary, f.name) for f in fields(conv.summary)})
-        summary = replace(summary, added=added, ended=ended, kept=kept)
+        summary = replace(summary, added=added, ended=ended, kept_earlier=kept)
         index = {
             "name": name, "kind": kind, "file": path.name, "sha256": sha,
             "started": started.replace(microsecond=0).isoformat(), "graph": str(gname),
@@ -186,6 +185,9 @@ def add_import(
         write_atomic(folder / f"{name}.json", json.dumps(index, indent=1, sort_keys=True),
                      pause="import:index-written")
         checkpoint("import:committed")
+        from .review import enqueue
+
+        enqueue(name, summary.review, getattr(conv, "matches", {}))
     return summary
 
 
@@ -206,6 +208,16 @@ def discard_unfinished() -> list[str]:
     if gone:
         fsync_dir(folder)
     return gone
+
+
+def _convert(kind: str, path: Path, g: Graph, **options):
+    """Read and convert ``path`` with the importer of ``kind``: a conversion with triples, summary and listings."""
+    if kind == "csl":
+        records, problems = read_csl(path)
+        return convert(records, g, file=path, problems=problems, **options)
+    from importlib import import_module
+
+    return import_module(f".{kind}", __package__).convert_file(path, g, **options)
 
 
 def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime, new_file: URIRef, *,

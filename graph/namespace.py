@@ -30,6 +30,7 @@ class ECG(DefinedNamespace):
     Confidence: URIRef
     Country: URIRef
     CountryGroup: URIRef
+    Directorship: URIRef
     ECCN: URIRef
     EndUse: URIRef
     Exposure: URIRef
@@ -54,6 +55,7 @@ class ECG(DefinedNamespace):
     ScreeningList: URIRef
     Severity: URIRef
     SourceDocument: URIRef
+    SourceRecord: URIRef
     Status: URIRef
     StatusPeriod: URIRef
     Threshold: URIRef
@@ -78,6 +80,8 @@ class ECG(DefinedNamespace):
     destinationCountry: URIRef
     destinationGroup: URIRef
     directInterest: URIRef
+    directedOrganization: URIRef
+    director: URIRef
     edgeFrom: URIRef
     edgeTo: URIRef
     effectiveOn: URIRef
@@ -105,6 +109,7 @@ class ECG(DefinedNamespace):
     imposedBy: URIRef
     inGroupOn: URIRef
     includesGroup: URIRef
+    incorporatedIn: URIRef
     isOperative: URIRef
     isResidual: URIRef
     isoAlpha2: URIRef
@@ -113,12 +118,15 @@ class ECG(DefinedNamespace):
     itemOriginCountry: URIRef
     itemOriginGroup: URIRef
     knownEndUse: URIRef
+    lei: URIRef
     licenceRequirement: URIRef
     listedOn: URIRef
     listedParty: URIRef
     listedOwnersShare: URIRef
     listedRole: URIRef
     manufacturedBy: URIRef
+    matchFeature: URIRef
+    matchId: URIRef
     matchScore: URIRef
     matchedName: URIRef
     matchedParty: URIRef
@@ -133,6 +141,7 @@ class ECG(DefinedNamespace):
     onBehalfOf: URIRef
     onList: URIRef
     onParameter: URIRef
+    opensanctionsDataset: URIRef
     owned: URIRef
     owner: URIRef
     ownershipBasis: URIRef
@@ -148,13 +157,17 @@ class ECG(DefinedNamespace):
     rank: URIRef
     recordCount: URIRef
     redFlag: URIRef
+    registrationNumber: URIRef
     requiresEndUse: URIRef
     requiresFootnote: URIRef
     requiresRedFlag: URIRef
     restriction: URIRef
     restrictionType: URIRef
+    reviewDecision: URIRef
     reviewPolicy: URIRef
     rin: URIRef
+    role: URIRef
+    sanctionProgram: URIRef
     severity: URIRef
     sha256: URIRef
     shippedFrom: URIRef

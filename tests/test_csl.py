@@ -9,12 +9,13 @@ Fixtures in tests/data (organisations only; all but the Huawei rows are invented
                      row 5  duplicate of row 2 (same _id)
                      row 6  Example Aviation Industry Corp   MEU
                      row 7  broken: 12 fields
-                     row 8  unknown list "Imaginary Export List (IEL) - Nowhere Department"
+                     row 8  a list the graph does not know: "Imaginary Export List (IEL) - Nowhere Department"
                      row 9  bad start date 2020-13-45
                      row 10 Huawei Technology Co., Ltd.      UVL  a near miss of the curated Huawei: review
     csl_sample.tsv   rows 2, 3, 4, 6, 10 of the CSV, tab-separated
     csl_sample.json  the same five records, then a broken record and a bad date
-    csl_newer.csv    a later file: Example Precision Optics gone, Example Quantum Computing Institute new
+    csl_newer.csv    a later file: Example Precision Optics gone, Example Quantum Computing Institute new,
+                     the Imaginary Export List row still there
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def test_both_shapes_give_the_same_parties_and_listings(curated):
         return to_graph((anon if s == doc else s, p, anon if o == doc else o)
                         for s, p, o in out if run not in (s, o) and s != doc)
 
-    csv_graph = content(SAMPLE_CSV)
+    imaginary = (str(CSL["ffff0000ffff0000ffff0000ffff0000ffff0000"]), str(ID["list/imported/"]))
+    csv_graph = to_graph(t for t in content(SAMPLE_CSV) if not str(t[0]).startswith(imaginary))  # row 8: CSV only
     assert isomorphic(csv_graph, content(SAMPLE_TSV))
     assert isomorphic(csv_graph, content(SAMPLE_JSON))
 
@@ -113,7 +115,7 @@ def test_each_party_is_typed_by_the_csl_type_and_each_listing_cites_the_file(sam
     assert out.value(doc, ECG.sha256) == Literal(summary.sha256)
     run = run_node(summary.name)
     assert out.value(run, ECG.importedFile) == doc
-    assert out.value(run, ECG.recordCount) == Literal(5)
+    assert out.value(run, ECG.recordCount) == Literal(6)
     assert out.value(run, PROV.startedAtTime) is not None
 
 
@@ -128,10 +130,20 @@ def test_a_licence_policy_maps_to_a_policy_node_by_label_else_stays_a_note(sampl
 def test_bad_rows_are_reported_with_their_row_numbers_and_skipped(sample):
     out, summary = sample
     assert [(p.row, p.kind) for p in summary.problems] == [
-        (5, "duplicate"), (7, "broken row"), (8, "unknown list"), (9, "bad date")]
-    assert (summary.records, summary.imported, summary.skipped) == (9, 5, 4)
-    assert summary.reasons() == {"duplicate": 1, "broken row": 1, "unknown list": 1, "bad date": 1}
-    assert len(set(out.subjects(RDF.type, ECG.Listing))) == 5
+        (5, "duplicate"), (7, "broken row"), (8, "new list"), (9, "bad date")]
+    assert (summary.records, summary.imported, summary.skipped) == (9, 6, 3)
+    assert summary.reasons() == {"duplicate": 1, "broken row": 1, "bad date": 1}
+    assert len(set(out.subjects(RDF.type, ECG.Listing))) == 6
+
+
+def test_a_record_of_a_list_the_graph_does_not_know_is_kept_on_a_list_made_from_its_source(sample):
+    out, summary = sample
+    party = CSL["ffff0000ffff0000ffff0000ffff0000ffff0000"]
+    new = out.value(listing(party), ECG.onList)
+    assert (new, RDF.type, ECG.ScreeningList) in out
+    assert out.value(new, ECG.cslSourceName) == Literal("Imaginary Export List (IEL) - Nowhere Department")
+    assert out.value(new, DCTERMS.source) == file_node(summary.sha256)
+    assert summary.new_lists == ("Imaginary Export List (IEL) - Nowhere Department",)
 
 
 def test_bad_json_records_are_reported_with_their_position(curated):
@@ -142,9 +154,8 @@ def test_bad_json_records_are_reported_with_their_position(curated):
 
 def test_skipped_rows_keep_their_ids_so_a_reimport_does_not_end_them(sample, curated):
     _, summary = sample
-    # row 7 broken (12 fields), row 8 on an unknown list, row 9 a bad date; the duplicate (row 5) is present anyway
-    assert summary.skipped_ids == {"a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9", "ffff0000ffff0000ffff0000ffff0000ffff0000",
-                                   "eeee1111eeee1111eeee1111eeee1111eeee1111"}
+    # row 7 broken (12 fields), row 9 a bad date; the duplicate (row 5) is present anyway
+    assert summary.skipped_ids == {"a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9", "eeee1111eeee1111eeee1111eeee1111eeee1111"}
     _, from_json = converted(SAMPLE_JSON, curated)
     assert from_json.skipped_ids == {"dddd2222dddd2222dddd2222dddd2222dddd2222"}  # "not a record" has no id
 
@@ -225,8 +236,8 @@ def test_list_names_come_from_the_graph_not_from_code(tmp_path):
     g.add((imaginary, RDFS.label, Literal("Imaginary Export List")))
     g.add((imaginary, ECG.cslSourceName, Literal("Imaginary Export List (IEL) - Nowhere Department")))
     out, summary = converted(SAMPLE_CSV, g)
-    assert set(out.objects(None, ECG.onList)) == {imaginary}
-    assert summary.imported == 1 and summary.reasons()["unknown list"] == 5
+    assert {o for o in out.objects(None, ECG.onList) if not str(o).startswith(str(ID["list/imported/"]))} == {imaginary}
+    assert summary.imported == 6 and len(summary.new_lists) == 4
 
 
 # --------------------------------------------------------------------------- linking
@@ -343,9 +354,9 @@ def test_import_command_prints_the_summary(capsys):
 
     assert main(["import", "csl", str(SAMPLE_CSV), "--name", "june"]) == 0
     out = capsys.readouterr().out
-    assert "imported 5 of 9 records" in out
+    assert "imported 6 of 9 records" in out
     assert "linked  Huawei Technologies Co., Ltd. = Huawei Technologies Co., Ltd." in out
-    assert "row 8: unknown list" in out
+    assert "row 8: new list" in out
     assert main(["import", "--list"]) == 0
     assert "june" in capsys.readouterr().out
     assert main(["import", "--remove", "june"]) == 0

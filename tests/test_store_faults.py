@@ -254,4 +254,4 @@ def test_a_row_skipped_in_a_newer_file_keeps_its_earlier_listing(curated, tmp_pa
     held = graphs_of_listings()
     assert held[HUAWEI] == [str(graph_name("july"))]
     again = add_import(with_bad_start_date(JUNE, tmp_path / "fixed.csv", key=""), curated, name="august")  # the row is back
-    assert (again.added, again.ended, again.kept) == (0, 0, 0)
+    assert (again.added, again.ended, again.kept_earlier) == (0, 0, 0)
