@@ -82,6 +82,17 @@ def test_shapes_beyond_the_sparql_checks_are_refused_so_pyshacl_runs(broken):
         validate_in_store(load(imports=False, store="memory"))
 
 
+def test_an_ill_typed_date_in_a_period_is_a_violation_not_a_crash(tmp_path, capsys):
+    path = tmp_path / "dates.ttl"
+    path.write_text("""@prefix ecg: <https://w3id.org/ecgraph/ontology#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<urn:x> ecg:validFrom "2020-13-45"^^xsd:date ; ecg:validUntil "2019-01-01"^^xsd:date .""", encoding="utf-8")
+    assert main(["validate", "--data", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "urn:x https://w3id.org/ecgraph/ontology#validFrom: validFrom must be one xsd:date" in out
+    assert "validFrom is after validUntil" in out
+
+
 def write_import(name: str, nquads: str) -> None:
     """A stored import written by hand: its N-Quads and its index."""
     folder = imports_dir()
