@@ -139,6 +139,9 @@ def add_import(
     if name is not None and not _NAME.fullmatch(name):
         raise InputError(f"import name {name!r}: use letters, digits, '.', '_' and '-' (at most 100)")
     sha = sha256_of(path)
+    for existing in list_imports():  # the common re-run, answered without waiting (checked again locked)
+        if existing.sha256 == sha:
+            return _summary_of(existing)
     if g is None:
         from .load import load
 
