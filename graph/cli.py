@@ -165,14 +165,21 @@ def validate(
     no_curated: bool = typer.Option(False, "--no-curated", help="Validate only the given --data."),
     imports: bool = typer.Option(False, "--imports/--no-imports", help="Also validate the stored imports."),
 ):
-    """Validate the curated data (and any --data) against the SHACL shapes: exit 0 conforms, 1 violations, 2 error."""
+    """Validate the curated data (and any --data) against the SHACL shapes: exit 0 conforms, 1 violations, 2 error.
+
+    The curated data and --data are checked with pySHACL; --imports checks the stored imports (with the
+    curated data they link to) in the on-disk store, each shape constraint as a SPARQL query.
+    """
     from .load import load, ontology_dir, parse_into
+    from .validate import merged, validate_imports
     from .validate import validate as run
 
-    g = load(*(data or []), curated=not no_curated, imports=imports, store=store)
+    g = load(*(data or []), curated=not no_curated, imports=False, store=store)
     if no_curated:  # the schema is still needed for class inference
         parse_into(g, ontology_dir() / "ecg.ttl")
     report = run(g)
+    if imports:
+        report = merged(report, validate_imports(store=store))
     if report.conforms:
         typer.echo("conforms: no violations")
         return

@@ -20,7 +20,9 @@ Carrying the ended listings makes each import a complete history of its lists
 as of its file, so the earlier import is **superseded**: it stays in the store
 (``ecgraph import --list`` shows it) but is no longer loaded, so no fact is held
 twice. Removing the newer import makes the earlier one current again. Lists a
-new file does not mention at all (a file of Entity List rows only) are left alone.
+new file does not mention at all (a file of Entity List rows only) are left as
+they were: their listings are carried unchanged, so that the earlier import is
+wholly superseded and none of its facts is loaded twice.
 
 Rows the new file holds but that were skipped (a broken row, a bad date) count
 as still present, never as ended: their earlier listings are carried into the new
@@ -140,6 +142,9 @@ def add_import(
     if name is not None and not _NAME.fullmatch(name):
         raise InputError(f"import name {name!r}: use letters, digits, '.', '_' and '-' (at most 100)")
     sha = sha256_of(path)
+    for existing in list_imports():  # the common re-run, answered without waiting (checked again locked)
+        if existing.sha256 == sha:
+            return _summary_of(existing)
     if g is None:
         from .load import load
 
@@ -234,7 +239,7 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
     history: dict[str, dict[str, list[str]]] = {}
     added = ended = 0
     kept: set[str] = set()
-    previous = _latest_per_list(set(listings))
+    previous = _latest_per_list(set(listings) if partial else None)
     wanted: dict[Path, dict[str, str]] = {}  # earlier .nq -> {key: "ended" | "kept"}
     for list_iri, current in listings.items():
         prev = previous.get(list_iri)
@@ -259,6 +264,14 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
             "active": sorted(active | skipped_active),
             "ended": sorted((set(current) - active) | gone_active | gone_ended | skipped_ended),
         }
+    for list_iri, (nq, before) in ([] if partial else previous.items()):
+        if list_iri in listings:
+            continue
+        # a list this file does not mention stays as it was: carried, so the earlier import is wholly superseded
+        marks = wanted.setdefault(nq, {})
+        for key in set(before["active"]) | set(before["ended"]):
+            marks.setdefault(key, "kept")
+        history[list_iri] = before
     for nq, marks in wanted.items():
         lines, starts = _lines_for(nq, marks)
         carried += lines
@@ -278,14 +291,14 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
     return extra, carried, history, added, ended, len(kept)
 
 
-def _latest_per_list(list_iris: set[str]) -> dict[str, tuple[Path, dict]]:
-    """For each list, the latest stored full import holding it: its .nq path and its keys."""
+def _latest_per_list(list_iris: set[str] | None) -> dict[str, tuple[Path, dict]]:
+    """For each list (of ``list_iris``, None: every list), the latest stored full import holding it: its .nq and keys."""
     best: dict[str, tuple[Path, dict]] = {}
     for meta, nq in _committed():  # in commit order: a later one wins
         if meta.get("partial"):
             continue
         for list_iri, keys in (meta.get("lists") or {}).items():
-            if list_iri in list_iris:
+            if list_iris is None or list_iri in list_iris:
                 best[list_iri] = (nq, keys)
     return best
 

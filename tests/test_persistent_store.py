@@ -36,3 +36,29 @@ def test_without_imports_or_with_user_files_the_files_are_parsed(curated, tmp_pa
     extra.write_text("<urn:a> <urn:b> <urn:c> .", encoding="utf-8")
     ds = load(extra, persistent=True)
     assert (None, None, None) in ds and not (data_dir() / "store").exists()
+
+
+def dead_pid() -> int:
+    import os
+
+    pid = 4_000_000
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            pass
+        pid -= 1
+
+
+def test_build_folders_left_by_a_killed_process_are_removed_at_the_next_run(curated):
+    add_import(DATA / "csl_sample.csv", curated, name="june")
+    load(persistent=True)
+    pid = dead_pid()
+    for name in (f"store.tmp-{pid}", f"store.old.tmp-{pid}"):
+        (data_dir() / name).mkdir()
+        (data_dir() / name / "half-written").write_text("x", encoding="utf-8")
+    stored = load(persistent=True)  # nothing changed, so no rebuild: the stale folders still go
+    assert type(stored.store).__name__ == "OxigraphStore"
+    assert sorted(p.name for p in data_dir().iterdir() if "tmp-" in p.name) == []

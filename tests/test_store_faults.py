@@ -22,12 +22,14 @@ import time
 from pathlib import Path
 
 import pytest
+from rdflib import URIRef
 
 from graph.atomic import TEMP_MARK
 from graph.cli import main
 from graph.csl import graph_name
 from graph.imports import add_import, list_imports
 from graph.load import data_dir, load
+from graph.namespace import ECG
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -170,7 +172,7 @@ def test_imports_killed_at_random_moments_never_break_the_store(curated, tmp_pat
     from test_csl import write_synthetic_csl
 
     big = write_synthetic_csl(tmp_path / "consolidated.csv", 3000)
-    add_import(write_synthetic_csl(tmp_path / "earlier.csv", 2000), curated, name="june")
+    add_import(JUNE, curated, name="june")
     chance = random.Random(11)
     for _ in range(5):
         proc = child("import", "csl", str(big), "--name", "big")
@@ -185,7 +187,7 @@ def test_imports_killed_at_random_moments_never_break_the_store(curated, tmp_pat
     summary = add_import(big, curated, name="big")
     assert summary.unchanged or summary.imported == 3000
     held = graphs_of_listings(load())
-    assert len(held) == 3000 + 17 and all(len(graphs) == 1 for graphs in held.values())  # + the curated
+    assert len(held) == 3000 + 5 + 17 and all(len(graphs) == 1 for graphs in held.values())  # + june + curated
     assert leftovers() == []
 
 
@@ -255,3 +257,18 @@ def test_a_row_skipped_in_a_newer_file_keeps_its_earlier_listing(curated, tmp_pa
     assert held[HUAWEI] == [str(graph_name("july"))]
     again = add_import(with_bad_start_date(JUNE, tmp_path / "fixed.csv", key=""), curated, name="august")  # the row is back
     assert (again.added, again.ended, again.kept_earlier) == (0, 0, 0)
+
+
+def test_a_newer_file_of_fewer_lists_leaves_the_others_as_they_were_and_holds_nothing_twice(curated, tmp_path):
+    from test_csl import write_synthetic_csl
+
+    add_import(JUNE, curated, name="june")  # Entity List, DPL, MEU, UVL
+    before = graphs_of_listings()
+    newer = add_import(write_synthetic_csl(tmp_path / "consolidated.csv", 40), curated, name="july")  # EL, MEU, SDN, CMIC
+    assert [s.superseded_by for s in list_imports()] == ["july", ""]
+    held = graphs_of_listings()
+    assert set(before) <= set(held) and all(len(g) == 1 for g in held.values())
+    assert newer.ended == 3  # the two Entity List rows and the MEU row of june; DPL and UVL rows are not in question
+    ds = load(store="memory")
+    freight = "https://w3id.org/ecgraph/id/csl/0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d/listing"  # DPL, ended in 2020
+    assert [str(d) for d in ds.objects(URIRef(freight), ECG.validUntil)] == ["2020-10-15"]
