@@ -66,6 +66,8 @@ NOT_RUN = {
 
 SERVERS = ("ecgraph", "oxigraph")
 _RESULTS_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
+_ACCEPTS = (_RESULTS_ACCEPT, "application/sparql-results+xml, text/turtle;q=0.9")
+"""What an evaluation test asks for, in turn: any query form gets an answer it can give."""
 _RESULT_TYPES = {"application/sparql-results+json": "json", "application/json": "json",
                  "application/sparql-results+xml": "xml", "text/csv": "csv", "text/tab-separated-values": "tsv"}
 _GRAPH_TYPES = {"application/n-triples": "nt", "text/plain": "nt", "text/turtle": "turtle",
@@ -537,6 +539,10 @@ def ask(endpoint: Endpoint, text: str, *, accept: str = _RESULTS_ACCEPT) -> tupl
 def evaluate(case: Case, endpoint: Endpoint, root: Path, expected, rewrite: dict | None = None) -> Outcome:
     """Run one evaluation or syntax test on ``endpoint``.
 
+    An evaluation test passes when the answer matches in each format asked for
+    (:data:`_ACCEPTS`: JSON then XML results, N-Triples then Turtle graphs; CSV or TSV
+    when that is the expected file's format), so each server's writers are tested too.
+
     ``rewrite``: SERVICE endpoint IRI -> loopback URL, applied to the query and undone in
     the answer. Syntax tests get a dead loopback BASE, so that a relative SERVICE IRI
     (``SERVICE <g>``) a server runs goes nowhere: the harness never reaches other hosts.
@@ -548,30 +554,35 @@ def evaluate(case: Case, endpoint: Endpoint, root: Path, expected, rewrite: dict
     for iri, url in (rewrite or {}).items():
         text = text.replace(f"<{iri}>", f"<{url}>")
     if case.kind == "eval" and case.result.suffix in (".csv", ".tsv"):
-        accept = {".csv": "text/csv", ".tsv": "text/tab-separated-values"}[case.result.suffix]
+        accepts = ({".csv": "text/csv", ".tsv": "text/tab-separated-values"}[case.result.suffix],)
     else:
-        accept = _RESULTS_ACCEPT
-    try:
-        status, ctype, body = ask(endpoint, text, accept=accept)
-    except OSError as exc:
-        return Outcome(case, endpoint.server, False, f"no answer: {exc}")
-    message = " ".join(body[:160].decode("utf-8", "replace").split())
-    if case.kind == "syntax-":
-        return Outcome(case, endpoint.server, 400 <= status < 500, f"HTTP {status}: {message}")
-    if case.kind == "syntax+":  # accepted as SPARQL, whatever running it gave (an unknown function: 500)
-        return Outcome(case, endpoint.server, not 400 <= status < 500, f"HTTP {status}: {message}")
-    if status != 200:
-        return Outcome(case, endpoint.server, False, f"HTTP {status}: {message}")
-    try:
-        actual = answer_of(ctype, body)
-    except Exception as exc:
-        return Outcome(case, endpoint.server, False, f"unreadable {ctype} answer: {' '.join(str(exc).split())[:160]}")
-    if rewrite:
-        actual = _unmap(actual, {URIRef(v): URIRef(k) for k, v in rewrite.items()})
-    if case.result.suffix == ".csv":
-        expected, actual = _csv_numbers(expected), _csv_numbers(actual)
-    diff = compare(expected, actual, text)
-    return Outcome(case, endpoint.server, not diff, diff)
+        accepts = _ACCEPTS if case.kind == "eval" else _ACCEPTS[:1]
+    for accept in accepts:
+        try:
+            status, ctype, body = ask(endpoint, text, accept=accept)
+        except OSError as exc:
+            return Outcome(case, endpoint.server, False, f"no answer: {exc}")
+        message = " ".join(body[:160].decode("utf-8", "replace").split())
+        if case.kind == "syntax-":
+            return Outcome(case, endpoint.server, 400 <= status < 500, f"HTTP {status}: {message}")
+        if case.kind == "syntax+":  # accepted as SPARQL, whatever running it gave (an unknown function: 500)
+            return Outcome(case, endpoint.server, not 400 <= status < 500, f"HTTP {status}: {message}")
+        if status != 200:
+            return Outcome(case, endpoint.server, False, f"HTTP {status}: {message}")
+        media = ctype.split(";")[0].strip()
+        try:
+            actual = answer_of(ctype, body)
+        except Exception as exc:
+            return Outcome(case, endpoint.server, False, f"unreadable {media} answer: {' '.join(str(exc).split())[:160]}")
+        if rewrite:
+            actual = _unmap(actual, {URIRef(v): URIRef(k) for k, v in rewrite.items()})
+        want = expected
+        if case.result.suffix == ".csv":
+            want, actual = _csv_numbers(expected), _csv_numbers(actual)
+        diff = compare(want, actual, text)
+        if diff:
+            return Outcome(case, endpoint.server, False, f"{media}: {diff}")
+    return Outcome(case, endpoint.server, True)
 
 
 # --------------------------------------------------------------------------- SERVICE
