@@ -147,7 +147,7 @@ def add_import(
     (folder / f"{name}.json").write_text(json.dumps(index, indent=1, sort_keys=True), encoding="utf-8")
     from .review import enqueue
 
-    enqueue(name, summary.review, getattr(conv, "matches", {}))
+    enqueue(name, (*summary.linked, *summary.review), getattr(conv, "matches", {}))
     return summary
 
 
