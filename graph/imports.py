@@ -91,9 +91,10 @@ def add_import(
 
     Parameters
     ----------
-    path : the file (CSL ``.csv``, ``.tsv`` or ``.json``)
+    path : the file (CSL ``.csv``, ``.tsv`` or ``.json``; FtM entities; a GLEIF or BODS file)
     g : the curated graph to link against; loaded (without imports) when None
-    kind : ``"csl"``
+    kind : one of :data:`KINDS`: ``"csl"``, ``"ftm"`` (:mod:`graph.ftm`), ``"gleif"`` (:mod:`graph.gleif`),
+        ``"bods"`` (:mod:`graph.bods`)
     name : the import's name; default ``csl-<date>-<first 8 hex of the SHA-256>``
     started : when the import runs (its date is the import date); default now, UTC
     progress : called as ``progress(done, total)``
