@@ -148,3 +148,23 @@ def test_imported_ownership_conforms_to_the_shapes(curated):
     report = validate(load())
     mine = [v for v in report.violations if v.focus.startswith((str(GLEIF), str(BODS)))]
     assert mine == []
+
+
+def test_the_review_command_lists_accepts_and_refuses_an_unknown_id(curated, capsys):
+    from graph.cli import main
+
+    assert main(["import", "bods", str(FIXTURES / "bods" / "statements.json")]) == 0
+    out = capsys.readouterr().out
+    assert "kept 2 entity statements, 1 person statements, 2 relationship statements" in out
+    assert "statements.json: statement 8: broken statement" in out
+    assert main(["review", "--format", "json"]) == 0
+    import json
+
+    [pending] = json.loads(capsys.readouterr().out)
+    assert pending["party"] == str(ID["firm/smic"]) and pending["decision"] == ""
+    assert main(["review", "accept", pending["id"]]) == 0
+    assert f"accepted {pending['id']}" in capsys.readouterr().out
+    assert main(["review"]) == 0 and "no matches waiting for review" in capsys.readouterr().out
+    assert main(["review", "reject", "m-000000000000"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown match 'm-000000000000'" in err
