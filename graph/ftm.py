@@ -66,6 +66,7 @@ class StreamedConversion:
         self._summary: ImportSummary | None = None
         self.listings: dict[str, dict[str, bool]] = {}
         self.matches: dict[str, str] = {}
+        self.identifiers: dict[str, tuple[str, str]] = {}  # LEI:X -> (record IRI, name), for later imports
         self.triples = run(self)
 
     @property
@@ -194,6 +195,7 @@ def _stream(conv: StreamedConversion, path: Path, known: Lookups, *, name: str, 
     ]
     # what the import covers: each dataset its entities name (else the file), so a newer full file supersedes it
     conv.listings = {str(ID[f"coverage/ftm/{_coverage_key(c)}"]): {} for c in sorted(coverage or {path.name})}
+    conv.identifiers = known.linker.seen
     conv._summary = ImportSummary(
         name=name, file=str(path), sha256=sha256, graph=str(graph_name(name)), records=read, imported=imported,
         linked=tuple(linked), review=tuple(review), problems=tuple(problems),

@@ -192,6 +192,7 @@ def _stream(conv, path: Path, is_xml: bool, known: Lookups, *, name, sha256, sta
     ]
     conv.listings = {str(ID[f"coverage/gleif/{k}"]): {} for k in sorted(kinds or {"lei"})}
     labels = {"lei": "LEI records", "rr": "relationship records", "repex": "reporting exceptions"}
+    conv.identifiers = known.linker.seen
     conv._summary = ImportSummary(
         name=name, file=str(path), sha256=sha256, graph=str(graph_name(name)), records=read, imported=imported,
         linked=tuple(linked), review=tuple(review), problems=tuple(problems),

@@ -149,6 +149,9 @@ def add_import(
     from .review import enqueue
 
     enqueue(name, (*summary.linked, *summary.review), getattr(conv, "matches", {}))
+    from .linking import remember
+
+    remember(name, getattr(conv, "identifiers", {}))
     return summary
 
 

@@ -168,3 +168,23 @@ def test_the_review_command_lists_accepts_and_refuses_an_unknown_id(curated, cap
     assert main(["review", "reject", "m-000000000000"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown match 'm-000000000000'" in err
+
+
+def test_records_of_two_imports_with_the_same_lei_are_linked(curated, tmp_path):
+    import json
+
+    add_import(FIXTURES / "gleif" / "lei-cdf.xml", curated, kind="gleif", started=JUNE)
+    statement = {"statementId": "st-lei", "statementDate": "2025-01-15", "recordId": "rec-cloud",
+                 "recordType": "entity", "recordStatus": "new",
+                 "recordDetails": {"isComponent": False, "entityType": {"type": "registeredEntity"},
+                                   "name": "EICS Ltd",  # another name: only the LEI can tell
+                                   "identifiers": [{"id": "5493000EXAMPLECLOUD1", "scheme": "XI-LEI"}]},
+                 "publicationDetails": {"publicationDate": "2025-01-20", "bodsVersion": "0.4",
+                                        "publisher": {"name": "Another Register"}}}
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(statement) + "\n", encoding="utf-8")
+    summary = add_import(path, curated, kind="bods", started=JUNE)
+    [link] = summary.linked
+    assert (link.record, link.party) == (str(BODS["rec-cloud"]), str(GLEIF["5493000EXAMPLECLOUD1"]))
+    assert link.features == ("identifier LEI:5493000EXAMPLECLOUD1 on both records (an earlier import)",)
+    assert (BODS["rec-cloud"], __import__("rdflib").OWL.sameAs, GLEIF["5493000EXAMPLECLOUD1"]) in load(store="memory")
