@@ -188,3 +188,14 @@ def test_records_of_two_imports_with_the_same_lei_are_linked(curated, tmp_path):
     assert (link.record, link.party) == (str(BODS["rec-cloud"]), str(GLEIF["5493000EXAMPLECLOUD1"]))
     assert link.features == ("identifier LEI:5493000EXAMPLECLOUD1 on both records (an earlier import)",)
     assert (BODS["rec-cloud"], OWL.sameAs, GLEIF["5493000EXAMPLECLOUD1"]) in load(store="memory")
+
+
+@pytest.mark.parametrize("name", ["lei-cdf.xml", "lei-cdf.json"])
+def test_a_file_cut_short_keeps_the_records_before_the_cut(curated, tmp_path, name):
+    text = (FIXTURES / "gleif" / name).read_text(encoding="utf-8")
+    cut = tmp_path / name
+    cut.write_text(text[:text.index("5493000EXAMPLECLOUD1") + 200], encoding="utf-8")  # inside the second record
+    _, summary = converted(gleif_file, cut, curated)
+    assert dict(summary.kept) == {"LEI records": 1}
+    assert [p.kind for p in summary.problems] == ["broken file"]
+    assert name in str(summary.problems[0]) and "\n" not in str(summary.problems[0])
