@@ -167,6 +167,7 @@ def _stream(conv, path: Path, known: Lookups, *, name, sha256, started, progress
         (run, ECG.importedFile, doc), (run, PROV.used, doc),
     ]
     conv.listings = {str(ID[f"coverage/bods/{_digest(p)[:16]}"]): {} for p in sorted(publishers or {path.name})}
+    conv.identifiers = known.linker.seen
     conv._summary = ImportSummary(
         name=name, file=str(path), sha256=sha256, graph=str(graph_name(name)), records=read, imported=imported,
         linked=tuple(linked), review=tuple(review), problems=tuple(problems),

@@ -38,7 +38,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import re
 from collections import Counter, defaultdict

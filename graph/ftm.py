@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, SKOS
+from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from .csl import (ImportSummary, Lookups, Problem, _digest, _safe_key, file_node, graph_name, lookups,
                   new_list, new_list_triples, run_node)
@@ -66,6 +66,7 @@ class StreamedConversion:
         self._summary: ImportSummary | None = None
         self.listings: dict[str, dict[str, bool]] = {}
         self.matches: dict[str, str] = {}
+        self.identifiers: dict[str, tuple[str, str]] = {}  # LEI:X -> (record IRI, name), for later imports
         self.triples = run(self)
 
     @property
@@ -189,21 +190,17 @@ def _stream(conv: StreamedConversion, path: Path, known: Lookups, *, name: str, 
         (run, RDFS.label, Literal(f"FtM import {name}")),
         (run, ECG.recordCount, Literal(imported)),
         (run, ECG.importedFile, doc),
-        (run, _PROV_STARTED, Literal(started.replace(microsecond=0))),
-        (run, _PROV_USED, doc),
+        (run, PROV.startedAtTime, Literal(started.replace(microsecond=0))),
+        (run, PROV.used, doc),
     ]
     # what the import covers: each dataset its entities name (else the file), so a newer full file supersedes it
     conv.listings = {str(ID[f"coverage/ftm/{_coverage_key(c)}"]): {} for c in sorted(coverage or {path.name})}
+    conv.identifiers = known.linker.seen
     conv._summary = ImportSummary(
         name=name, file=str(path), sha256=sha256, graph=str(graph_name(name)), records=read, imported=imported,
         linked=tuple(linked), review=tuple(review), problems=tuple(problems),
         new_lists=tuple(sorted(created)), kept=tuple(sorted(kept.items())),
     )
-
-
-from rdflib.namespace import PROV  # noqa: E402
-
-_PROV_STARTED, _PROV_USED = PROV.startedAtTime, PROV.used
 
 
 def _problem(line: int, kind: str, detail: str, key: str = "") -> Problem:

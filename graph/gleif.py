@@ -7,7 +7,7 @@ Both published forms are read, and a file says by itself which it is:
   copy of any size reads in flat memory;
 * the golden-copy JSON, the same elements with text as ``{"$": ...}`` and
   attributes as ``"@name"`` (``{"records": [...]}``, ``{"relations": [...]}``,
-  ``{"exceptions": [...]}``).
+  ``{"exceptions": [...]}``), streamed record by record with ijson.
 
 Each XML record is first turned into that JSON shape, so one mapping serves both:
 
@@ -33,7 +33,6 @@ Every fact cites an ``ecg:SourceRecord`` for its GLEIF record.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterator
@@ -109,26 +108,34 @@ def _xml_records(path: Path, problems: list[Problem]) -> Iterator[tuple[int, str
                                                       f"the {n} records before it were read", unit="record"))
 
 
-def _json_records(path: Path) -> Iterator[tuple[int, str, dict]]:
-    from .csl import _read_text
+def _json_records(path: Path, problems: list[Problem]) -> Iterator[tuple[int, str, dict]]:
+    """The records of a golden-copy JSON file, streamed with ijson (a full golden copy is gigabytes)."""
+    import re
 
-    text = _read_text(path)
-    try:
-        doc = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
-    except RecursionError:
-        raise InputError(f"{path}: JSON nested deeper than can be read") from None
-    if not isinstance(doc, dict) or not any(isinstance(doc.get(k), list) for k in _JSON_LISTS):
+    import ijson
+
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16).decode("utf-8", "replace")
+    found = re.search(r'"(records|relations|exceptions)"\s*:\s*\[', head)
+    if found is None:
         raise InputError(f"{path}: not a GLEIF golden-copy JSON file: no 'records', 'relations' or "
                          "'exceptions' list at the top level")
+    kind = _JSON_LISTS[found.group(1)]
     n = 0
-    for key, kind in _JSON_LISTS.items():
-        for item in doc.get(key) or ():
-            n += 1
-            if isinstance(item, dict) and len(item) == 1 and next(iter(item)) in _RECORDS:
-                item = next(iter(item.values()))  # {"RelationshipRecord": {...}}
-            yield n, kind, item
+    with path.open("rb") as fh:
+        try:
+            for item in ijson.items(fh, f"{found.group(1)}.item"):
+                n += 1
+                if isinstance(item, dict) and len(item) == 1 and next(iter(item)) in _RECORDS:
+                    item = next(iter(item.values()))  # {"RelationshipRecord": {...}}
+                yield n, kind, item
+        except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, RecursionError) as exc:
+            why = " ".join(str(exc).split("\n", 1)[0].split())[:200]  # yajl adds a picture on further lines
+            if n == 0:
+                raise InputError(f"{path}: not JSON: {why}") from None
+            problems.append(Problem(n + 1, "broken file", f"{path.name}: unreadable JSON after record {n} "
+                                                          f"({why}); the {n} records before it were read",
+                                    unit="record"))
 
 
 def convert_file(path: Path, g: Graph, *, name: str, sha256: str, started: dt.datetime,
@@ -158,7 +165,7 @@ def _stream(conv, path: Path, is_xml: bool, known: Lookups, *, name, sha256, sta
     kinds: set[str] = set()
     linked, review = [], []
     read = 0
-    records = _xml_records(path, problems) if is_xml else _json_records(path)
+    records = _xml_records(path, problems) if is_xml else _json_records(path, problems)
     for n, kind, item in records:
         read += 1
         kinds.add(kind)
@@ -192,6 +199,7 @@ def _stream(conv, path: Path, is_xml: bool, known: Lookups, *, name, sha256, sta
     ]
     conv.listings = {str(ID[f"coverage/gleif/{k}"]): {} for k in sorted(kinds or {"lei"})}
     labels = {"lei": "LEI records", "rr": "relationship records", "repex": "reporting exceptions"}
+    conv.identifiers = known.linker.seen
     conv._summary = ImportSummary(
         name=name, file=str(path), sha256=sha256, graph=str(graph_name(name)), records=read, imported=imported,
         linked=tuple(linked), review=tuple(review), problems=tuple(problems),

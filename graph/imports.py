@@ -120,9 +120,10 @@ def add_import(
 
     Parameters
     ----------
-    path : the file (CSL ``.csv``, ``.tsv`` or ``.json``)
+    path : the file (CSL ``.csv``, ``.tsv`` or ``.json``; FtM entities; a GLEIF or BODS file)
     g : the curated graph to link against; loaded (without imports) when None
-    kind : ``"csl"``
+    kind : one of :data:`KINDS`: ``"csl"``, ``"ftm"`` (:mod:`graph.ftm`), ``"gleif"`` (:mod:`graph.gleif`),
+        ``"bods"`` (:mod:`graph.bods`)
     name : the import's name; default ``csl-<date>-<first 8 hex of the SHA-256>``
     started : when the import runs (its date is the import date); default now, UTC
     progress : called as ``progress(done, total)``
@@ -192,7 +193,10 @@ def add_import(
         checkpoint("import:committed")
         from .review import enqueue
 
-        enqueue(name, summary.review, getattr(conv, "matches", {}))
+        enqueue(name, (*summary.linked, *summary.review), getattr(conv, "matches", {}))
+        from .linking import remember
+
+        remember(name, getattr(conv, "identifiers", {}))
     return summary
 
 

@@ -14,6 +14,11 @@ Every importer (CSL, FtM, GLEIF, BODS) links its parties here, the same way:
 3. **Countries** known on both sides that do not overlap keep a strong name
    match from being accepted: it goes to review.
 
+Records of one import are also linked to those of other imports that carry the
+same LEI (the global identifier): each import leaves the LEIs it saw in
+``data_dir()/identifiers.json`` (:func:`remember`), and the next import's linker
+reads those of the imports still loaded (:func:`imported_identifiers`).
+
 A :class:`Link` at or above :data:`ACCEPT_SCORE` is accepted (the importer
 asserts ``owl:sameAs``); from :data:`REVIEW_SCORE` up it is recorded unaccepted
 and queued for review (:mod:`graph.review`), whose judgements, keyed by the
@@ -215,6 +220,8 @@ class Linker:
     candidates: Mapping[str, Candidate]
     forms: LegalForms = _NO_FORMS
     judgements: Mapping[str, str] = field(default_factory=dict)  # match id -> "accepted" / "rejected"
+    imported: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # LEI:X -> ((IRI, name),)
+    seen: dict = field(default_factory=dict, init=False, repr=False)  # LEI:X -> (record IRI, name) met here
     _index: dict = field(default_factory=dict, init=False, repr=False)
     _ids: dict = field(default_factory=dict, init=False, repr=False)
 
@@ -246,13 +253,27 @@ class Linker:
         names = [n for n in names if n and str(n).strip()]
         primary = names[0] if names else ""
         found: list[tuple[str, float, list[str], str]] = []
-        for value in identifiers:
-            key = identifier_key(value)
+        keys = [identifier_key(v) for v in identifiers]
+        for key in keys:
             for iri in sorted(self._ids.get(key, ())):
                 found.append((iri, 100.0, [f"identifier {key} on both records"], key))
+        out = []
+        if not found:  # another import's record with the same LEI is the same party
+            for key in keys:
+                if key.startswith("LEI:"):
+                    self.seen.setdefault(key, (record, primary))
+                    for iri, name in self.imported.get(key, ()):
+                        if iri != record:
+                            features = [f"identifier {key} on both records (an earlier import)"]
+                            decision = self.judgements.get(match_id(record, iri), "")
+                            if decision:
+                                features.append(f"review: {decision} by a person")
+                            out.append(Link(record, primary, iri, name, 100.0, decision != "rejected",
+                                            tuple(features), key, decision))
+        if out:
+            return out
         if not found:
             found = self._by_name(cls, names)
-        out = []
         countries = {c.upper() for c in countries if c}
         for iri, score, features, matched in found:
             c = self.candidates[iri]
@@ -303,12 +324,57 @@ class Linker:
 
 
 def linker_for(g: Graph, *, judgements: Mapping[str, str] | None = None) -> Linker:
-    """A :class:`Linker` over the parties of ``g``, with its legal forms and the stored review judgements."""
+    """A :class:`Linker` over the parties of ``g``, with its legal forms, the stored review judgements
+    and the LEIs of the imports that are loaded."""
     if judgements is None:
         from .review import judgements as stored
 
         judgements = stored()
-    return Linker(candidates(g), legal_forms(g), judgements)
+    return Linker(candidates(g), legal_forms(g), judgements, imported_identifiers())
+
+
+def _identifiers_file():
+    from .load import data_dir
+
+    return data_dir() / "identifiers.json"
+
+
+def remember(import_name: str, seen: Mapping[str, tuple[str, str]]) -> None:
+    """Keep the LEIs an import met (``LEI:X`` -> its record IRI and name), for linking later imports to it."""
+    import json
+
+    from .review import _write_atomic
+
+    path = _identifiers_file()
+    doc = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    doc = {k: v for k, v in doc.items() if k != import_name}
+    if seen:
+        doc[import_name] = {k: list(v) for k, v in sorted(seen.items())}
+    _write_atomic(path, json.dumps(doc, sort_keys=True, ensure_ascii=False))
+
+
+def imported_identifiers() -> dict[str, tuple[tuple[str, str], ...]]:
+    """The LEIs of the records of every import that is still loaded (not superseded, not removed)."""
+    import json
+
+    from .errors import EcgraphError
+
+    path = _identifiers_file()
+    if not path.is_file():
+        return {}
+    from .imports import list_imports
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EcgraphError(f"{path}: unreadable identifier index ({exc})") from None
+    loaded = {s.name for s in list_imports() if not s.superseded_by}
+    out: dict[str, list] = defaultdict(list)
+    for name, ids in sorted(doc.items()):
+        if name in loaded:
+            for key, (iri, label) in ids.items():
+                out[key].append((iri, label))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def match_triples(link: Link, match: URIRef, source) -> list[tuple]:

@@ -4,6 +4,7 @@ Kept in ``data_dir()/review.json`` (written atomically: a temporary file, then
 ``os.replace``)::
 
     {"pending":   {MATCH_ID: {record, record_name, party, party_name, score, features, match, import}},
+     "linked":    {MATCH_ID: {...}},   the accepted matches, so that a person can still reject one
      "decisions": {MATCH_ID: {decision, record, party, record_name, party_name, at}}}
 
 A match id is a digest of the record and the party (:func:`graph.linking.match_id`),
@@ -60,13 +61,13 @@ def review_file() -> Path:
 def _read() -> dict:
     path = review_file()
     if not path.is_file():
-        return {"pending": {}, "decisions": {}}
+        return {"pending": {}, "linked": {}, "decisions": {}}
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise EcgraphError(f"{path}: unreadable review file ({exc})") from None
-    doc.setdefault("pending", {})
-    doc.setdefault("decisions", {})
+    for section in ("pending", "linked", "decisions"):
+        doc.setdefault(section, {})
     return doc
 
 
@@ -90,16 +91,17 @@ def judgements() -> dict[str, str]:
 
 
 def enqueue(import_name: str, links: Iterable, matches: dict[str, str] | None = None) -> int:
-    """Queue the unaccepted, unjudged ``links`` of an import for review; return how many are pending now.
+    """Queue the unaccepted, unjudged ``links`` of an import for review (and keep the accepted ones, which a
+    person may still reject); return how many are pending now.
 
     ``matches`` maps a link's id to the IRI of its ``ecg:NameMatch`` node.
     """
     doc = _read()
     changed = False
     for link in links:
-        if link.accepted or link.id in doc["decisions"]:
+        if link.id in doc["decisions"]:
             continue
-        doc["pending"][link.id] = {
+        doc["linked" if link.accepted else "pending"][link.id] = {
             "record": link.record, "record_name": link.record_name, "party": link.party,
             "party_name": link.party_name, "score": link.score, "features": list(link.features),
             "match": (matches or {}).get(link.id, ""), "import": import_name,
@@ -137,7 +139,7 @@ def judge(match: str, decision: str, *, now: dt.datetime | None = None) -> Pendi
     if decision not in DECISIONS:
         raise InputError(f"unknown decision {decision!r}; choose one of {', '.join(DECISIONS)}")
     doc = _read()
-    known = {**doc["pending"], **doc["decisions"]}
+    known = {**doc["linked"], **doc["pending"], **doc["decisions"]}
     if match not in known:
         from .names import suggestions
 
@@ -147,6 +149,7 @@ def judge(match: str, decision: str, *, now: dt.datetime | None = None) -> Pendi
     entry["at"] = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0).isoformat()
     doc["decisions"][match] = entry
     doc["pending"].pop(match, None)
+    doc["linked"].pop(match, None)
     _write_atomic(review_file(), json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False))
     if decision == "rejected":
         _drop_same_as(entry["record"], entry["party"])

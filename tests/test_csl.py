@@ -449,3 +449,64 @@ def test_a_partial_file_ends_nothing_and_supersedes_nothing(curated):
     assert partial.ended == 0
     assert [s.superseded_by for s in list_imports()] == ["", ""]
     assert load(store="memory").value(listing(OPTICS_ROW), ECG.validUntil) is None
+
+
+# --------------------------------------------------------------------------- hostile input loses nothing good
+
+
+EL = "Entity List (EL) - Bureau of Industry and Security"
+
+
+def _record(i: int, **extra) -> str:
+    fields = {"id": f"good{i}", "name": f"Example Good Company {i}", "type": "Entity", "source": EL,
+              "start_date": "2020-01-01", **extra}
+    return "{" + ", ".join(f'"{k}": {v if k.startswith("raw") else json_text(v)}' for k, v in fields.items()) + "}"
+
+
+def json_text(value) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def test_a_json_file_with_a_huge_number_a_lone_surrogate_and_deep_nesting_keeps_every_good_record(tmp_path, capsys):
+    huge = '{"id": "huge1", "name": "Huge Number Co", "type": "Entity", "source": "%s", "gross_tonnage": 1%s}' % (EL, "0" * 5000)
+    lone = '{"id": "lone1", "name": "Lone \\ud800 Surrogate", "type": "Entity", "source": "%s"}' % EL
+    deep = '{"id": "deep1", "name": "Deep", "source": "%s", "remarks": %s"x"%s}' % (EL, "[" * 5000, "]" * 5000)
+    path = tmp_path / "consolidated.json"
+    path.write_text('{"results": [' + ", ".join([_record(1), huge, lone, deep, _record(2)]) + '], "total": 5}',
+                    encoding="utf-8")
+    records, problems = read_csl(path)
+    assert [r.name for r in records] == ["Example Good Company 1", "Huge Number Co", "Example Good Company 2"]
+    assert [(p.row, p.kind) for p in problems] == [(3, "broken row"), (4, "broken row")]
+    assert "lone surrogate" in problems[0].detail and "nested deeper" in problems[1].detail
+    from graph.cli import main
+
+    assert main(["import", "csl", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "consolidated.json: row 3: broken row: name holds a lone surrogate" in out
+    assert "consolidated.json: row 4: broken row: a record nested deeper than can be read" in out
+
+
+def test_an_unterminated_quote_loses_only_its_own_row(tmp_path):
+    good = SAMPLE_CSV.read_text(encoding="utf-8").splitlines()
+    broken = 'q1,' + EL + ',,Entity,,"Unterminated Quote Co' + "," * 23
+    path = tmp_path / "quote.csv"
+    path.write_text("\n".join([good[0], good[1], broken, good[2], good[3]]) + "\n", encoding="utf-8")
+    records, problems = read_csl(path)
+    assert [r.name for r in records] == ["Huawei Technologies Co., Ltd.", "Example Precision Optics Co., Ltd.",
+                                         "Example Freight Forwarding LLC"]
+    [problem] = problems
+    assert (problem.row, problem.kind, problem.key) == (3, "broken row", "q1")
+    assert problem.detail.startswith("line 3: ")
+
+
+def test_a_quoted_field_over_several_lines_is_still_one_row(tmp_path):
+    rows = list(csv.reader(SAMPLE_CSV.open(encoding="utf-8", newline="")))
+    rows[1][COLUMNS.index("remarks")] = "first line\nsecond line"
+    path = tmp_path / "multiline.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows[:4])
+    records, problems = read_csl(path)
+    assert len(records) == 3 and problems == []
+    assert records[0].remarks == "first line\nsecond line"
