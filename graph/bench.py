@@ -264,7 +264,9 @@ class _Generator:
         country = self.country()
         root = self.firm(country)
         if rng.random() < 0.03:
-            self.lists(root, self.a_list(), self.day(), self.day(2022, 2023) if rng.random() < 0.1 else None)
+            since = self.day()
+            ended = since + dt.timedelta(days=rng.randint(30, 900)) if rng.random() < 0.1 else None
+            self.lists(root, self.a_list(), since, ended)
         level, members = [root], [root]
         for _ in range(depth):
             nxt = []
