@@ -668,11 +668,15 @@ def bench(
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also measure rdflib's in-memory store."),
     limit: float = typer.Option(30.0, "--limit", help="Seconds allowed per measurement; past it: '> N s (stopped)'."),
     cold: bool = typer.Option(True, "--cold/--no-cold", help="Also time 'import graph' and a cold 'ecgraph expose'."),
+    paths: str = typer.Option("1m", "--paths", help="Size of the --data file and ownership graph for the user paths (each 'ecgraph ...' command timed against its target); 0 skips them."),
+    csl: int = typer.Option(26000, "--csl", help="CSL records imported for the user paths."),
 ):
-    """Benchmark load, SPARQL, expose, the traversal graph and rendering on synthetic graphs (Oxigraph vs rdflib)."""
+    """Benchmark the CLI paths a user takes against their targets, and load, SPARQL, expose and rendering on synthetic graphs."""
     from .bench import parse_sizes, run
 
-    run(parse_sizes(sizes), repeat=repeat, baseline=baseline, limit=limit, cold=cold)
+    size = 0 if paths.strip() == "0" else parse_sizes(paths)[0][1]
+    run([] if sizes.strip() == "0" else parse_sizes(sizes), repeat=repeat, baseline=baseline, limit=limit, cold=cold,
+        paths=size, csl=csl)
 
 
 def _check_format(value: str, allowed) -> None:
