@@ -695,7 +695,9 @@ def user_paths(folder: Path, *, triples: int = 1_000_000, csl: int = CSL_RECORDS
     from . import sparql
 
     for name in sparql.named_queries():
-        seconds, note = _run_timed(_cli("query", name, "--no-inferred", "--format", "csv"), env, limit)
+        binds = [a for param in sparql.named_query(name).params if param.required
+                 for a in ("--bind", f"{param.name}={_example(param, day)}")]
+        seconds, note = _run_timed(_cli("query", name, *binds, "--no-inferred", "--format", "csv"), env, limit)
         rows.append(UserRow(f"named query {name} (CLI, whole command)", seconds, note=note))
     seconds, note = _run_timed(_cli("query", "listed-affiliates", "--bind", "owner=Huawei", "--format", "csv"), env, limit)
     rows.append(UserRow("named query listed-affiliates --bind owner=Huawei (CLI, with inferred facts)", seconds, note=note))
@@ -716,6 +718,13 @@ def user_paths(folder: Path, *, triples: int = 1_000_000, csl: int = CSL_RECORDS
     if endpoint and shutil.which("oxigraph"):
         rows.append(_endpoint_expose(folder, registry, vocab, env, limit))
     return rows
+
+
+def _example(param, day: str) -> str:
+    """A value for a required parameter: the day for a date, else the example its documentation gives."""
+    if "date" in param.type:
+        return day
+    return param.doc.split("e.g. ", 1)[-1].split()[0].rstrip(",;)") if "e.g. " in param.doc else day
 
 
 def _warm_expose(env, expose) -> float | None:

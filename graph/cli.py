@@ -250,10 +250,10 @@ def expose(
             shipped_from=shipped_from, end_uses=end_use or (), red_flags=red_flag or (), as_of=as_of)]
         g = remote.neighbourhood(endpoint, usages[0], vocab=vocab)
     elif usage is not None:
-        g = load_graph(data, store, read_only=True)
+        g = _prepared(data, store)
         usages = usages_from_file(g, usage)
     elif chip:
-        g = load_graph(data, store, read_only=True)
+        g = _prepared(data, store)
         usages = [usage_from_names(
             g, chip=chip, activity=activity, user=user, for_=for_, supplier=supplier, user_country=user_country,
             for_country=for_country, supplier_country=supplier_country, where=where, shipped_from=shipped_from,
@@ -282,6 +282,49 @@ def expose(
         _print_answer(g, a)
     for note in notes:
         typer.secho(f"note: {note}", fg="yellow", err=True)
+
+
+def _prepared(data, store):
+    """The graph and its traversal graph for expose, with progress on stderr when they must be built first.
+
+    The first run after an import builds the on-disk store and the traversal graph (seconds at a full
+    list); later runs read both back. Only that first run says what it is doing.
+    """
+    from .exposure import traversal_graph
+    from .load import store_is_current, stored_imports
+
+    steps = []
+    if not data and not store_is_current():
+        steps.append("building the on-disk store of the imports (first run after an import)")
+    with _progress() as say:
+        if steps:
+            say(steps[0])
+        g = load_graph(data, store, read_only=True)
+        from .exposure import _cache_file
+
+        cache = _cache_file(g)
+        if cache is not None and not cache.is_file() and (steps or data or stored_imports()):
+            say("building the traversal graph (first run on this data; kept for the next runs)")
+        traversal_graph(g)
+    return g
+
+
+def _progress():
+    """A context giving ``say(text)``: a rich spinner on a terminal's stderr, else one line per step."""
+    from contextlib import contextmanager
+
+    from rich.console import Console
+
+    @contextmanager
+    def run():
+        err = Console(stderr=True)
+        if not err.is_terminal:
+            yield lambda text: typer.echo(f"{text} ...", err=True)
+            return
+        with err.status("") as status:
+            yield lambda text: status.update(f"{text} ...")
+
+    return run()
 
 
 def _coverage_notes(g) -> list[str]:

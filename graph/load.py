@@ -202,6 +202,24 @@ def load(
     return ds
 
 
+def store_is_current() -> bool:
+    """Whether the on-disk store of :func:`persistent_dataset` holds the current files (or none is needed).
+
+    Read-only: lets a command say that its first run after an import will build the store.
+    """
+    import json
+
+    imported = stored_imports()
+    if not imported:
+        return True
+    marker = data_dir() / "store" / "ecgraph-fingerprint.json"
+    try:
+        current = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return current == [list(entry) for entry in fingerprint(curated_files() + imported)]
+
+
 def fingerprint(paths) -> tuple:
     """What identifies the loaded data: each file's resolved path, size and modification time."""
     out = []
