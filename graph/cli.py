@@ -46,17 +46,46 @@ def load_graph(data: Optional[List[Path]] = None, store: Optional[str] = None, *
     from .load import load
 
     g = load(*(data or []), curated=curated, store=store, persistent=read_only)
-    if data:  # validated with the curated set, not the stored imports (each import was checked when made)
+    if data:
+        _check_user_data(g, data, curated=curated)
+    return g
+
+
+FULL_CHECK_TRIPLES = 20_000  # above this, --data gets the in-store value checks; the full SHACL run is on request
+
+
+def _check_user_data(g, data, *, curated: bool) -> None:
+    """Refuse --data that breaks the shapes: all of SHACL on small files, the values the engine reads on large ones.
+
+    pySHACL copies the data into rdflib and walks it in Python: minutes for a million triples. Past
+    :data:`FULL_CHECK_TRIPLES` the value constraints of the shapes run as SPARQL in the store instead
+    (:mod:`graph.shapecheck`, under a second at a million triples), and a note says how to run the rest.
+    """
+    from .shapecheck import triples_in, violations
+
+    graphs = getattr(g, "ecgraph_user_graphs", ())
+    size = triples_in(g, graphs)
+    if size <= FULL_CHECK_TRIPLES:  # validated with the curated set, not the stored imports (each was checked when made)
         from .validate import validate
 
-        report = validate(load(*data, curated=curated, imports=False, store="memory"))
-        if not report.conforms:
-            first = report.violations[0]
-            raise EcgraphError(
-                f"--data breaks the shapes ({len(report.violations)} violations; first: {first.focus} "
-                f"{first.path}: {first.message}); run 'ecgraph validate --data ...' for the list"
-            )
-    return g
+        found = validate(load_user_data(data, curated=curated)).violations
+    else:
+        found = violations(g, graphs, counts=False)
+        typer.echo(f"note: --data holds {size:,} triples: checked the values the engine reads (dates, numbers, "
+                   "codes); run 'ecgraph validate --data ...' for the full SHACL check", err=True)
+    if found:
+        first = found[0]
+        raise EcgraphError(
+            f"--data breaks the shapes ({len(found)} violations; first: {first.focus} "
+            f"{first.path}: {first.message}); run 'ecgraph validate --data ...' for the list"
+        )
+
+
+def load_user_data(data, *, curated: bool):
+    """The --data files with the curated set, in memory, for pySHACL."""
+    from .load import load
+
+    return load(*data, curated=curated, imports=False, store="memory")
 
 
 def _add_inferred(g, as_of: str) -> None:
@@ -229,10 +258,10 @@ def expose(
             shipped_from=shipped_from, end_uses=end_use or (), red_flags=red_flag or (), as_of=as_of)]
         g = remote.neighbourhood(endpoint, usages[0], vocab=vocab)
     elif usage is not None:
-        g = load_graph(data, store, read_only=True)
+        g = _prepared(data, store)
         usages = usages_from_file(g, usage)
     elif chip:
-        g = load_graph(data, store, read_only=True)
+        g = _prepared(data, store)
         usages = [usage_from_names(
             g, chip=chip, activity=activity, user=user, for_=for_, supplier=supplier, user_country=user_country,
             for_country=for_country, supplier_country=supplier_country, where=where, shipped_from=shipped_from,
@@ -261,6 +290,49 @@ def expose(
         _print_answer(g, a)
     for note in notes:
         typer.secho(printable(f"note: {note}"), fg="yellow", err=True)
+
+
+def _prepared(data, store):
+    """The graph and its traversal graph for expose, with progress on stderr when they must be built first.
+
+    The first run after an import builds the on-disk store and the traversal graph (seconds at a full
+    list); later runs read both back. Only that first run says what it is doing.
+    """
+    from .exposure import traversal_graph
+    from .load import store_is_current, stored_imports
+
+    steps = []
+    if not data and not store_is_current():
+        steps.append("building the on-disk store of the imports (first run after an import)")
+    with _progress() as say:
+        if steps:
+            say(steps[0])
+        g = load_graph(data, store, read_only=True)
+        from .exposure import _cache_file
+
+        cache = _cache_file(g)
+        if cache is not None and not cache.is_file() and (steps or data or stored_imports()):
+            say("building the traversal graph (first run on this data; kept for the next runs)")
+        traversal_graph(g)
+    return g
+
+
+def _progress():
+    """A context giving ``say(text)``: a rich spinner on a terminal's stderr, else one line per step."""
+    from contextlib import contextmanager
+
+    from rich.console import Console
+
+    @contextmanager
+    def run():
+        err = Console(stderr=True)
+        if not err.is_terminal:
+            yield lambda text: typer.echo(f"{text} ...", err=True)
+            return
+        with err.status("") as status:
+            yield lambda text: status.update(f"{text} ...")
+
+    return run()
 
 
 def _coverage_notes(g) -> list[str]:
@@ -359,6 +431,9 @@ def demo(
         raise typer.Exit(1)
 
 
+QUERY_TIMEOUT = 30.0  # seconds a query may run unless --timeout says otherwise; every named query takes under 1 s
+
+
 @app.command()
 def query(
     text: Optional[str] = typer.Argument(None, help="SPARQL text, or the name of a shipped query (see --list)."),
@@ -367,7 +442,7 @@ def query(
     bind: Optional[List[str]] = typer.Option(None, "--bind", "-b", help="name=value bound to ?name (repeatable): <iri>, prefix:local, YYYY-MM-DD, a number, else a string."),
     format: Optional[str] = typer.Option(None, "--format", help="table|csv|tsv|json|xml for SELECT (table|json|xml for ASK); turtle|nt|jsonld|xml for CONSTRUCT/DESCRIBE."),
     endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Ask this remote SPARQL 1.1 endpoint instead of the local graph."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="Give up after this many seconds."),
+    timeout: float = typer.Option(QUERY_TIMEOUT, "--timeout", help="Give up after this many seconds (0: no limit)."),
     inferred: bool = InferredOpt,
     as_of: str = AsOfInfOpt,
     data: Optional[List[Path]] = DataOpt,
@@ -400,7 +475,9 @@ def query(
     if g is not None and inferred:
         _add_inferred(g, as_of)
     bindings = sparql.parse_bindings(bind, params=params, g=g)
-    result = sparql.query(g, text, bindings=bindings, endpoint=endpoint, timeout=timeout)
+    if timeout < 0:
+        raise EcgraphError(f"--timeout must be 0 (no limit) or a number of seconds, not {timeout:g}")
+    result = sparql.query(g, text, bindings=bindings, endpoint=endpoint, timeout=timeout or None)
     text = sparql.format_result(result, format)
     if (format or "table") == "table":  # text for a terminal; the W3C and RDF formats stay exact
         text = printable(text, lines=True)
@@ -760,11 +837,15 @@ def bench(
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also measure rdflib's in-memory store."),
     limit: float = typer.Option(30.0, "--limit", help="Seconds allowed per measurement; past it: '> N s (stopped)'."),
     cold: bool = typer.Option(True, "--cold/--no-cold", help="Also time 'import graph' and a cold 'ecgraph expose'."),
+    paths: str = typer.Option("1m", "--paths", help="Size of the --data file and ownership graph for the user paths (each 'ecgraph ...' command timed against its target); 0 skips them."),
+    csl: int = typer.Option(26000, "--csl", help="CSL records imported for the user paths."),
 ):
-    """Benchmark load, SPARQL, expose, the traversal graph and rendering on synthetic graphs (Oxigraph vs rdflib)."""
+    """Benchmark the CLI paths a user takes against their targets, and load, SPARQL, expose and rendering on synthetic graphs."""
     from .bench import parse_sizes, run
 
-    run(parse_sizes(sizes), repeat=repeat, baseline=baseline, limit=limit, cold=cold)
+    size = 0 if paths.strip() == "0" else parse_sizes(paths)[0][1]
+    run([] if sizes.strip() == "0" else parse_sizes(sizes), repeat=repeat, baseline=baseline, limit=limit, cold=cold,
+        paths=size, csl=csl)
 
 
 def _check_format(value: str, allowed) -> None:

@@ -21,7 +21,7 @@ from .classify import derived_classification
 from .exposure import exposures, restrictions, to_rdf, traversal_graph
 from .membership import groups_on
 from .namespace import ECG, GRAPH, ID  # noqa: F401  (ID is used by the doctest)
-from .ownership import effective_ownership
+from .ownership import listed_owner_shares
 
 LISTING = str(ECG.Listing)
 
@@ -47,18 +47,9 @@ def inferences(g: Graph, day: dt.date) -> Graph:
             out.add((country, ECG.inGroupOn, URIRef(group)))
     lists = {str(x) for r in restrictions(g) for x in g.objects(r, ECG.extendsList)}
     listed = {u for u, v, d in G.edges(data=True) if d.get("predicate") == LISTING and v in lists}
-    owned = {v for u in listed for _, v, d in G.out_edges(u, data=True) if d.get("predicate") == str(ECG.Ownership)}
-    frontier, seen = list(owned), set()
-    while frontier:  # everything below a listed party through ownership
-        node = frontier.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        frontier += [v for _, v, d in G.out_edges(node, data=True) if d.get("predicate") == str(ECG.Ownership)]
-    for party in sorted(seen):
-        share, _ = effective_ownership(G, party, listed - {party}, day=day)
-        if share > 0:
-            out.add((URIRef(party), ECG.listedOwnersShare, Literal(round(share, 6), datatype=XSD.decimal)))
+    # every party below a listed party through ownership, in one pass (one walk per party took minutes)
+    for party, share in listed_owner_shares(G, listed, day=day).items():
+        out.add((URIRef(party), ECG.listedOwnersShare, Literal(round(share, 6), datatype=XSD.decimal)))
     from .usage import usages_in
 
     for usage in usages_in(g, g, day=day):

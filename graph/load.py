@@ -111,7 +111,10 @@ def parse_into(ds: Dataset, path: Path, graph_name: URIRef | None = None) -> Non
     else:
         target = ds.graph(graph_name or URIRef(path.resolve().as_uri()))
     try:
-        target.parse(str(path), format=fmt)
+        if oxigraph:  # Oxigraph's bulk loader: no transaction log, 1.5x faster on a large file; a syntax error
+            target.parse(str(path), format=fmt, transactional=False)  # still leaves nothing returned
+        else:
+            target.parse(str(path), format=fmt)
     except SyntaxError as exc:  # Oxigraph sets lineno/offset; rdflib's BadSyntax sets lines
         if exc.lineno is not None:
             raise ParseError(f"{path}:{exc.lineno}:{exc.offset}: {_first_line(exc.msg)}") from None
@@ -184,11 +187,37 @@ def load(
         for path in stored_imports():
             parse_into(ds, path)
             read.append(path)
+    user: list[URIRef] = []  # the named graphs of the given files, for checks that look at user data only
     for path in expand(paths):
-        parse_into(ds, path)
+        if path.suffix.lower() in _QUAD_SUFFIXES:
+            before = {c.identifier for c in ds.contexts()}
+            parse_into(ds, path)
+            user += sorted(c.identifier for c in ds.contexts() if c.identifier not in before)
+        else:
+            parse_into(ds, path)
+            user.append(URIRef(path.resolve().as_uri()))
         read.append(path)
     ds.ecgraph_inputs = fingerprint(read)
+    ds.ecgraph_user_graphs = tuple(user)
     return ds
+
+
+def store_is_current() -> bool:
+    """Whether the on-disk store of :func:`persistent_dataset` holds the current files (or none is needed).
+
+    Read-only: lets a command say that its first run after an import will build the store.
+    """
+    import json
+
+    imported = stored_imports()
+    if not imported:
+        return True
+    marker = data_dir() / "store" / "ecgraph-fingerprint.json"
+    try:
+        current = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return current == [list(entry) for entry in fingerprint(curated_files() + imported)]
 
 
 def fingerprint(paths) -> tuple:

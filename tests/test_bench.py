@@ -55,7 +55,7 @@ def test_sizes_are_read_with_suffixes():
 
 
 def test_benchmark_prints_the_table_at_a_tiny_size(capsys):
-    assert bench.main(["--sizes", "2k", "--repeat", "1", "--no-cold"]) == 0
+    assert bench.main(["--sizes", "2k", "--repeat", "1", "--no-cold", "--paths", "0"]) == 0
     out = capsys.readouterr().out
     for row in ("load", "peak memory after load", "traversal graph (build)", "expose: user 6 ownership hops",
                 "render a 1,000-node view", "SPARQL join", "SPARQL path", "SPARQL aggregate"):
@@ -89,3 +89,22 @@ def test_sizes_and_repeats_that_measure_nothing_are_refused_in_one_line(argv, me
     assert bench.main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_the_user_paths_run_the_cli_and_mark_what_misses_its_target(tmp_path):
+    rows = bench.user_paths(tmp_path, triples=3000, csl=40, limit=300)
+    names = [r.name for r in rows]
+    assert any(n.startswith("import csl") for n in names)
+    assert sum(n.startswith("named query") for n in names) == len(__import__("graph.sparql").sparql.named_queries()) + 1
+    for key in bench.USER_TARGETS:
+        assert any(n.startswith(key) for n in names), key
+    assert all(r.seconds is not None for r in rows), [(r.name, r.note) for r in rows if r.seconds is None]
+    data = next(r for r in rows if r.name.startswith("--data 1M"))
+    assert data.baseline and data.ratio_target == 8.0
+    slow = bench.UserRow("expose (warm, in one process)", 0.5)
+    assert slow.missed and not bench.UserRow("expose (warm, in one process)", 0.1).missed
+    from rich.console import Console
+
+    console = Console(record=True, width=200)
+    console.print(bench.user_table([*rows, slow]))
+    assert "MISSED" in console.export_text()
