@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Literal, Optional
 
 import typer
 
@@ -21,7 +21,10 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+TableOrJson = Literal["table", "json"]
+StoreName = Literal["oxigraph", "memory"]
 
 DataOpt = typer.Option(None, "--data", "-d", help="Extra RDF file or folder to load on top of the curated set (repeatable).")
 StoreOpt = typer.Option(None, "--store", help="Triple store: oxigraph (default) or memory.")
@@ -72,9 +75,9 @@ def _print_json(value) -> None:
 @app.command()
 def info(
     data: Optional[List[Path]] = DataOpt,
-    store: Optional[str] = StoreOpt,
+    store: Optional[StoreName] = StoreOpt,
     as_of: str = typer.Option("today", "--as-of", help="Date for rule status (YYYY-MM-DD)."),
-    format: str = FormatOpt,
+    format: TableOrJson = FormatOpt,
 ):
     """Counts by class, and every rule and guidance document with its status on a date."""
     from dataclasses import asdict
@@ -99,7 +102,7 @@ def info(
     for name, n in numbers.items():
         table.add_row(name, str(n))
     console.print(table)
-    rules = Table(title=f"Rules and guidance on {day.isoformat()}")
+    rules = Table(title=f"Rules and guidance on {day.isoformat()}, by the date their status began (or begins)")
     for col in ("kind", "citation", "title", "status", "since"):
         rules.add_column(col)
     for s in statuses:
@@ -113,8 +116,8 @@ def show(
     inferred: bool = InferredOpt,
     as_of: str = AsOfInfOpt,
     data: Optional[List[Path]] = DataOpt,
-    store: Optional[str] = StoreOpt,
-    format: str = FormatOpt,
+    store: Optional[StoreName] = StoreOpt,
+    format: TableOrJson = FormatOpt,
 ):
     """Everything known about one entity, each fact with its sources and dates (derived facts marked as such)."""
     from dataclasses import asdict
@@ -160,7 +163,7 @@ def _short_source(g, iri: str) -> str:
 @app.command()
 def validate(
     data: Optional[List[Path]] = DataOpt,
-    store: Optional[str] = StoreOpt,
+    store: Optional[StoreName] = StoreOpt,
     no_curated: bool = typer.Option(False, "--no-curated", help="Validate only the given --data."),
     imports: bool = typer.Option(False, "--imports/--no-imports", help="Also validate the stored imports."),
 ):
@@ -200,8 +203,8 @@ def expose(
     rdf_out: Optional[Path] = typer.Option(None, "--rdf", help="Also write the exposures as RDF (Turtle) to this file."),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Also write an interactive HTML graph of the exposures (one file per usage)."),
     data: Optional[List[Path]] = DataOpt,
-    store: Optional[str] = StoreOpt,
-    format: str = FormatOpt,
+    store: Optional[StoreName] = StoreOpt,
+    format: TableOrJson = FormatOpt,
     endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Answer from a remote SPARQL 1.1 store (its query URL; union default graph), fetching only the usage's neighbourhood."),
 ):
     """Which parties a chip usage exposes, to which rule, and why (with the path of facts and sources)."""
@@ -310,7 +313,7 @@ def _print_answer(g, answer) -> None:
 @app.command()
 def demo(
     out: Path = typer.Option(Path("exports"), "--out", "-o", help="Folder for the views and files it writes."),
-    store: Optional[str] = StoreOpt,
+    store: Optional[StoreName] = StoreOpt,
 ):
     """Build the curated graph, validate it, print what it holds, answer the shared scenarios and write the exports."""
     from .describe import counts
@@ -362,7 +365,7 @@ def query(
     inferred: bool = InferredOpt,
     as_of: str = AsOfInfOpt,
     data: Optional[List[Path]] = DataOpt,
-    store: Optional[str] = StoreOpt,
+    store: Optional[StoreName] = StoreOpt,
 ):
     """Run a SPARQL query (text, -f FILE, or a named query) on the graph or a remote endpoint; values are bound with --bind."""
     from . import sparql
@@ -408,7 +411,7 @@ def import_store(
     ctx: typer.Context,
     list_: bool = typer.Option(False, "--list", help="List the imports kept in the store."),
     remove: Optional[str] = typer.Option(None, "--remove", metavar="NAME", help="Delete the import called NAME."),
-    format: str = FormatOpt,
+    format: TableOrJson = FormatOpt,
 ):
     """Import external lists (the Consolidated Screening List) into the local store; --list and --remove manage it.
 
@@ -458,8 +461,8 @@ def import_csl(
     file: Path = typer.Argument(..., help="consolidated.csv, .tsv or .json from trade.gov."),
     name: Optional[str] = typer.Option(None, "--name", help="Name of the import (default csl-<date>-<hash>)."),
     partial: bool = typer.Option(False, "--partial", help="The file holds only some records (a filtered search): end no listing, supersede no import."),
-    store: Optional[str] = StoreOpt,
-    format: str = FormatOpt,
+    store: Optional[StoreName] = StoreOpt,
+    format: TableOrJson = FormatOpt,
 ):
     """Import a Consolidated Screening List file: parties, listings, links to curated firms, with the file as source.
 
@@ -517,7 +520,7 @@ def view(
     query: bool = typer.Option(False, "--query", help="Draw the result of a SPARQL CONSTRUCT query read from -f."),
     file: Optional[Path] = typer.Option(None, "--file", "-f", help="The CONSTRUCT query file for --query."),
     data: Optional[List[Path]] = DataOpt,
-    store: Optional[str] = StoreOpt,
+    store: Optional[StoreName] = StoreOpt,
 ):
     """Write an interactive HTML graph of an entity's neighbourhood (or of a CONSTRUCT result) that works offline."""
     from .render import entity_view, query_view, slug, write_html
@@ -581,7 +584,7 @@ def export_graph(
     table: str = typer.Option("listings", "--table", help="For csv: listings or exposures."),
     usage: Optional[Path] = typer.Option(None, "--usage", help="For --table exposures: JSON or RDF file of chip usages."),
     data: Optional[List[Path]] = DataOpt,
-    store: Optional[str] = StoreOpt,
+    store: Optional[StoreName] = StoreOpt,
 ):
     """Write the graph (or a --subgraph / --query selection) as RDF, GraphML/GEXF, or a CSV of listings or exposures."""
     from .errors import InputError
@@ -616,7 +619,7 @@ def export_graph(
 def push(
     store_url: str = typer.Argument(..., help="The store's Graph Store endpoint, e.g. http://127.0.0.1:7878/store (Oxigraph)."),
     data: Optional[List[Path]] = DataOpt,
-    store: Optional[str] = StoreOpt,
+    store: Optional[StoreName] = StoreOpt,
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds to wait for each graph upload."),
 ):
     """Copy the graph, named graph by named graph, into a SPARQL 1.1 store with the Graph Store HTTP Protocol."""
@@ -646,10 +649,136 @@ def _check_format(value: str, allowed) -> None:
         raise EcgraphError(f"unknown format {value!r}; choose one of {', '.join(allowed)}")
 
 
+# --------------------------------------------------------------------------- the analyst's desk (issue 14)
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"ecgraph {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_version,
+                                 help="Print the version of ecgraph and exit."),
+):
+    """ecgraph: a knowledge graph of US export controls on advanced AI chips."""
+
+
+ListKind = Literal["chips", "firms", "rules", "lists", "groups"]
+
+
+@app.command("list")
+def list_(
+    kind: ListKind = typer.Argument(..., metavar="KIND", help="What to list."),
+    as_of: str = typer.Option("today", "--as-of", help="Date for listings, memberships and rule status (YYYY-MM-DD)."),
+    data: Optional[List[Path]] = DataOpt,
+    store: Optional[StoreName] = StoreOpt,
+    format: TableOrJson = FormatOpt,
+):
+    """What the graph holds, as a table: chips, firms, rules, lists or groups (IRIs as they paste into a query)."""
+    from .catalog import catalogue
+    from .timeline import parse_date
+
+    day = parse_date(as_of, what="--as-of")
+    cols, rows = catalogue(load_graph(data, store, read_only=True), kind, day)
+    if format == "json":
+        _print_json([dict(zip(cols, r)) for r in rows])
+        return
+    _print_table(f"{kind} ({len(rows)})", cols, rows)
+
+
+def _print_table(title: str, cols, rows) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for col in cols:  # an IRI on one line, so that it pastes back into a query
+        table.add_column(col, no_wrap=True) if col == "iri" else table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(*(str(x) for x in r))
+    _console().print(table)
+
+
+def _one_focus(g, chip, party, list_name):
+    from .names import resolve
+
+    given = [(v, k) for v, k in ((chip, "chip"), (party, "party"), (list_name, "list")) if v]
+    if len(given) > 1:
+        raise EcgraphError("choose one of --chip, --party and --list")
+    return resolve(g, given[0][0], kind=given[0][1]) if given else None
+
+
+@app.command()
+def changes(
+    chip: Optional[str] = typer.Option(None, "--chip", help="Only the changes that bear on this chip."),
+    party: Optional[str] = typer.Option(None, "--party", help="Only the changes that bear on this party."),
+    list_name: Optional[str] = typer.Option(None, "--list", help="Only the changes of this screening list."),
+    start: str = typer.Option(..., "--from", help="First day of the window (YYYY-MM-DD)."),
+    end: str = typer.Option("today", "--to", help="Last day of the window (YYYY-MM-DD)."),
+    data: Optional[List[Path]] = DataOpt,
+    store: Optional[StoreName] = StoreOpt,
+    format: TableOrJson = FormatOpt,
+):
+    """Every rule status, listing, group membership and ownership that begins or ends in a window, by date, with sources."""
+    from dataclasses import asdict
+
+    from .changes import changes as run
+
+    g = load_graph(data, store, read_only=True)
+    found = run(g, start=start, end=end, about=_one_focus(g, chip, party, list_name))
+    if format == "json":
+        _print_json([asdict(c) for c in found])
+        return
+    _print_table(f"{len(found)} changes from {start} to {end}", ("date", "change", "kind", "fact", "sources"),
+                 [(c.day, c.change, c.kind, c.label,
+                   "; ".join(c.citations) or "; ".join(_short_source(g, x) for x in c.sources)) for c in found])
+
+
+_WORDS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "Path": "PATH", "file": "FILE",
+          "directory": "FOLDER", "bool": ""}
+
+
+def _plain_word(param) -> str:
+    """What --help shows for a parameter's value: a word or the allowed values, never a Python type."""
+    if getattr(param, "is_flag", False):
+        return ""
+    shown = str(param.display_type(None)).strip("<>")
+    if shown.startswith("list[") and shown.endswith("]"):
+        shown = shown[5:-1]
+    return _WORDS.get(shown, shown)
+
+
+def _command():
+    """The click command of ``app`` with help texts that name words and choices instead of Python types."""
+    cmd = typer.main.get_command(app)
+    todo = [cmd]
+    while todo:
+        c = todo.pop()
+        todo.extend(getattr(c, "commands", {}).values())
+        for param in c.params:
+            if hasattr(param, "display_type"):
+                word = _plain_word(param)
+                param.display_type_rich = lambda ctx, word=word: word
+        c.get_help_option = _plain_help(c.get_help_option)
+    return cmd
+
+
+def _plain_help(make):
+    def get_help_option(ctx):
+        option = make(ctx)
+        if option is not None:
+            option.display_type_rich = lambda ctx: ""
+        return option
+
+    return get_help_option
+
+
 def main(argv=None) -> int:
     """Entry point: run the app, turning ecgraph errors into one line on stderr and exit code 2."""
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = _command().main(args=argv, prog_name="ecgraph", standalone_mode=False)
         if isinstance(code, int):  # click returns the code of typer.Exit when not standalone
             return code
     except EcgraphError as exc:
