@@ -206,6 +206,8 @@ def expose(
     store: Optional[StoreName] = StoreOpt,
     format: TableOrJson = FormatOpt,
     endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Answer from a remote SPARQL 1.1 store (its query URL; union default graph), fetching only the usage's neighbourhood."),
+    compare: Optional[str] = typer.Option(None, "--compare", help="Also say what changes in the answer on this later (or earlier) date (YYYY-MM-DD)."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Also write a printable screening memo (HTML) with the audit record."),
 ):
     """Which parties a chip usage exposes, to which rule, and why (with the path of facts and sources)."""
     from .exposure import answer_json, exposures, to_rdf
@@ -235,6 +237,7 @@ def expose(
     else:
         raise EcgraphError("give --chip NAME (with the parties) or --usage FILE")
     answers = [exposures(g, u) for u in usages]
+    _compare_and_report(g, answers, compare=compare, report=report, data=data)
     notes = _coverage_notes(g)
     if html_out is not None:
         from .render import write_exposure_html
@@ -734,6 +737,185 @@ def changes(
     _print_table(f"{len(found)} changes from {start} to {end}", ("date", "change", "kind", "fact", "sources"),
                  [(c.day, c.change, c.kind, c.label,
                    "; ".join(c.citations) or "; ".join(_short_source(g, x) for x in c.sources)) for c in found])
+
+
+def _compare_and_report(g, answers, *, compare, report, data) -> None:
+    """expose --compare D2 (the differences, on stderr so --format json stays one document) and --report FILE."""
+    if compare is not None:
+        from dataclasses import replace
+
+        from .changes import answer_changes
+        from .exposure import exposures
+        from .timeline import parse_date
+
+        day = parse_date(compare, what="--compare")
+        console = _console_err()
+        for a in answers:
+            diff = answer_changes(a, exposures(g, replace(a.usage, as_of=day)))
+            console.print(f"[bold]from {a.usage.as_of} to {day}:[/bold] "
+                          + (f"{len(diff)} changes" if diff else "no change in the answer"))
+            for d in diff:
+                arrow = f"{d.before or '-'} -> {d.after or '-'}"
+                who = f"{d.party}: " if d.party else ""
+                cites = f" [{'; '.join(d.citations)}]" if d.citations else ""
+                console.print(f"  {d.change:<7} {d.what:<8} {who}{d.restriction}: {arrow}{cites}", markup=False,
+                              highlight=False)
+    if report is not None:
+        from .audit import audit_record, question_of
+        from .report import write_memos
+
+        audits = [audit_record(question_of(a.usage), extra=data or ()) for a in answers]
+        for path in write_memos(g, answers, report, audits):
+            typer.echo(f"wrote {path}", err=True)
+
+
+def _console_err():
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=False, width=max(120, Console().width))
+
+
+ScreenFormat = Literal["csv", "xlsx", "json"]
+
+
+@app.command()
+def screen(
+    file: Path = typer.Argument(..., help="CSV or XLSX: a header row, then one chip usage (chip, user, ...) or one counterparty (party) per row."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="File to write (default FILE-screened.csv)."),
+    format: Optional[ScreenFormat] = typer.Option(None, "--format", help="Output format (default from the --out suffix)."),
+    as_of: str = typer.Option("today", "--as-of", help="Date for rows without an as_of (YYYY-MM-DD)."),
+    data: Optional[List[Path]] = DataOpt,
+    store: Optional[StoreName] = StoreOpt,
+):
+    """Screen a file of usages or counterparties row by row: per-row results and errors (a bad row never stops the batch)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .audit import audit_record
+    from .screen import count_rows, read_rows, screen_rows, write_results
+    from .timeline import parse_date
+
+    parse_date(as_of, what="--as-of")
+    target = out or file.with_name(f"{file.stem}-screened.{format or 'csv'}")
+    g = load_graph(data, store, read_only=True)
+    audit = audit_record({"screen": file.name, "as_of": as_of}, extra=data or ()).as_json()
+    rows = read_rows(file)
+    next_row = next(rows, None)  # a file that cannot be read fails here, before anything is written
+    import itertools
+
+    rows = itertools.chain([next_row] if next_row else [], rows)
+    errors = []
+    results = screen_rows(g, rows, default_as_of=as_of, data_version=audit["data_version"])
+    err = Console(stderr=True)
+    if err.is_terminal:  # a bar only where someone watches
+        with Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task("screen", total=count_rows(file))
+            counts = write_results(results, target, format=format, audit=audit, on_result=lambda r: (
+                bar.advance(task), r.error and errors.append(r)))
+    else:
+        counts = write_results(results, target, format=format, audit=audit,
+                               on_result=lambda r: r.error and errors.append(r))
+    for r in errors[:20]:
+        typer.echo(f"  row {r.row}: {r.error}", err=True)
+    if len(errors) > 20:
+        typer.echo(f"  ... and {len(errors) - 20} more errors (see {target})", err=True)
+    typer.echo(f"screened {counts['rows']} rows of {file}: {counts['answered']} answered, {counts['errors']} errors; "
+               f"wrote {target}")
+
+
+watch_app = typer.Typer(
+    help="Saved usages and watched parties: 'ecgraph watch' shows which saved answers changed since the last check.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(watch_app, name="watch")
+
+
+@watch_app.callback()
+def watch(
+    ctx: typer.Context,
+    keep: bool = typer.Option(True, "--save/--no-save", help="Store the new answers, so the next check compares with them."),
+    format: TableOrJson = FormatOpt,
+):
+    """Answer every saved usage and watched party again and show the ones whose answer changed (after an import, say)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from dataclasses import asdict
+
+    from .audit import audit_record
+    from .watch import check
+
+    g = load_graph(None, None, read_only=True)
+    audit = audit_record({"watch": "check"})
+    changed, n = check(g, data_version=audit.data_version, time=audit.time, save=keep)
+    if format == "json":
+        _print_json({"checked": n, "data_version": audit.data_version, "changed": [asdict(c) for c in changed]})
+        return
+    if not n:
+        typer.echo("nothing watched; add with 'ecgraph watch add NAME --party P' or '--chip C --user U ...'")
+        return
+    typer.echo(f"checked {n} saved answers under data version {audit.data_version[:12]}: {len(changed)} changed")
+    for c in changed:
+        typer.echo(f"  {c.name}: {c.before or '-'} -> {c.after or '-'}  ({c.question})")
+        for d in c.gone:
+            typer.echo(f"      - {d}")
+        for d in c.new:
+            typer.echo(f"      + {d}")
+
+
+@watch_app.command("add")
+def watch_add(
+    name: str = typer.Argument(..., help="A name for the saved question."),
+    party: Optional[str] = typer.Option(None, "--party", help="Watch this counterparty (its listings and its owners')."),
+    chip: Optional[str] = typer.Option(None, "--chip", help="Save a usage of this chip (with the options below)."),
+    activity: Optional[str] = typer.Option(None, "--activity", help="The activity of the usage."),
+    user: Optional[str] = typer.Option(None, "--user", help="The user of the chips."),
+    for_: Optional[str] = typer.Option(None, "--for", help="The party on whose behalf they are used."),
+    supplier: Optional[str] = typer.Option(None, "--supplier", help="The supplier."),
+    user_country: Optional[str] = typer.Option(None, "--user-country", help="An unnamed user headquartered here."),
+    for_country: Optional[str] = typer.Option(None, "--for-country", help="An unnamed party on whose behalf, here."),
+    supplier_country: Optional[str] = typer.Option(None, "--supplier-country", help="An unnamed supplier here."),
+    where: Optional[str] = typer.Option(None, "--where", help="Country where the chips are used."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="A fixed date (YYYY-MM-DD); without it, the day of each check."),
+):
+    """Save a usage (--chip ...) or a counterparty (--party) under NAME, with its answer now."""
+    from .audit import audit_record
+    from .watch import add
+
+    if bool(party) == bool(chip):
+        raise EcgraphError("give --party NAME or --chip NAME (with the usage's parties), one of them")
+    cells = {"party": party, "chip": chip, "activity": activity, "user": user, "for": for_, "supplier": supplier,
+             "user_country": user_country, "for_country": for_country, "supplier_country": supplier_country,
+             "where": where, "as_of": as_of}
+    g = load_graph(None, None, read_only=True)
+    audit = audit_record({"watch": "add", **{k: v for k, v in cells.items() if v}})
+    item = add(g, name, cells, data_version=audit.data_version, time=audit.time)
+    typer.echo(f"watching {item.name}: {item.verdict}")
+
+
+@watch_app.command("remove")
+def watch_remove(name: str = typer.Argument(..., help="The saved question to forget.")):
+    """Forget a saved usage or watched party."""
+    from .watch import remove
+
+    typer.echo(f"no longer watching {remove(name).name}")
+
+
+@watch_app.command("list")
+def watch_list(format: TableOrJson = FormatOpt):
+    """The saved usages and watched parties with the answer seen at the last check."""
+    from dataclasses import asdict
+
+    from .watch import saved
+
+    items = saved()
+    if format == "json":
+        _print_json([asdict(w) for w in items])
+        return
+    _print_table(f"watched ({len(items)})", ("name", "question", "last answer", "data version", "checked"),
+                 [(w.name, ", ".join(f"{k}={v}" for k, v in w.cells.items()), w.verdict or w.error,
+                   w.data_version[:12], w.checked) for w in items])
 
 
 _WORDS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "Path": "PATH", "file": "FILE",
