@@ -918,6 +918,24 @@ def watch_list(format: TableOrJson = FormatOpt):
                    w.data_version[:12], w.checked) for w in items])
 
 
+@app.command()
+def timeline(
+    out: Path = typer.Option(Path("exports") / "timeline.html", "--out", "-o", help="HTML file to write."),
+    data: Optional[List[Path]] = DataOpt,
+    store: Optional[StoreName] = StoreOpt,
+):
+    """Write an offline HTML timeline of rules' status periods, listings, group memberships and ownership, filterable."""
+    from .report import write_atomic
+    from .timeline_view import render_timeline
+
+    if out.is_dir():
+        raise EcgraphError(f"{out}: is a folder; give the file to write with --out")
+    view = render_timeline(load_graph(data, store, read_only=True))
+    write_atomic(out, view.html)
+    capped = f" (of {view.total_items:,})" if view.total_items > view.items else ""
+    typer.echo(f"wrote {out}: {view.items:,} dated facts{capped} in {view.groups:,} rows")
+
+
 _WORDS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "Path": "PATH", "file": "FILE",
           "directory": "FOLDER", "bool": ""}
 

@@ -1045,9 +1045,13 @@ def write_gallery(g, out_dir, *, spec: dict | None = None) -> Path:
     spec = spec if spec is not None else gallery_spec()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    from .names import resolve
+
     G = to_networkx(g)
     esc = html.escape
     parts = []
+    links: dict[str, str] = {}  # entity IRI -> its view, for the timeline's links
+    timelines: list = []
     for section in spec.get("sections", ()):
         items = []
         views = list(section.get("views", ()))
@@ -1065,8 +1069,13 @@ def write_gallery(g, out_dir, *, spec: dict | None = None) -> Path:
         for v in views:
             file = slug(Path(v["file"]).stem) + ".html"
             try:
+                if v.get("timeline"):  # drawn last, linking to the entity views written before it
+                    items.append(None)
+                    timelines.append((parts, len(parts), len(items) - 1, items, file, v))
+                    continue
                 if "entity" in v:
                     view = entity_view(g, v["entity"], depth=int(v.get("depth", 2)), as_of=v.get("as_of"), G=G)
+                    links.setdefault(str(resolve(g, v["entity"])), file)
                     page, title, size = view.html, view.title, f"{view.nodes} nodes, {view.edges} edges"
                 elif "query" in v:
                     text = (ontology_dir() / "views" / v["query"]).read_text(encoding="utf-8")
@@ -1086,7 +1095,16 @@ def write_gallery(g, out_dir, *, spec: dict | None = None) -> Path:
             items.append(f'<li><a href="{esc(file)}">{esc(title)}</a> <small>({esc(size)})</small>'
                          f'<br>{esc(v.get("caption", ""))}</li>')
         text = f'<p>{esc(section["text"])}</p>\n' if section.get("text") else ""
-        parts.append(f'<h2>{esc(section.get("heading", ""))}</h2>\n{text}<ul>\n' + "\n".join(items) + "\n</ul>")
+        parts.append((section, text, items))
+    for _parts, _at, slot, items, file, v in timelines:
+        from .timeline_view import render_timeline
+
+        tl = render_timeline(g, title=v.get("title", "Export controls over time"), links=links, index="index.html")
+        write_html(out / file, tl.html)
+        items[slot] = (f'<li><a href="{esc(file)}">{esc(v.get("title", "Export controls over time"))}</a> '
+                       f'<small>({tl.items} dated facts)</small><br>{esc(v.get("caption", ""))}</li>')
+    parts = [f'<h2>{esc(section.get("heading", ""))}</h2>\n{text}<ul>\n' + "\n".join(items) + "\n</ul>"
+             for section, text, items in parts]
     index = _fill(_GALLERY, {"TITLE": esc(spec.get("title", "ecgraph views")), "INTRO": esc(spec.get("intro", "")),
                              "SECTIONS": "\n".join(parts)})
     return write_html(out / "index.html", index)

@@ -69,7 +69,7 @@ class Visit:
 def visit(browser):
     pages = []
 
-    def open_(path: Path) -> Visit:
+    def open_(path: Path, ready: bool = True) -> Visit:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         v = Visit(page)
 
@@ -87,7 +87,8 @@ def visit(browser):
         page.on("dialog", lambda d: (v.dialogs.append(d.message), d.dismiss()))
         start = time.perf_counter()
         page.goto(path.resolve().as_uri())
-        page.wait_for_selector("body[data-ready]", timeout=60_000)
+        if ready:  # pages with a script say when they are drawn; a static page (the memo) is ready on load
+            page.wait_for_selector("body[data-ready]", timeout=60_000)
         v.seconds = time.perf_counter() - start
         pages.append(page)
         return v
@@ -201,3 +202,72 @@ def test_a_2000_node_view_opens_laid_out(visit, tmp_path):
     assert "Showing 2,000 of" in v.page.text_content("#side")
     v.page.screenshot(path=str(tmp_path / "big.png"))
     print(f"2,000-node view ready in {v.seconds:.2f} s")  # a figure for the record, not an assertion
+
+
+# --------------------------------------------------------------------------- the analyst's desk: timeline, memo
+
+
+def test_the_timeline_loads_offline_filters_and_shows_details(visit, hg, tmp_path):
+    from graph.timeline_view import render_timeline
+
+    tl = render_timeline(hg, links={HOSTILE_IRI: "hostile.html"}, index="index.html")
+    v = visit(write_html(tmp_path / "timeline.html", tl.html))
+    page = v.page
+    assert_clean(v)
+    count = "ecgraphTimeline.itemView.length"
+    assert page.evaluate("ecgraphTimeline.items.length") == tl.items and page.evaluate(count) == tl.items
+    assert page.locator(".vis-item").count() > 0
+    page.screenshot(path=str(tmp_path / "timeline.png"))
+    # filter by kind: no listing bar is left
+    listings = page.evaluate("ecgraphTimeline.items.get().filter(i => /\\bk\\d/.test(i.className)).length")
+    assert listings == tl.items
+    page.uncheck("input[data-kind=listing]")
+    assert 0 < page.evaluate(count) < tl.items
+    page.check("input[data-kind=listing]")
+    assert page.evaluate(count) == tl.items
+    # search: the Affiliates Rule's periods only
+    page.fill("#search", "affiliates rule")
+    n = page.evaluate(count)
+    assert 1 <= n < 10 and page.text_content("#found") == f"{n} facts"
+    page.fill("#search", "")
+    # the hostile ownership stake is text in its bar and in the details, and runs nothing
+    page.fill("#search", "brien owns")
+    assert page.evaluate(count) == 1
+    page.evaluate("ecgraphTimeline.timeline.fit({animation: false})")
+    page.wait_for_timeout(300)
+    page.locator(".vis-item", has_text="Brien owns").click()
+    details = page.text_content("#details")
+    assert "O'Brien owns 51% of <img>" in details and "2025-12-31 (last day)" in details
+    assert page.get_attribute("#details a.view", "href") == "hostile.html"
+    assert page.evaluate("document.querySelectorAll('#details img, #details script, .vis-item img').length") == 0
+    page.screenshot(path=str(tmp_path / "timeline-selected.png"))
+    assert_clean(v)
+
+
+def test_the_memo_is_static_offline_and_prints_with_its_links(visit, browser, tmp_path):
+    from graph.audit import audit_record, question_of
+    from graph.exposure import exposures
+    from graph.report import memo_html
+    from graph.usage import usage_from_names
+
+    g = load(EXAMPLES / "scenario_firms.ttl", imports=False)
+    answer = exposures(g, usage_from_names(g, chip="Huawei Ascend 910C", user="Example Cloud Malaysia",
+                                           for_country="CN", activity="training", as_of="2025-06-01"))
+    path = write_html(tmp_path / "memo.html", memo_html(g, answer, audit_record(question_of(answer.usage))))
+    v = visit(path, ready=False)
+    page = v.page
+    assert_clean(v)
+    assert page.evaluate("document.scripts.length") == 0
+    assert page.text_content("#verdict") == "exposed"
+    assert page.locator("#exposures tbody tr").count() == len(answer.exposures)
+    assert page.locator("#paths ol.path").count() == len(answer.exposures)
+    fr = page.locator('#citations a[href^="https://www.federalregister.gov/"]')
+    assert fr.count() > 0
+    assert "SHA-256" in page.text_content("#audit") and "ontology/ecg.ttl" in page.text_content("#audit")
+    page.screenshot(path=str(tmp_path / "memo.png"), full_page=True)
+    page.emulate_media(media="print")
+    after = page.evaluate("getComputedStyle(document.querySelector('#citations a'), '::after').content")
+    assert "federalregister.gov" in after  # printed, each link shows where it goes
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).boxShadow") == "none"
+    pdf = page.pdf(path=str(tmp_path / "memo.pdf"), format="A4")
+    assert pdf[:5] == b"%PDF-" and len(pdf) > 10_000
