@@ -524,6 +524,7 @@ def view(
     file: Optional[Path] = typer.Option(None, "--file", "-f", help="The CONSTRUCT query file for --query."),
     data: Optional[List[Path]] = DataOpt,
     store: Optional[StoreName] = StoreOpt,
+    hubs: bool = typer.Option(False, "--hubs", help="Walk through countries, groups, statuses and lists too (by default they are drawn but not expanded)."),
 ):
     """Write an interactive HTML graph of an entity's neighbourhood (or of a CONSTRUCT result) that works offline."""
     from .render import entity_view, query_view, slug, write_html
@@ -540,7 +541,7 @@ def view(
         if name is None:
             raise EcgraphError("view needs a NAME (or --query -f FILE)")
         g = load_graph(data, store)
-        result = entity_view(g, name, depth=depth, as_of=as_of)
+        result = entity_view(g, name, depth=depth, as_of=as_of, hubs=hubs)
         target = out or Path("exports") / f"{slug(name)}.html"
     write_html(target, result.html)
     capped = f" (capped from {result.total_nodes:,})" if result.total_nodes > result.nodes else ""

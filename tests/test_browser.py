@@ -271,3 +271,75 @@ def test_the_memo_is_static_offline_and_prints_with_its_links(visit, browser, tm
     assert page.evaluate("getComputedStyle(document.querySelector('main')).boxShadow") == "none"
     pdf = page.pdf(path=str(tmp_path / "memo.pdf"), format="A4")
     assert pdf[:5] == b"%PDF-" and len(pdf) > 10_000
+
+
+def _overlaps(page) -> list:
+    return page.evaluate("""() => {
+      const bb = ecgraph.nodes.getIds().map(id => [id, ecgraph.network.getBoundingBox(id)]);
+      const out = [];
+      for (let i = 0; i < bb.length; i++) for (let j = i + 1; j < bb.length; j++) {
+        const a = bb[i][1], c = bb[j][1];
+        if (a.left < c.right && c.left < a.right && a.top < c.bottom && c.top < a.bottom) out.push([bb[i][0], bb[j][0]]);
+      }
+      return out;
+    }""")
+
+
+def test_no_two_labels_overlap_in_the_default_layout(visit, curated, tmp_path):
+    G = to_networkx(curated)
+    for name, as_of in (("Huawei", None), ("Huawei Ascend 910C", "2025-06-01"), ("id:guidance/2025-05-13-gp10", None),
+                        ("id:rule/90-FR-47201", "2025-10-01")):
+        view = entity_view(curated, name, depth=2, as_of=as_of, G=G)
+        v = visit(write_html(tmp_path / f"{len(name)}.html", view.html))
+        assert _overlaps(v.page) == [], name  # vis-network's own boxes: node and label
+        assert_clean(v)
+    v.page.screenshot(path=str(tmp_path / "rule.png"))
+
+
+def test_click_a_node_to_add_its_neighbours_in_place(visit, curated, tmp_path):
+    v = visit(write_html(tmp_path / "huawei.html", entity_view(curated, "Huawei", depth=1).html))
+    page = v.page
+    china = "https://w3id.org/ecgraph/id/country/CN"
+    before = v.counts()
+    assert page.evaluate("ecgraph.nodes.get('https://w3id.org/ecgraph/id/firm/sophgo')") is None
+    x, y = page.evaluate(f"""() => {{
+        const p = ecgraph.network.canvasToDOM(ecgraph.network.getPositions([{china!r}])[{china!r}]);
+        const r = document.getElementById('graph').getBoundingClientRect();
+        return [r.left + p.x, r.top + p.y];
+    }}""")
+    page.mouse.click(x, y)
+    page.wait_for_function(f"ecgraph.nodes.length > {before[0]}")
+    after = v.counts()
+    assert after[0] > before[0] and after[1] > before[1]
+    assert page.evaluate("ecgraph.nodes.get('https://w3id.org/ecgraph/id/firm/sophgo').added") is True
+    assert page.text_content("#counts") == f"{after[0]:,} nodes, {after[1]:,} edges"
+    page.mouse.click(x, y)  # a second click adds nothing twice
+    page.wait_for_timeout(200)
+    assert v.counts() == after
+    # an added node expands too: its own neighbours were shipped in the page
+    grew = page.evaluate("ecgraph.expand('https://w3id.org/ecgraph/id/firm/sophgo')")
+    assert grew >= 0 and v.counts()[0] >= after[0]
+    page.screenshot(path=str(tmp_path / "expanded.png"))
+    assert_clean(v)
+
+
+def test_the_legend_stays_in_view_and_cjk_names_render(visit, tmp_path):
+    G = nx.MultiDiGraph()
+    G.add_edge("urn:huawei", "urn:cn", key="urn:p", predicate="urn:p")
+    G.nodes["urn:huawei"].update(label="华为技术有限公司", types=("https://w3id.org/ecgraph/ontology#Firm",))
+    G.nodes["urn:cn"].update(label="中国", types=("https://w3id.org/ecgraph/ontology#Country",))
+    panel = [{"title": f"item {i}", "lines": ["a line"] * 6, "nodes": ["urn:cn"]} for i in range(30)]
+    v = visit(write_html(tmp_path / "cjk.html", render_html(G, title="CJK", panel=panel, center="urn:huawei")))
+    page = v.page
+    assert page.evaluate("getComputedStyle(document.getElementById('legend')).position") == "fixed"
+    page.evaluate("document.getElementById('side').scrollTop = 10000")
+    box = page.locator("#legend").bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 900
+    assert page.evaluate("document.fonts.check('13px \"Noto Sans CJK SC\"', '华为技术有限公司')")
+    face = page.evaluate("ecgraph.network.body.nodes['urn:huawei'].options.font.face")
+    assert "Noto Sans CJK" in face
+    width = page.evaluate("""() => { const c = document.createElement('canvas').getContext('2d');
+        c.font = '13px "Noto Sans CJK SC"'; return c.measureText('华为技术有限公司').width; }""")
+    assert 90 <= width <= 120  # eight full-width glyphs of a 13 px CJK font, not missing-glyph boxes or nothing
+    page.screenshot(path=str(tmp_path / "cjk.png"))
+    assert_clean(v)
