@@ -313,6 +313,7 @@ def test_click_a_node_to_add_its_neighbours_in_place(visit, curated, tmp_path):
     assert after[0] > before[0] and after[1] > before[1]
     assert page.evaluate("ecgraph.nodes.get('https://w3id.org/ecgraph/id/firm/sophgo').added") is True
     assert page.text_content("#counts") == f"{after[0]:,} nodes, {after[1]:,} edges"
+    assert _overlaps(page) == []  # added in place, each on a free spot
     page.mouse.click(x, y)  # a second click adds nothing twice
     page.wait_for_timeout(200)
     assert v.counts() == after

@@ -61,15 +61,34 @@
     expanded[id] = true;
     var ids = ((data.more || {})[id] || []).filter(function (m) { return pool[m] && nodes.get(m) === null; });
     if (ids.length) {
+      // place each new node on the nearest free spot around the clicked one: rings of growing radius,
+      // a spot is free when the new node's label box meets no box already drawn
       var at = network.getPositions([id])[id];
-      var ring = 160 + 12 * ids.length;
-      nodes.add(ids.map(function (m, i) {
-        var a = 2 * Math.PI * i / ids.length - Math.PI / 2;
-        var n = Object.assign({}, pool[m], {x: Math.round(at.x + ring * Math.cos(a)),
-                                            y: Math.round(at.y + ring * Math.sin(a)), added: true});
+      var taken = nodes.getIds().map(function (n) { return network.getBoundingBox(n); });
+      var add = ids.map(function (m) {
+        var n = Object.assign({}, pool[m], {added: true});
+        var text = String(n.label).length * 8;  // about 8 px a character; labels wrap at 170 px
+        var w = Math.min(text, 170) + 24, h = 48 + 18 * Math.max(1, Math.ceil(text / 170));
+        var spot = null;
+        for (var r = 150; spot === null && r < 6000; r += 80) {
+          var steps = Math.max(12, Math.round(2 * Math.PI * r / 60));
+          for (var k = 0; k < steps; k++) {
+            var a = 2 * Math.PI * k / steps - Math.PI / 2;
+            var x = at.x + r * Math.cos(a), y = at.y + r * Math.sin(a);
+            var box = {left: x - w / 2, right: x + w / 2, top: y - h / 2, bottom: y + h / 2};
+            var free = taken.every(function (b) {
+              return box.right < b.left || b.right < box.left || box.bottom < b.top || b.bottom < box.top;
+            });
+            if (free) { spot = [x, y]; taken.push(box); break; }
+          }
+        }
+        spot = spot || [at.x, at.y];
+        n.x = Math.round(spot[0]);
+        n.y = Math.round(spot[1]);
         if (hiddenClass(n.cls)) { n.hidden = true; }
         return n;
-      }));
+      });
+      nodes.add(add);
     }
     var fresh = poolEdges.filter(function (e) {
       return edges.get(e.id) === null && nodes.get(e.from) !== null && nodes.get(e.to) !== null;
