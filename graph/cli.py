@@ -983,7 +983,7 @@ def main(argv=None) -> int:
         if isinstance(code, int):  # click returns the code of typer.Exit when not standalone
             return code
     except EcgraphError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {_plain_error(exc)}", err=True)
         return 2
     except typer.Exit as exc:
         return exc.exit_code
@@ -1002,6 +1002,19 @@ def main(argv=None) -> int:
             return 2
         raise
     return 0
+
+
+def _plain_error(exc) -> str:
+    """The error's one line, with a parser's list of expected tokens replaced by what it means."""
+    text = " ".join(str(exc).split())
+    if "Prefix not found" in text and "expected one of" in text:  # oxigraph's parser on an undeclared prefix
+        from .namespace import PREFIXES
+
+        where = text.split("expected one of", 1)[0].rstrip(": ")
+        known = ", ".join(sorted(PREFIXES))
+        return (f"{where}: a prefix is not declared; add 'PREFIX name: <iri>' "
+                f"(predefined: {known})")
+    return text
 
 
 def _usage_hint(exc) -> str:

@@ -95,3 +95,10 @@ def test_changes_for_a_chip_keep_what_bears_on_it(capsys):
 def test_changes_take_one_focus_only(capsys):
     code, _, err = run(capsys, "changes", "--chip", "H100", "--party", "Huawei", "--from", "2025-01-01")
     assert code == 2 and "choose one" in err
+
+
+def test_an_undeclared_prefix_is_named_in_one_line(capsys):
+    code, _, err = run(capsys, "query", "SELECT ?x WHERE { ?x foo:bar ?y }")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "prefix is not declared" in err or "foo" in err
+    assert "expected one of" not in err
