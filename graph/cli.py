@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Literal, Optional
 
 import typer
 
@@ -22,7 +22,10 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+TableOrJson = Literal["table", "json"]
+StoreName = Literal["oxigraph", "memory"]
 
 DataOpt = typer.Option(None, "--data", "-d", help="Extra RDF file or folder to load on top of the curated set (repeatable).")
 StoreOpt = typer.Option(None, "--store", help="Triple store: oxigraph (default) or memory.")
@@ -102,9 +105,9 @@ def _print_json(value) -> None:
 @app.command()
 def info(
     data: Optional[List[Path]] = DataOpt,
-    store: Optional[str] = StoreOpt,
+    store: Optional[StoreName] = StoreOpt,
     as_of: str = typer.Option("today", "--as-of", help="Date for rule status (YYYY-MM-DD)."),
-    format: str = FormatOpt,
+    format: TableOrJson = FormatOpt,
 ):
     """Counts by class, and every rule and guidance document with its status on a date."""
     from dataclasses import asdict
@@ -129,7 +132,7 @@ def info(
     for name, n in numbers.items():
         table.add_row(cell(name), str(n))
     console.print(table)
-    rules = Table(title=f"Rules and guidance on {day.isoformat()}")
+    rules = Table(title=f"Rules and guidance on {day.isoformat()}, by the date their status began (or begins)")
     for col in ("kind", "citation", "title", "status", "since"):
         rules.add_column(col)
     for s in statuses:
@@ -143,8 +146,8 @@ def show(
     inferred: bool = InferredOpt,
     as_of: str = AsOfInfOpt,
     data: Optional[List[Path]] = DataOpt,
-    store: Optional[str] = StoreOpt,
-    format: str = FormatOpt,
+    store: Optional[StoreName] = StoreOpt,
+    format: TableOrJson = FormatOpt,
 ):
     """Everything known about one entity, each fact with its sources and dates (derived facts marked as such)."""
     from dataclasses import asdict
@@ -190,7 +193,7 @@ def _short_source(g, iri: str) -> str:
 @app.command()
 def validate(
     data: Optional[List[Path]] = DataOpt,
-    store: Optional[str] = StoreOpt,
+    store: Optional[StoreName] = StoreOpt,
     no_curated: bool = typer.Option(False, "--no-curated", help="Validate only the given --data."),
     imports: bool = typer.Option(False, "--imports/--no-imports", help="Also validate the stored imports."),
 ):
@@ -237,9 +240,11 @@ def expose(
     rdf_out: Optional[Path] = typer.Option(None, "--rdf", help="Also write the exposures as RDF (Turtle) to this file."),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Also write an interactive HTML graph of the exposures (one file per usage)."),
     data: Optional[List[Path]] = DataOpt,
-    store: Optional[str] = StoreOpt,
-    format: str = FormatOpt,
+    store: Optional[StoreName] = StoreOpt,
+    format: TableOrJson = FormatOpt,
     endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Answer from a remote SPARQL 1.1 store (its query URL; union default graph), fetching only the usage's neighbourhood."),
+    compare: Optional[str] = typer.Option(None, "--compare", help="Also say what changes in the answer on this later (or earlier) date (YYYY-MM-DD)."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Also write a printable screening memo (HTML) with the audit record."),
 ):
     """Which parties a chip usage exposes, to which rule, and why (with the path of facts and sources)."""
     from .exposure import answer_json, exposures, to_rdf
@@ -269,6 +274,7 @@ def expose(
     else:
         raise EcgraphError("give --chip NAME (with the parties) or --usage FILE")
     answers = [exposures(g, u) for u in usages]
+    _compare_and_report(g, answers, compare=compare, report=report, data=data)
     notes = _coverage_notes(g)
     if html_out is not None:
         from .render import write_exposure_html
@@ -391,7 +397,7 @@ def _print_answer(g, answer) -> None:
 @app.command()
 def demo(
     out: Path = typer.Option(Path("exports"), "--out", "-o", help="Folder for the views and files it writes."),
-    store: Optional[str] = StoreOpt,
+    store: Optional[StoreName] = StoreOpt,
 ):
     """Build the curated graph, validate it, print what it holds, answer the shared scenarios and write the exports."""
     from .describe import counts
@@ -446,7 +452,7 @@ def query(
     inferred: bool = InferredOpt,
     as_of: str = AsOfInfOpt,
     data: Optional[List[Path]] = DataOpt,
-    store: Optional[str] = StoreOpt,
+    store: Optional[StoreName] = StoreOpt,
 ):
     """Run a SPARQL query (text, -f FILE, or a named query) on the graph or a remote endpoint; values are bound with --bind."""
     from . import sparql
@@ -497,7 +503,7 @@ def import_store(
     ctx: typer.Context,
     list_: bool = typer.Option(False, "--list", help="List the imports kept in the store."),
     remove: Optional[str] = typer.Option(None, "--remove", metavar="NAME", help="Delete the import called NAME."),
-    format: str = FormatOpt,
+    format: TableOrJson = FormatOpt,
 ):
     """Import external lists (the Consolidated Screening List) into the local store; --list and --remove manage it.
 
@@ -547,8 +553,8 @@ def import_csl(
     file: Path = typer.Argument(..., help="consolidated.csv, .tsv or .json from trade.gov."),
     name: Optional[str] = typer.Option(None, "--name", help="Name of the import (default csl-<date>-<hash>)."),
     partial: bool = typer.Option(False, "--partial", help="The file holds only some records (a filtered search): end no listing, supersede no import."),
-    store: Optional[str] = StoreOpt,
-    format: str = FormatOpt,
+    store: Optional[StoreName] = StoreOpt,
+    format: TableOrJson = FormatOpt,
 ):
     """Import a Consolidated Screening List file: parties, listings, links to curated firms, with the file as source.
 
@@ -720,7 +726,8 @@ def view(
     query: bool = typer.Option(False, "--query", help="Draw the result of a SPARQL CONSTRUCT query read from -f."),
     file: Optional[Path] = typer.Option(None, "--file", "-f", help="The CONSTRUCT query file for --query."),
     data: Optional[List[Path]] = DataOpt,
-    store: Optional[str] = StoreOpt,
+    store: Optional[StoreName] = StoreOpt,
+    hubs: bool = typer.Option(False, "--hubs", help="Walk through countries, groups, statuses and lists too (by default they are drawn but not expanded)."),
 ):
     """Write an interactive HTML graph of an entity's neighbourhood (or of a CONSTRUCT result) that works offline."""
     from .render import entity_view, query_view, slug, write_html
@@ -737,7 +744,7 @@ def view(
         if name is None:
             raise EcgraphError("view needs a NAME (or --query -f FILE)")
         g = load_graph(data, store)
-        result = entity_view(g, name, depth=depth, as_of=as_of)
+        result = entity_view(g, name, depth=depth, as_of=as_of, hubs=hubs)
         target = out or Path("exports") / f"{slug(name)}.html"
     write_html(target, result.html)
     capped = f" (capped from {result.total_nodes:,})" if result.total_nodes > result.nodes else ""
@@ -784,7 +791,7 @@ def export_graph(
     table: str = typer.Option("listings", "--table", help="For csv: listings or exposures."),
     usage: Optional[Path] = typer.Option(None, "--usage", help="For --table exposures: JSON or RDF file of chip usages."),
     data: Optional[List[Path]] = DataOpt,
-    store: Optional[str] = StoreOpt,
+    store: Optional[StoreName] = StoreOpt,
 ):
     """Write the graph (or a --subgraph / --query selection) as RDF, GraphML/GEXF, or a CSV of listings or exposures."""
     from .errors import InputError
@@ -819,7 +826,7 @@ def export_graph(
 def push(
     store_url: str = typer.Argument(..., help="The store's Graph Store endpoint, e.g. http://127.0.0.1:7878/store (Oxigraph)."),
     data: Optional[List[Path]] = DataOpt,
-    store: Optional[str] = StoreOpt,
+    store: Optional[StoreName] = StoreOpt,
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds to wait for each graph upload."),
 ):
     """Copy the graph, named graph by named graph, into a SPARQL 1.1 store with the Graph Store HTTP Protocol."""
@@ -853,14 +860,337 @@ def _check_format(value: str, allowed) -> None:
         raise EcgraphError(f"unknown format {value!r}; choose one of {', '.join(allowed)}")
 
 
+# --------------------------------------------------------------------------- the analyst's desk (issue 14)
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"ecgraph {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_version,
+                                 help="Print the version of ecgraph and exit."),
+):
+    """ecgraph: a knowledge graph of US export controls on advanced AI chips."""
+
+
+ListKind = Literal["chips", "firms", "rules", "lists", "groups"]
+
+
+@app.command("list")
+def list_(
+    kind: ListKind = typer.Argument(..., metavar="KIND", help="What to list."),
+    as_of: str = typer.Option("today", "--as-of", help="Date for listings, memberships and rule status (YYYY-MM-DD)."),
+    data: Optional[List[Path]] = DataOpt,
+    store: Optional[StoreName] = StoreOpt,
+    format: TableOrJson = FormatOpt,
+):
+    """What the graph holds, as a table: chips, firms, rules, lists or groups (IRIs as they paste into a query)."""
+    from .catalog import catalogue
+    from .timeline import parse_date
+
+    day = parse_date(as_of, what="--as-of")
+    cols, rows = catalogue(load_graph(data, store, read_only=True), kind, day)
+    if format == "json":
+        _print_json([dict(zip(cols, r)) for r in rows])
+        return
+    _print_table(f"{kind} ({len(rows)})", cols, rows)
+
+
+def _print_table(title: str, cols, rows) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for col in cols:  # an IRI on one line, so that it pastes back into a query
+        table.add_column(col, no_wrap=True) if col == "iri" else table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(*(str(x) for x in r))
+    _console().print(table)
+
+
+def _one_focus(g, chip, party, list_name):
+    from .names import resolve
+
+    given = [(v, k) for v, k in ((chip, "chip"), (party, "party"), (list_name, "list")) if v]
+    if len(given) > 1:
+        raise EcgraphError("choose one of --chip, --party and --list")
+    return resolve(g, given[0][0], kind=given[0][1]) if given else None
+
+
+@app.command()
+def changes(
+    chip: Optional[str] = typer.Option(None, "--chip", help="Only the changes that bear on this chip."),
+    party: Optional[str] = typer.Option(None, "--party", help="Only the changes that bear on this party."),
+    list_name: Optional[str] = typer.Option(None, "--list", help="Only the changes of this screening list."),
+    start: str = typer.Option(..., "--from", help="First day of the window (YYYY-MM-DD)."),
+    end: str = typer.Option("today", "--to", help="Last day of the window (YYYY-MM-DD)."),
+    data: Optional[List[Path]] = DataOpt,
+    store: Optional[StoreName] = StoreOpt,
+    format: TableOrJson = FormatOpt,
+):
+    """Every rule status, listing, group membership and ownership that begins or ends in a window, by date, with sources."""
+    from dataclasses import asdict
+
+    from .changes import changes as run
+
+    g = load_graph(data, store, read_only=True)
+    found = run(g, start=start, end=end, about=_one_focus(g, chip, party, list_name))
+    if format == "json":
+        _print_json([asdict(c) for c in found])
+        return
+    _print_table(f"{len(found)} changes from {start} to {end}", ("date", "change", "kind", "fact", "sources"),
+                 [(c.day, c.change, c.kind, c.label,
+                   "; ".join(c.citations) or "; ".join(_short_source(g, x) for x in c.sources)) for c in found])
+
+
+def _compare_and_report(g, answers, *, compare, report, data) -> None:
+    """expose --compare D2 (the differences, on stderr so --format json stays one document) and --report FILE."""
+    if compare is not None:
+        from dataclasses import replace
+
+        from .changes import answer_changes
+        from .exposure import exposures
+        from .timeline import parse_date
+
+        day = parse_date(compare, what="--compare")
+        console = _console_err()
+        for a in answers:
+            diff = answer_changes(a, exposures(g, replace(a.usage, as_of=day)))
+            console.print(f"[bold]from {a.usage.as_of} to {day}:[/bold] "
+                          + (f"{len(diff)} changes" if diff else "no change in the answer"))
+            for d in diff:
+                arrow = f"{d.before or '-'} -> {d.after or '-'}"
+                who = f"{d.party}: " if d.party else ""
+                cites = f" [{'; '.join(d.citations)}]" if d.citations else ""
+                console.print(f"  {d.change:<7} {d.what:<8} {who}{d.restriction}: {arrow}{cites}", markup=False,
+                              highlight=False)
+    if report is not None:
+        from .audit import audit_record, question_of
+        from .report import write_memos
+
+        audits = [audit_record(question_of(a.usage), extra=data or ()) for a in answers]
+        for path in write_memos(g, answers, report, audits):
+            typer.echo(f"wrote {path}", err=True)
+
+
+def _console_err():
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=False, width=max(120, Console().width))
+
+
+ScreenFormat = Literal["csv", "xlsx", "json"]
+
+
+@app.command()
+def screen(
+    file: Path = typer.Argument(..., help="CSV or XLSX: a header row, then one chip usage (chip, user, ...) or one counterparty (party) per row."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="File to write (default FILE-screened.csv)."),
+    format: Optional[ScreenFormat] = typer.Option(None, "--format", help="Output format (default from the --out suffix)."),
+    as_of: str = typer.Option("today", "--as-of", help="Date for rows without an as_of (YYYY-MM-DD)."),
+    data: Optional[List[Path]] = DataOpt,
+    store: Optional[StoreName] = StoreOpt,
+):
+    """Screen a file of usages or counterparties row by row: per-row results and errors (a bad row never stops the batch)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .audit import audit_record
+    from .screen import count_rows, read_rows, screen_rows, write_results
+    from .timeline import parse_date
+
+    parse_date(as_of, what="--as-of")
+    target = out or file.with_name(f"{file.stem}-screened.{format or 'csv'}")
+    g = load_graph(data, store, read_only=True)
+    audit = audit_record({"screen": file.name, "as_of": as_of}, extra=data or ()).as_json()
+    rows = read_rows(file)
+    next_row = next(rows, None)  # a file that cannot be read fails here, before anything is written
+    import itertools
+
+    rows = itertools.chain([next_row] if next_row else [], rows)
+    errors = []
+    results = screen_rows(g, rows, default_as_of=as_of, data_version=audit["data_version"])
+    err = Console(stderr=True)
+    if err.is_terminal:  # a bar only where someone watches
+        with Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task("screen", total=count_rows(file))
+            counts = write_results(results, target, format=format, audit=audit, on_result=lambda r: (
+                bar.advance(task), r.error and errors.append(r)))
+    else:
+        counts = write_results(results, target, format=format, audit=audit,
+                               on_result=lambda r: r.error and errors.append(r))
+    for r in errors[:20]:
+        typer.echo(f"  row {r.row}: {r.error}", err=True)
+    if len(errors) > 20:
+        typer.echo(f"  ... and {len(errors) - 20} more errors (see {target})", err=True)
+    typer.echo(f"screened {counts['rows']} rows of {file}: {counts['answered']} answered, {counts['errors']} errors; "
+               f"wrote {target}")
+
+
+watch_app = typer.Typer(
+    help="Saved usages and watched parties: 'ecgraph watch' shows which saved answers changed since the last check.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(watch_app, name="watch")
+
+
+@watch_app.callback()
+def watch(
+    ctx: typer.Context,
+    keep: bool = typer.Option(True, "--save/--no-save", help="Store the new answers, so the next check compares with them."),
+    format: TableOrJson = FormatOpt,
+):
+    """Answer every saved usage and watched party again and show the ones whose answer changed (after an import, say)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from dataclasses import asdict
+
+    from .audit import audit_record
+    from .watch import check
+
+    g = load_graph(None, None, read_only=True)
+    audit = audit_record({"watch": "check"})
+    changed, n = check(g, data_version=audit.data_version, time=audit.time, save=keep)
+    if format == "json":
+        _print_json({"checked": n, "data_version": audit.data_version, "changed": [asdict(c) for c in changed]})
+        return
+    if not n:
+        typer.echo("nothing watched; add with 'ecgraph watch add NAME --party P' or '--chip C --user U ...'")
+        return
+    typer.echo(f"checked {n} saved answers under data version {audit.data_version[:12]}: {len(changed)} changed")
+    for c in changed:
+        typer.echo(f"  {c.name}: {c.before or '-'} -> {c.after or '-'}  ({c.question})")
+        for d in c.gone:
+            typer.echo(f"      - {d}")
+        for d in c.new:
+            typer.echo(f"      + {d}")
+
+
+@watch_app.command("add")
+def watch_add(
+    name: str = typer.Argument(..., help="A name for the saved question."),
+    party: Optional[str] = typer.Option(None, "--party", help="Watch this counterparty (its listings and its owners')."),
+    chip: Optional[str] = typer.Option(None, "--chip", help="Save a usage of this chip (with the options below)."),
+    activity: Optional[str] = typer.Option(None, "--activity", help="The activity of the usage."),
+    user: Optional[str] = typer.Option(None, "--user", help="The user of the chips."),
+    for_: Optional[str] = typer.Option(None, "--for", help="The party on whose behalf they are used."),
+    supplier: Optional[str] = typer.Option(None, "--supplier", help="The supplier."),
+    user_country: Optional[str] = typer.Option(None, "--user-country", help="An unnamed user headquartered here."),
+    for_country: Optional[str] = typer.Option(None, "--for-country", help="An unnamed party on whose behalf, here."),
+    supplier_country: Optional[str] = typer.Option(None, "--supplier-country", help="An unnamed supplier here."),
+    where: Optional[str] = typer.Option(None, "--where", help="Country where the chips are used."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="A fixed date (YYYY-MM-DD); without it, the day of each check."),
+):
+    """Save a usage (--chip ...) or a counterparty (--party) under NAME, with its answer now."""
+    from .audit import audit_record
+    from .watch import add
+
+    if bool(party) == bool(chip):
+        raise EcgraphError("give --party NAME or --chip NAME (with the usage's parties), one of them")
+    cells = {"party": party, "chip": chip, "activity": activity, "user": user, "for": for_, "supplier": supplier,
+             "user_country": user_country, "for_country": for_country, "supplier_country": supplier_country,
+             "where": where, "as_of": as_of}
+    g = load_graph(None, None, read_only=True)
+    audit = audit_record({"watch": "add", **{k: v for k, v in cells.items() if v}})
+    item = add(g, name, cells, data_version=audit.data_version, time=audit.time)
+    typer.echo(f"watching {item.name}: {item.verdict}")
+
+
+@watch_app.command("remove")
+def watch_remove(name: str = typer.Argument(..., help="The saved question to forget.")):
+    """Forget a saved usage or watched party."""
+    from .watch import remove
+
+    typer.echo(f"no longer watching {remove(name).name}")
+
+
+@watch_app.command("list")
+def watch_list(format: TableOrJson = FormatOpt):
+    """The saved usages and watched parties with the answer seen at the last check."""
+    from dataclasses import asdict
+
+    from .watch import saved
+
+    items = saved()
+    if format == "json":
+        _print_json([asdict(w) for w in items])
+        return
+    _print_table(f"watched ({len(items)})", ("name", "question", "last answer", "data version", "checked"),
+                 [(w.name, ", ".join(f"{k}={v}" for k, v in w.cells.items()), w.verdict or w.error,
+                   w.data_version[:12], w.checked) for w in items])
+
+
+@app.command()
+def timeline(
+    out: Path = typer.Option(Path("exports") / "timeline.html", "--out", "-o", help="HTML file to write."),
+    data: Optional[List[Path]] = DataOpt,
+    store: Optional[StoreName] = StoreOpt,
+):
+    """Write an offline HTML timeline of rules' status periods, listings, group memberships and ownership, filterable."""
+    from .report import write_atomic
+    from .timeline_view import render_timeline
+
+    if out.is_dir():
+        raise EcgraphError(f"{out}: is a folder; give the file to write with --out")
+    view = render_timeline(load_graph(data, store, read_only=True))
+    write_atomic(out, view.html)
+    capped = f" (of {view.total_items:,})" if view.total_items > view.items else ""
+    typer.echo(f"wrote {out}: {view.items:,} dated facts{capped} in {view.groups:,} rows")
+
+
+_WORDS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "Path": "PATH", "file": "FILE",
+          "directory": "FOLDER", "bool": ""}
+
+
+def _plain_word(param) -> str:
+    """What --help shows for a parameter's value: a word or the allowed values, never a Python type."""
+    if getattr(param, "is_flag", False):
+        return ""
+    shown = str(param.display_type(None)).strip("<>")
+    if shown.startswith("list[") and shown.endswith("]"):
+        shown = shown[5:-1]
+    return _WORDS.get(shown, shown)
+
+
+def _command():
+    """The click command of ``app`` with help texts that name words and choices instead of Python types."""
+    cmd = typer.main.get_command(app)
+    todo = [cmd]
+    while todo:
+        c = todo.pop()
+        todo.extend(getattr(c, "commands", {}).values())
+        for param in c.params:
+            if hasattr(param, "display_type"):
+                word = _plain_word(param)
+                param.display_type_rich = lambda ctx, word=word: word
+        c.get_help_option = _plain_help(c.get_help_option)
+    return cmd
+
+
+def _plain_help(make):
+    def get_help_option(ctx):
+        option = make(ctx)
+        if option is not None:
+            option.display_type_rich = lambda ctx: ""
+        return option
+
+    return get_help_option
+
+
 def main(argv=None) -> int:
     """Entry point: run the app, turning ecgraph errors into one line on stderr and exit code 2."""
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = _command().main(args=argv, prog_name="ecgraph", standalone_mode=False)
         if isinstance(code, int):  # click returns the code of typer.Exit when not standalone
             return code
     except EcgraphError as exc:
-        typer.echo(printable(f"error: {exc}"), err=True)
+        typer.echo(printable(f"error: {_plain_error(exc)}"), err=True)
         return 2
     except typer.Exit as exc:
         return exc.exit_code
@@ -879,6 +1209,19 @@ def main(argv=None) -> int:
             return 2
         raise
     return 0
+
+
+def _plain_error(exc) -> str:
+    """The error's one line, with a parser's list of expected tokens replaced by what it means."""
+    text = " ".join(str(exc).split())
+    if "Prefix not found" in text and "expected one of" in text:  # oxigraph's parser on an undeclared prefix
+        from .namespace import PREFIXES
+
+        where = text.split("expected one of", 1)[0].rstrip(": ")
+        known = ", ".join(sorted(PREFIXES))
+        return (f"{where}: a prefix is not declared; add 'PREFIX name: <iri>' "
+                f"(predefined: {known})")
+    return text
 
 
 def _usage_hint(exc) -> str:

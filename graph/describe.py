@@ -58,19 +58,27 @@ def counts(g: Graph) -> dict[str, int]:
 
 
 def instrument_statuses(g: Graph, day: dt.date) -> list[InstrumentStatus]:
-    """Every rule and guidance document with its status on ``day``, by citation."""
+    """Every rule and guidance document with its status on ``day`` and the date that status began, by date.
+
+    An instrument not yet in effect on ``day`` shows the date its first status begins (``since``
+    is then after ``day``); one with no dated status at all comes last.
+    """
     out = []
     for kind, cls in (("rule", ECG.Rule), ("guidance", ECG.Guidance)):
         for inst in set(g.subjects(RDF.type, cls)):
             status, period = status_on(g, inst, day)
             since = g.value(period, ECG.validFrom) if period is not None else None
+            if period is None:  # not yet in effect: when does it begin?
+                starts = sorted(str(v) for p in g.subjects(ECG.statusOf, inst)
+                                for v in g.objects(p, ECG.validFrom) if str(v) > day.isoformat())
+                since = starts[0] if starts else None
             citation = g.value(inst, ECG.frCitation) or g.value(inst, ECG.frDocNumber) or ""
             out.append(InstrumentStatus(
                 iri=str(inst), label=label_of(g, inst), kind=kind, citation=str(citation),
                 status=label_of(g, status) if status is not None else "not yet in effect",
                 since=str(since or ""),
             ))
-    return sorted(out, key=lambda s: (s.kind, s.citation or s.label))
+    return sorted(out, key=lambda s: (s.since or "9999", s.kind, s.citation or s.label))
 
 
 def facts_about(g: Graph, iri: URIRef) -> list[Fact]:

@@ -1,4 +1,5 @@
-"""Resolve what a user types (a label, an alternative label, an ISO code, an IRI) to one IRI.
+"""Resolve what a user types (a label, an alternative label, an ISO code, a Federal Register citation or
+document number, an IRI) to one IRI.
 
 An unknown name is an error with the closest known names as suggestions; a name
 that fits several entities is an error listing them. Nothing is ever guessed.
@@ -21,6 +22,7 @@ SELECT ?s ?name WHERE {
   VALUES ?class { %s }
   { ?s rdfs:label ?name } UNION { ?s skos:altLabel ?name } UNION { ?s skos:prefLabel ?name }
   UNION { ?s skos:notation ?name } UNION { ?s ecg:isoAlpha2 ?name } UNION { ?s ecg:isoAlpha3 ?name }
+  UNION { ?s ecg:frCitation ?name } UNION { ?s ecg:frDocNumber ?name }
 }
 """
 
@@ -31,6 +33,7 @@ KINDS = {
     "activity": (ECG.Activity,),
     "end use": (ECG.EndUse,),
     "red flag": (ECG.RedFlagIndicator,),
+    "list": (ECG.ScreeningList,),
     "entity": (),
 }
 
@@ -61,7 +64,7 @@ def _exact(g: Graph, text: str, kind: str) -> set[URIRef]:
     forms = " ".join(lit.n3() for lit in (Literal(text), Literal(text, lang="en"), Literal(text, datatype=XSD.string)))
     query = f"""SELECT DISTINCT ?s WHERE {{
       VALUES ?name {{ {forms} }}
-      ?s rdfs:label|skos:altLabel|skos:prefLabel|skos:notation|ecg:isoAlpha2|ecg:isoAlpha3 ?name .
+      ?s rdfs:label|skos:altLabel|skos:prefLabel|skos:notation|ecg:isoAlpha2|ecg:isoAlpha3|ecg:frCitation|ecg:frDocNumber ?name .
     }}"""
     rows = g.query(query, initNs={"rdfs": "http://www.w3.org/2000/01/rdf-schema#",
                                   "skos": "http://www.w3.org/2004/02/skos/core#", "ecg": schema})
@@ -117,9 +120,9 @@ def resolve(g: Graph, name: str, kind: str = "entity", index: dict | None = None
     if len(hits) > 1:
         choices = sorted(f"{label_of(g, h)} <{h}>" for h in hits)
         raise EcgraphError(f"ambiguous {kind} name {text!r}: matches {'; '.join(choices)}")
-    close = suggestions(index, text)
+    close = suggestions(index, text, g=g)
     if not close and len(index) <= 30:  # a small code list (activities, red flags): name them all
-        close = sorted(index)
+        close = sorted({label_of(g, s) for hits in index.values() for s in hits})
     raise UnknownNameError(kind, text, close)
 
 
@@ -145,18 +148,27 @@ def is_a(g: Graph, iri: URIRef, classes) -> bool:
     return False
 
 
-def suggestions(index: dict[str, set], text: str, limit: int = 5) -> list[str]:
+def suggestions(index: dict[str, set], text: str, limit: int = 5, *, g: Graph | None = None) -> list[str]:
     """The known names closest to ``text`` (rapidfuzz WRatio, best first).
 
     Names much shorter than ``text`` (ISO codes against a firm name) are left out: WRatio scores any
-    substring highly, so 'hu' would otherwise outrank 'huawei' for 'Huawey'.
+    substring highly, so 'hu' would otherwise outrank 'huawei' for 'Huawey'. With ``g``, each
+    suggestion is a distinct entity of the index, named by its own label as spelled in the data
+    (several names of one entity give one suggestion).
     """
     from rapidfuzz import fuzz, process
 
     query = normalise(text)
     candidates = [name for name in index if len(name) * 2 >= len(query) or len(name) >= 4]
-    found = process.extract(query, candidates, scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
-    return [match for match, _score, _ in found]
+    if g is None:
+        found = process.extract(query, candidates, scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
+        return [match for match, _score, _ in found]
+    found = process.extract(query, candidates, scorer=fuzz.WRatio, limit=limit * 4, score_cutoff=60)
+    out: dict[str, str] = {}
+    for match, _score, _ in found:
+        for iri in sorted(index[match]):
+            out.setdefault(str(iri), label_of(g, iri))
+    return list(dict.fromkeys(out.values()))[:limit]
 
 
 def label_of(g: Graph, node) -> str:

@@ -105,6 +105,7 @@ class ECG(DefinedNamespace):
     headquartersCountry: URIRef
     headquartersGroup: URIRef
     headquartersRole: URIRef
+    hub: URIRef
     importedFile: URIRef
     imposedBy: URIRef
     inGroupOn: URIRef

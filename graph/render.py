@@ -36,7 +36,8 @@ from .errors import InputError, QueryError
 from .namespace import ECG
 
 LIMIT = 2000  # nodes; larger views are capped and the page says so
-PHYSICS_MAX = 300  # up to this many nodes the browser runs physics (from the precomputed layout), then freezes
+PHYSICS_MAX = 300  # kept for callers; views now open with physics off, laid out here
+SEPARATE_MAX = 800  # up to this many nodes the layout is also pushed apart until no two labels overlap
 RING = 220  # px between the rings of the radial layout
 GAP = 48  # px wanted between neighbours on a ring
 
@@ -49,10 +50,12 @@ CLASSES = (
     ("chip", "chip", "diamond", "#59a14f", "\u25c6"),
     ("rule", "rule", "triangle", "#e15759", "\u25b2"),
     ("guidance", "guidance", "triangleDown", "#d37295", "\u25bc"),
-    ("restriction", "restriction", "star", "#b07aa1", "\u2605"),
-    ("listing", "listing or list", "dot", "#9c755f", "\u25cf"),
-    ("other", "other", "dot", "#bab0ac", "\u25cf"),
+    ("restriction", "restriction", "box", "#b07aa1", "\u25ac"),
+    ("listing", "listing or list", "database", "#9c755f", "\u2261"),
+    ("other", "other", "ellipse", "#bab0ac", "\u25ef"),
 )
+_INSIDE = frozenset({"box", "database", "ellipse"})  # vis shapes that draw their label inside
+FONT = '"Noto Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", sans-serif'  # Debian: fonts-noto-cjk
 _STYLE = {key: (label, shape, colour, glyph) for key, label, shape, colour, glyph in CLASSES}
 
 # Which rdf:type puts a node in which class (first match in this order wins).
@@ -155,13 +158,16 @@ def _date(value):
         return None  # an undated or malformed bound does not hide the fact
 
 
-def neighbourhood(G: nx.MultiDiGraph, node: str, *, depth: int = 2, as_of=None, limit: int = LIMIT) -> nx.MultiDiGraph:
+def neighbourhood(G: nx.MultiDiGraph, node: str, *, depth: int = 2, as_of=None, limit: int = LIMIT,
+                  stop: frozenset | set = frozenset()) -> nx.MultiDiGraph:
     """The nodes within ``depth`` hops of ``node`` (either direction), as a read-only view of ``G``.
 
     With ``as_of``, fact edges that do not hold on that date are left out before
     walking. At most ``limit`` nodes are kept, nearest first; the view's
     ``graph`` dict says ``center``, ``depth``, ``as_of`` and ``total_nodes``
-    (how many there were before the cap). ``G`` is never changed.
+    (how many there were before the cap). Nodes in ``stop`` (hubs: countries,
+    groups, statuses, lists) are reached but not walked through, unless they are
+    ``node`` itself. ``G`` is never changed.
 
     >>> G = nx.MultiDiGraph([("a", "b"), ("b", "c"), ("c", "d")])
     >>> sorted(neighbourhood(G, "b", depth=1))
@@ -180,7 +186,7 @@ def neighbourhood(G: nx.MultiDiGraph, node: str, *, depth: int = 2, as_of=None, 
 
         day = parse_date(as_of, what="--as-of")
         base = on_day(G, day)
-    order = _bfs(base, node, depth)
+    order = _bfs(base, node, depth, stop=stop)
     keep = set(order[:limit])
     H = nx.subgraph_view(base, filter_node=keep.__contains__)
     # a fresh dict: the view's own description, G.graph stays as it was
@@ -189,8 +195,8 @@ def neighbourhood(G: nx.MultiDiGraph, node: str, *, depth: int = 2, as_of=None, 
     return H
 
 
-def _bfs(G, start, depth=None) -> list:
-    """Nodes reached from ``start`` ignoring direction, nearest first, ties by IRI."""
+def _bfs(G, start, depth=None, stop=frozenset()) -> list:
+    """Nodes reached from ``start`` ignoring direction, nearest first, ties by IRI; ``stop`` nodes are leaves."""
     seen = {start}
     order = [start]
     frontier = [start]
@@ -198,6 +204,8 @@ def _bfs(G, start, depth=None) -> list:
     while frontier and (depth is None or level < depth):
         nxt = []
         for u in frontier:
+            if u in stop and u != start:
+                continue
             for v in sorted(set(G.successors(u)) | set(G.predecessors(u))):
                 if v not in seen:
                     seen.add(v)
@@ -407,6 +415,80 @@ def _radial(adj, root, seen) -> tuple[dict, float]:
     return pts, radius[max(depth.values())] + GAP
 
 
+def label_box(attrs: Mapping, *, center: bool = False, cls: str | None = None) -> tuple[float, float]:
+    """A generous estimate of the width and height (px) a node takes with its label, as vis-network draws it.
+
+    >>> label_box({"label": "Huawei", "types": ["https://w3id.org/ecgraph/ontology#Firm"]})
+    (62.0, 57.0)
+    """
+    cls = cls or node_class(attrs.get("types", ()))
+    shape = _STYLE[cls][1]
+    text = _short(str(attrs.get("label") or ""), 28 if shape in _INSIDE else 48)
+    width = sum(14.0 if ord(ch) >= 0x2E80 else 8.0 for ch in text)  # CJK glyphs are about a font size wide
+    if shape in _INSIDE:
+        lines = max(1, math.ceil(width / 170))
+        w, h = min(width, 170) + 24, 18.0 * lines + 16
+        if shape == "database":  # a cylinder grows as wide as tall around its label
+            side = max(w, 80.0)
+            return side, side
+        return (w + 12, h + 20) if shape == "ellipse" else (w, h)
+    body = 52.0 if center else 40.0
+    lines = max(1, math.ceil(width / 170))  # labels wrap at the nodes' widthConstraint
+    return max(min(width, 170), body) + 14, body + 17.0 * lines
+
+
+def separate(G, positions: Mapping, *, center=None, margin: float = 8, rounds: int = 80) -> dict:
+    """Positions moved apart until no two nodes' label boxes (:func:`label_box`) overlap; deterministic.
+
+    Each round pushes every overlapping pair apart along the axis where they overlap least; ``center``
+    stays where it is. Neighbours are found with a grid, so a round is about linear in the nodes.
+
+    >>> G = nx.MultiDiGraph([("urn:a", "urn:b")])
+    >>> for n in G: G.nodes[n]["label"] = "a long label of a node"
+    >>> p = separate(G, {"urn:a": (0, 0), "urn:b": (5, 0)}, center="urn:a")
+    >>> p["urn:a"], abs(p["urn:b"][1]) > 40 or abs(p["urn:b"][0]) > 150
+    ((0, 0), True)
+    """
+    ids = sorted(G)
+    if len(ids) < 2:
+        return {n: tuple(positions.get(n, (0, 0))) for n in ids}
+    pos = {n: [float(positions.get(n, (0, 0))[0]), float(positions.get(n, (0, 0))[1])] for n in ids}
+    box = {n: label_box(G.nodes[n], center=n == center) for n in ids}
+    cell = max(max(w for w, _ in box.values()), max(h for _, h in box.values())) + margin
+    for _ in range(rounds):
+        grid: dict = defaultdict(list)
+        for n in ids:
+            grid[(int(pos[n][0] // cell), int(pos[n][1] // cell))].append(n)
+        moved = False
+        for n in ids:
+            cx, cy = int(pos[n][0] // cell), int(pos[n][1] // cell)
+            for dx in (-1, 0, 1):
+                for dy in (-1, 0, 1):
+                    for m in grid.get((cx + dx, cy + dy), ()):
+                        if m <= n:
+                            continue
+                        ox = (box[n][0] + box[m][0]) / 2 + margin - abs(pos[n][0] - pos[m][0])
+                        oy = (box[n][1] + box[m][1]) / 2 + margin - abs(pos[n][1] - pos[m][1])
+                        if ox <= 0 or oy <= 0:
+                            continue
+                        moved = True
+                        if oy <= ox:  # apart vertically
+                            axis, gap = 1, oy
+                        else:
+                            axis, gap = 0, ox
+                        sign = 1.0 if pos[m][axis] > pos[n][axis] or (pos[m][axis] == pos[n][axis]) else -1.0
+                        if n == center:
+                            pos[m][axis] += sign * gap
+                        elif m == center:
+                            pos[n][axis] -= sign * gap
+                        else:
+                            pos[n][axis] -= sign * gap / 2
+                            pos[m][axis] += sign * gap / 2
+        if not moved:
+            break
+    return {n: (int(round(x)), int(round(y))) for n, (x, y) in pos.items()}
+
+
 # ---------------------------------------------------------------------------
 # The page
 
@@ -424,6 +506,8 @@ def render_html(
     panel: Iterable[Mapping] = (),
     center: str | None = None,
     limit: int = LIMIT,
+    more: tuple | None = None,
+    hubs: frozenset | set = frozenset(),
 ) -> str:
     """The HTML page (one self-contained string) drawing ``G``.
 
@@ -440,6 +524,9 @@ def render_html(
     panel : side-panel entries, each ``{"title": str, "lines": [str], "nodes": [id], "edges": [(u, v, key)]}``
     center : the node the view is about (drawn larger, placed in the middle)
     limit : cap on the number of nodes; the page says when it was reached
+    more : ``(R, hidden, tooltips)`` for click-to-expand: ``R`` a graph of nodes not drawn yet and their
+        edges, ``hidden`` node -> the ids of ``R`` a click on it adds (see :func:`reserve`)
+    hubs : nodes drawn small, as attributes of their neighbours (see :func:`hub_nodes`)
 
     >>> G = nx.MultiDiGraph()
     >>> _ = G.add_edge("urn:a", "urn:b", key="urn:p", predicate="urn:p")
@@ -469,26 +556,26 @@ def render_html(
         tooltips = _default_tooltips(G)
     if positions is None:
         positions = layout(G, center=center)
+        if G.number_of_nodes() <= SEPARATE_MAX:
+            positions = separate(G, positions, center=center)
     marked_nodes = {h for h in highlight if isinstance(h, str)}
     marked_edges = {tuple(h) for h in highlight if not isinstance(h, str)}
     for u, v, _k in marked_edges:
         marked_nodes.update((u, v))
     dim = bool(marked_nodes or marked_edges)
 
-    nodes = []
     present = set()
-    for n in sorted(G):
-        attrs = G.nodes[n]
+
+    def node_dict(n, attrs, tips, x, y) -> dict:
         cls = node_class(attrs.get("types", ()))
         present.add(cls)
         _label, shape, colour, _glyph = _STYLE[cls]
         label = str(attrs.get("label") or n)
-        x, y = positions.get(n, (0, 0))
         hl = n in marked_nodes
         node = {
             "id": n,
-            "label": _short(label, 48),
-            "title": str(tooltips.get(n, label)),
+            "label": _short(label, 28 if shape in _INSIDE else 48),
+            "title": str(tips.get(n, label)),
             "cls": cls,
             "shape": shape,
             "color": {"background": colour, "border": HIGHLIGHT if hl else "#4d4d4d",
@@ -499,27 +586,26 @@ def render_html(
             "y": int(y),
             "hl": hl,
         }
+        if n in hubs and n != center:  # an attribute of its neighbours: drawn small, not walked through
+            node["size"], node["hub"] = 8, True
+            node["font"] = {"size": 11, "color": "#444444"}
+        if shape in _INSIDE:
+            node["font"] = {"color": "#111111"}
         if dim and not hl:
             node["opacity"] = 0.35
-        nodes.append(node)
+        return node
 
-    edges = []
-    parallel: dict = defaultdict(int)
-    ordered = sorted(G.edges(keys=True, data=True), key=lambda e: (e[0], e[1], str(e[2])))
-    for i, (u, v, k, attrs) in enumerate(ordered):
-        pair = (u, v) if u <= v else (v, u)
-        nth = parallel[pair]
-        parallel[pair] += 1
+    def edge_dict(eid, u, v, k, attrs, tips, nth) -> dict:
         hl = (u, v, k) in marked_edges
         listing = attrs.get("predicate") == str(ECG.Listing)
         colour = HIGHLIGHT if hl else ("#9c755f" if listing else "#8c8c8c")
         edge = {
-            "id": f"e{i}",
+            "id": eid,
             "from": u,
             "to": v,
             "key": str(k),
             "label": _short(_edge_label(attrs, k, names), 40),
-            "title": str(tooltips.get((u, v, k), _edge_label(attrs, k, names))),
+            "title": str(tips.get((u, v, k), _edge_label(attrs, k, names))),
             "arrows": "to",
             "color": {"color": colour, "highlight": "#000000", "opacity": 1.0 if (hl or not dim) else 0.3},
             "width": 4 if hl else 1,
@@ -529,9 +615,32 @@ def render_html(
             edge["smooth"] = {"enabled": True, "type": "curvedCW", "roundness": round(0.18 * nth, 2)}
         if "fact" in attrs and not listing and not hl:
             edge["dashes"] = attrs.get("validUntil") is not None
-        edges.append(edge)
+        return edge
 
-    physics = shown <= PHYSICS_MAX
+    nodes = []
+    for n in sorted(G):
+        x, y = positions.get(n, (0, 0))
+        nodes.append(node_dict(n, G.nodes[n], tooltips, x, y))
+
+    edges = []
+    parallel: dict = defaultdict(int)
+    ordered = sorted(G.edges(keys=True, data=True), key=lambda e: (e[0], e[1], str(e[2])))
+    for i, (u, v, k, attrs) in enumerate(ordered):
+        pair = (u, v) if u <= v else (v, u)
+        edges.append(edge_dict(f"e{i}", u, v, k, attrs, tooltips, parallel[pair]))
+        parallel[pair] += 1
+
+    pool, hidden = {}, {}
+    if more is not None:  # click-to-expand: nodes and edges shipped in the page, added on click
+        R, hidden_of, more_tips = more
+        drawn = set(G)
+        pool = {"nodes": [node_dict(n, R.nodes[n], more_tips, 0, 0) for n in sorted(R) if n not in drawn]}
+        extra = sorted(((u, v, k, a) for u, v, k, a in R.edges(keys=True, data=True)
+                        if not (u in drawn and v in drawn)), key=lambda e: (e[0], e[1], str(e[2])))
+        pool["edges"] = [edge_dict(f"x{i}", u, v, k, a, more_tips, 0) for i, (u, v, k, a) in enumerate(extra)]
+        hidden = {n: sorted(ids) for n, ids in sorted(hidden_of.items()) if ids}
+
+    physics = False  # the layout below is computed here, without label overlaps; "Run physics" is a button
     options = {
         "autoResize": True,
         "edges": {
@@ -542,7 +651,8 @@ def render_html(
         "interaction": {"hover": True, "tooltipDelay": 120, "hideEdgesOnDrag": not physics,
                         "navigationButtons": False, "keyboard": False},
         "layout": {"improvedLayout": False, "randomSeed": 1},
-        "nodes": {"font": {"size": 13, "face": "sans-serif", "strokeWidth": 3, "strokeColor": "#ffffff"}},
+        "nodes": {"font": {"size": 13, "face": FONT, "strokeWidth": 3, "strokeColor": "#ffffff"},
+                  "widthConstraint": {"maximum": 170}},
         "physics": {
             "enabled": physics,
             "solver": "barnesHut",
@@ -568,6 +678,8 @@ def render_html(
         "classes": [{"key": k, "label": lab, "colour": c} for k, lab, _s, c, _g in CLASSES if k in present],
         "panel": [_panel_item(p) for p in panel],
         "center": center,
+        "pool": pool,
+        "more": hidden,
     }
     return _page(title, notes, data, present if legend else set(), physics)
 
@@ -605,14 +717,17 @@ def _page(title: str, notes: list[str], data: dict, legend_classes: set, physics
         f'<span class="glyph" style="color:{c}">{esc(gl)}</span> {esc(lab)}</label>'
         for k, lab, _s, c, gl in CLASSES if k in legend_classes
     )
-    legend_html = f'<section id="legend"><h2>Classes</h2>{legend}</section>' if legend else ""
+    legend_html = f'<section id="legend"><h2>Show</h2>{legend}</section>' if legend else ""
     note_html = "".join(f'<p class="note">{esc(n)}</p>' for n in notes)
     panel_html = '<section id="panel-box"><h2>Exposures</h2><ol id="panel"></ol></section>' if data["panel"] else ""
     freeze = "Freeze layout" if physics else "Run physics"
-    return _fill(_TEMPLATE, {
+    from .pages import read
+
+    return _fill(read("view.html"), {
         "TITLE": esc(title), "NOTES": note_html, "LEGEND": legend_html, "PANEL": panel_html, "FREEZE": freeze,
         "COUNTS": f"{len(data['nodes']):,} nodes, {len(data['edges']):,} edges", "VISCSS": css,
-        "DATA": _script_json(data), "PAGEJS": _PAGE_JS, "VISJS": js,
+        "DATA": _script_json(data), "PAGEJS": read("view.js").replace("</script", "<\\/script"), "VISJS": js,
+        "PAGECSS": read("view.css").replace("</style", "<\\/style"),
     })
 
 
@@ -621,136 +736,8 @@ def _fill(template: str, parts: dict[str, str]) -> str:
     return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], template)
 
 
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="ecgraph">
-<title>@@TITLE@@</title>
-<link rel="icon" href="data:,">
-<style>
-@@VISCSS@@
-</style>
-<style>
-html, body { margin: 0; height: 100%; font: 14px/1.4 system-ui, sans-serif; color: #222; }
-body { display: flex; }
-#side { width: 290px; flex: none; overflow-y: auto; padding: 12px 14px; box-sizing: border-box;
-        border-right: 1px solid #ddd; background: #fafafa; }
-#side h1 { font-size: 17px; margin: 0 0 6px; overflow-wrap: anywhere; }
-#side h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: #555; margin: 14px 0 6px; }
-#side .note { background: #fff3cd; border: 1px solid #e0c36c; padding: 6px 8px; margin: 6px 0; }
-#side .counts { color: #555; margin: 2px 0 8px; }
-#side input[type=search] { width: 100%; box-sizing: border-box; padding: 5px 6px; }
-#side label.cls { display: block; cursor: pointer; }
-#side .glyph { display: inline-block; width: 1.2em; text-align: center; font-size: 15px; }
-#side button { margin: 4px 4px 0 0; }
-#panel { padding-left: 20px; margin: 0; }
-#panel li { margin-bottom: 8px; cursor: pointer; }
-#panel li .t { font-weight: 600; color: #a31515; }
-#panel li .l { color: #444; font-size: 12px; overflow-wrap: anywhere; }
-#graph { flex: 1; height: 100%; min-width: 0; }
-div.vis-tooltip { white-space: pre-wrap; max-width: 460px; font: 12px/1.35 system-ui, sans-serif; }
-</style>
-</head>
-<body>
-<aside id="side">
-<h1>@@TITLE@@</h1>
-<p class="counts" id="counts">@@COUNTS@@</p>
-@@NOTES@@
-<h2>Search</h2>
-<input type="search" id="search" placeholder="label or IRI" aria-label="search nodes">
-<p class="counts" id="found"></p>
-<div><button type="button" id="freeze">@@FREEZE@@</button><button type="button" id="fit">Fit</button></div>
-@@PANEL@@
-@@LEGEND@@
-<p class="counts">Hover for facts, dates and sources; drag to move; scroll to zoom. Dashed edges are facts with an end date.</p>
-</aside>
-<div id="graph"></div>
-<script type="application/json" id="ecgraph-data">@@DATA@@</script>
-<script>
-@@VISJS@@
-</script>
-<script>
-@@PAGEJS@@
-</script>
-</body>
-</html>
-"""
 
 # The page script writes data only through textContent (never innerHTML).
-_PAGE_JS = r"""(function () {
-  "use strict";
-  var data = JSON.parse(document.getElementById("ecgraph-data").textContent);
-  var nodes = new vis.DataSet(data.nodes);
-  var edges = new vis.DataSet(data.edges);
-  var network = new vis.Network(document.getElementById("graph"), {nodes: nodes, edges: edges}, data.options);
-  var physicsOn = !!data.options.physics.enabled;
-  var state = {nodes: nodes, edges: edges, network: network, ready: false};
-  window.ecgraph = state;
-  var freeze = document.getElementById("freeze");
-  function setPhysics(on) {
-    physicsOn = on;
-    network.setOptions({physics: {enabled: on}});
-    freeze.textContent = on ? "Freeze layout" : "Run physics";
-  }
-  function ready() {
-    if (state.ready) { return; }
-    state.ready = true;
-    document.body.setAttribute("data-ready", "1");
-  }
-  if (physicsOn) {
-    network.once("stabilizationIterationsDone", function () { setPhysics(false); ready(); });
-  } else {
-    network.once("afterDrawing", ready);
-  }
-  freeze.addEventListener("click", function () { setPhysics(!physicsOn); });
-  document.getElementById("fit").addEventListener("click", function () { network.fit(); });
-
-  var found = document.getElementById("found");
-  document.getElementById("search").addEventListener("input", function (ev) {
-    var q = ev.target.value.trim().toLowerCase();
-    if (!q) { network.unselectAll(); found.textContent = ""; return; }
-    var ids = nodes.getIds({filter: function (n) {
-      return !n.hidden && (String(n.label).toLowerCase().indexOf(q) >= 0 || String(n.id).toLowerCase().indexOf(q) >= 0);
-    }});
-    network.selectNodes(ids);
-    found.textContent = ids.length + (ids.length === 1 ? " match" : " matches");
-    if (ids.length) { network.fit({nodes: ids, animation: false}); }
-  });
-
-  Array.prototype.forEach.call(document.querySelectorAll("input[data-cls]"), function (box) {
-    box.addEventListener("change", function () {
-      var cls = box.getAttribute("data-cls");
-      var ids = nodes.getIds({filter: function (n) { return n.cls === cls; }});
-      nodes.update(ids.map(function (id) { return {id: id, hidden: !box.checked}; }));
-    });
-  });
-
-  var panel = document.getElementById("panel");
-  if (panel) {
-    data.panel.forEach(function (item) {
-      var li = document.createElement("li");
-      var t = document.createElement("div");
-      t.className = "t";
-      t.textContent = item.title;
-      li.appendChild(t);
-      item.lines.forEach(function (line) {
-        var l = document.createElement("div");
-        l.className = "l";
-        l.textContent = line;
-        li.appendChild(l);
-      });
-      li.addEventListener("click", function () {
-        var ids = item.nodes.filter(function (id) { return nodes.get(id) !== null; });
-        network.selectNodes(ids);
-        if (ids.length) { network.fit({nodes: ids, animation: false}); }
-      });
-      panel.appendChild(li);
-    });
-  }
-})();
-"""
 
 
 def write_html(path, page: str) -> Path:
@@ -765,8 +752,53 @@ def write_html(path, page: str) -> Path:
 # Views of the RDF graph
 
 
-def entity_view(g, name: str, *, depth: int = 2, as_of=None, limit: int = LIMIT, G=None) -> View:
-    """The page for the neighbourhood of the entity ``name`` (label, code or IRI).
+def hub_nodes(g, G: nx.MultiDiGraph) -> frozenset:
+    """The nodes of ``G`` whose class is a hub (``ecg:hub true``: countries, groups, statuses, lists, sources)."""
+    from .changes import hub_classes
+
+    hubs = {str(c) for c in hub_classes(g)}
+    return frozenset(n for n, types in G.nodes(data="types") if types and hubs & set(types))
+
+
+def reserve(base: nx.MultiDiGraph, shown, *, stop=frozenset(), per_node: int = 40, total: int = 600,
+            levels: int = 2) -> tuple[nx.MultiDiGraph, dict]:
+    """What a click on a drawn node adds: its neighbours not drawn yet, ``levels`` deep from the drawn nodes.
+
+    Returns ``(R, hidden)``: ``R`` a view of ``base`` on the drawn nodes and the reserve, ``hidden``
+    node -> the neighbours a click on it adds (at most ``per_node``; at most ``total`` reserve nodes in
+    all, nearest first). A hub (``stop``) among the reserve is not walked further: it expands on its
+    own click only if it was drawn.
+    """
+    shown = set(shown)
+    known = set(shown)
+    hidden: dict = {}
+    frontier = sorted(shown)
+    for level in range(levels):
+        nxt = []
+        for n in frontier:
+            if level and n in stop:
+                continue
+            near = sorted((set(base.successors(n)) | set(base.predecessors(n))) - shown)
+            picks = []
+            for m in near[:per_node]:
+                if m not in known:
+                    if len(known) - len(shown) >= total:
+                        break
+                    known.add(m)
+                    nxt.append(m)
+                picks.append(m)
+            if picks:
+                hidden[n] = picks
+        frontier = nxt
+    R = nx.subgraph_view(base, filter_node=known.__contains__)
+    return R, hidden
+
+
+def entity_view(g, name: str, *, depth: int = 2, as_of=None, limit: int = LIMIT, G=None, hubs: bool = False) -> View:
+    """The page of an entity's neighbourhood within ``depth`` hops (optionally only facts holding on ``as_of``).
+
+    Hubs (countries, groups, statuses, lists) are drawn but not walked through unless ``hubs``; a click
+    on a node adds its neighbours that are not drawn yet (shipped in the page, see :func:`reserve`).
 
     >>> from graph.load import load
     >>> v = entity_view(load(imports=False), "Macao", depth=1)
@@ -782,12 +814,26 @@ def entity_view(g, name: str, *, depth: int = 2, as_of=None, limit: int = LIMIT,
     base = drawable(G)
     if str(iri) not in base:
         raise InputError(f"{label_of(g, iri)} <{iri}> has no relations to draw in the graph")
-    H = neighbourhood(base, str(iri), depth=depth, as_of=as_of, limit=limit)
+    stop = frozenset() if hubs else hub_nodes(g, base)
+    if as_of is not None:
+        base = on_day(base, as_of)
+    H = neighbourhood(base, str(iri), depth=depth, as_of=None, limit=limit, stop=stop)
+    if as_of is not None:
+        from .timeline import parse_date
+
+        H.graph["as_of"] = parse_date(as_of, what="--as-of").isoformat()
     label = label_of(g, iri)
     title = f"{label}: neighbourhood, depth {depth}" + (f", on {H.graph['as_of']}" if H.graph["as_of"] else "")
-    note = "" if not H.graph["as_of"] else f"Facts that do not hold on {H.graph['as_of']} are left out."
+    notes = [] if not H.graph["as_of"] else [f"Facts that do not hold on {H.graph['as_of']} are left out."]
+    if stop:
+        notes.append("Countries, groups, statuses and lists are shown but not expanded through; click any node "
+                     "to add its neighbours.")
     names, tooltips = texts(g, H)
-    page = render_html(H, title=title, names=names, tooltips=tooltips, center=str(iri), note=note, limit=limit)
+    R, hidden = reserve(base, H.nodes, stop=stop)
+    _more_names, more_tips = texts(g, R)
+    names.update({k: v for k, v in _more_names.items() if k not in names})
+    page = render_html(H, title=title, names=names, tooltips=tooltips, center=str(iri), note=" ".join(notes),
+                       limit=limit, more=(R, hidden, more_tips), hubs=stop)
     return View(title, page, H.number_of_nodes(), H.number_of_edges(), H.graph["total_nodes"])
 
 
@@ -1045,9 +1091,13 @@ def write_gallery(g, out_dir, *, spec: dict | None = None) -> Path:
     spec = spec if spec is not None else gallery_spec()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    from .names import resolve
+
     G = to_networkx(g)
     esc = html.escape
     parts = []
+    links: dict[str, str] = {}  # entity IRI -> its view, for the timeline's links
+    timelines: list = []
     for section in spec.get("sections", ()):
         items = []
         views = list(section.get("views", ()))
@@ -1065,8 +1115,13 @@ def write_gallery(g, out_dir, *, spec: dict | None = None) -> Path:
         for v in views:
             file = slug(Path(v["file"]).stem) + ".html"
             try:
+                if v.get("timeline"):  # drawn last, linking to the entity views written before it
+                    items.append(None)
+                    timelines.append((parts, len(parts), len(items) - 1, items, file, v))
+                    continue
                 if "entity" in v:
                     view = entity_view(g, v["entity"], depth=int(v.get("depth", 2)), as_of=v.get("as_of"), G=G)
+                    links.setdefault(str(resolve(g, v["entity"])), file)
                     page, title, size = view.html, view.title, f"{view.nodes} nodes, {view.edges} edges"
                 elif "query" in v:
                     text = (ontology_dir() / "views" / v["query"]).read_text(encoding="utf-8")
@@ -1086,29 +1141,20 @@ def write_gallery(g, out_dir, *, spec: dict | None = None) -> Path:
             items.append(f'<li><a href="{esc(file)}">{esc(title)}</a> <small>({esc(size)})</small>'
                          f'<br>{esc(v.get("caption", ""))}</li>')
         text = f'<p>{esc(section["text"])}</p>\n' if section.get("text") else ""
-        parts.append(f'<h2>{esc(section.get("heading", ""))}</h2>\n{text}<ul>\n' + "\n".join(items) + "\n</ul>")
-    index = _fill(_GALLERY, {"TITLE": esc(spec.get("title", "ecgraph views")), "INTRO": esc(spec.get("intro", "")),
+        parts.append((section, text, items))
+    for _parts, _at, slot, items, file, v in timelines:
+        from .timeline_view import render_timeline
+
+        tl = render_timeline(g, title=v.get("title", "Export controls over time"), links=links, index="index.html")
+        write_html(out / file, tl.html)
+        items[slot] = (f'<li><a href="{esc(file)}">{esc(v.get("title", "Export controls over time"))}</a> '
+                       f'<small>({tl.items} dated facts)</small><br>{esc(v.get("caption", ""))}</li>')
+    parts = [f'<h2>{esc(section.get("heading", ""))}</h2>\n{text}<ul>\n' + "\n".join(items) + "\n</ul>"
+             for section, text, items in parts]
+    from .pages import read
+
+    index = _fill(read("gallery.html"), {"TITLE": esc(spec.get("title", "ecgraph views")), "INTRO": esc(spec.get("intro", "")),
                              "SECTIONS": "\n".join(parts)})
     return write_html(out / "index.html", index)
 
 
-_GALLERY = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>@@TITLE@@</title>
-<link rel="icon" href="data:,">
-<style>
-body { font: 15px/1.5 system-ui, sans-serif; color: #222; max-width: 860px; margin: 24px auto; padding: 0 16px; }
-h1 { font-size: 24px; } h2 { font-size: 18px; margin-top: 28px; border-bottom: 1px solid #ddd; }
-li { margin-bottom: 10px; } small { color: #666; } .missing { color: #888; }
-</style>
-</head>
-<body>
-<h1>@@TITLE@@</h1>
-<p>@@INTRO@@</p>
-@@SECTIONS@@
-</body>
-</html>
-"""

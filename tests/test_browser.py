@@ -69,7 +69,7 @@ class Visit:
 def visit(browser):
     pages = []
 
-    def open_(path: Path) -> Visit:
+    def open_(path: Path, ready: bool = True) -> Visit:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         v = Visit(page)
 
@@ -87,7 +87,8 @@ def visit(browser):
         page.on("dialog", lambda d: (v.dialogs.append(d.message), d.dismiss()))
         start = time.perf_counter()
         page.goto(path.resolve().as_uri())
-        page.wait_for_selector("body[data-ready]", timeout=60_000)
+        if ready:  # pages with a script say when they are drawn; a static page (the memo) is ready on load
+            page.wait_for_selector("body[data-ready]", timeout=60_000)
         v.seconds = time.perf_counter() - start
         pages.append(page)
         return v
@@ -201,3 +202,145 @@ def test_a_2000_node_view_opens_laid_out(visit, tmp_path):
     assert "Showing 2,000 of" in v.page.text_content("#side")
     v.page.screenshot(path=str(tmp_path / "big.png"))
     print(f"2,000-node view ready in {v.seconds:.2f} s")  # a figure for the record, not an assertion
+
+
+# --------------------------------------------------------------------------- the analyst's desk: timeline, memo
+
+
+def test_the_timeline_loads_offline_filters_and_shows_details(visit, hg, tmp_path):
+    from graph.timeline_view import render_timeline
+
+    tl = render_timeline(hg, links={HOSTILE_IRI: "hostile.html"}, index="index.html")
+    v = visit(write_html(tmp_path / "timeline.html", tl.html))
+    page = v.page
+    assert_clean(v)
+    count = "ecgraphTimeline.itemView.length"
+    assert page.evaluate("ecgraphTimeline.items.length") == tl.items and page.evaluate(count) == tl.items
+    assert page.locator(".vis-item").count() > 0
+    page.screenshot(path=str(tmp_path / "timeline.png"))
+    # filter by kind: no listing bar is left
+    listings = page.evaluate("ecgraphTimeline.items.get().filter(i => /\\bk\\d/.test(i.className)).length")
+    assert listings == tl.items
+    page.uncheck("input[data-kind=listing]")
+    assert 0 < page.evaluate(count) < tl.items
+    page.check("input[data-kind=listing]")
+    assert page.evaluate(count) == tl.items
+    # search: the Affiliates Rule's periods only
+    page.fill("#search", "affiliates rule")
+    n = page.evaluate(count)
+    assert 1 <= n < 10 and page.text_content("#found") == f"{n} facts"
+    page.fill("#search", "")
+    # the hostile ownership stake is text in its bar and in the details, and runs nothing
+    page.fill("#search", "brien owns")
+    assert page.evaluate(count) == 1
+    page.evaluate("ecgraphTimeline.timeline.fit({animation: false})")
+    page.wait_for_timeout(300)
+    page.locator(".vis-item", has_text="Brien owns").click()
+    details = page.text_content("#details")
+    assert "O'Brien owns 51% of <img>" in details and "2025-12-31 (last day)" in details
+    assert page.get_attribute("#details a.view", "href") == "hostile.html"
+    assert page.evaluate("document.querySelectorAll('#details img, #details script, .vis-item img').length") == 0
+    page.screenshot(path=str(tmp_path / "timeline-selected.png"))
+    assert_clean(v)
+
+
+def test_the_memo_is_static_offline_and_prints_with_its_links(visit, browser, tmp_path):
+    from graph.audit import audit_record, question_of
+    from graph.exposure import exposures
+    from graph.report import memo_html
+    from graph.usage import usage_from_names
+
+    g = load(EXAMPLES / "scenario_firms.ttl", imports=False)
+    answer = exposures(g, usage_from_names(g, chip="Huawei Ascend 910C", user="Example Cloud Malaysia",
+                                           for_country="CN", activity="training", as_of="2025-06-01"))
+    path = write_html(tmp_path / "memo.html", memo_html(g, answer, audit_record(question_of(answer.usage))))
+    v = visit(path, ready=False)
+    page = v.page
+    assert_clean(v)
+    assert page.evaluate("document.scripts.length") == 0
+    assert page.text_content("#verdict") == "exposed"
+    assert page.locator("#exposures tbody tr").count() == len(answer.exposures)
+    assert page.locator("#paths ol.path").count() == len(answer.exposures)
+    fr = page.locator('#citations a[href^="https://www.federalregister.gov/"]')
+    assert fr.count() > 0
+    assert "SHA-256" in page.text_content("#audit") and "ontology/ecg.ttl" in page.text_content("#audit")
+    page.screenshot(path=str(tmp_path / "memo.png"), full_page=True)
+    page.emulate_media(media="print")
+    after = page.evaluate("getComputedStyle(document.querySelector('#citations a'), '::after').content")
+    assert "federalregister.gov" in after  # printed, each link shows where it goes
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).boxShadow") == "none"
+    pdf = page.pdf(path=str(tmp_path / "memo.pdf"), format="A4")
+    assert pdf[:5] == b"%PDF-" and len(pdf) > 10_000
+
+
+def _overlaps(page) -> list:
+    return page.evaluate("""() => {
+      const bb = ecgraph.nodes.getIds().map(id => [id, ecgraph.network.getBoundingBox(id)]);
+      const out = [];
+      for (let i = 0; i < bb.length; i++) for (let j = i + 1; j < bb.length; j++) {
+        const a = bb[i][1], c = bb[j][1];
+        if (a.left < c.right && c.left < a.right && a.top < c.bottom && c.top < a.bottom) out.push([bb[i][0], bb[j][0]]);
+      }
+      return out;
+    }""")
+
+
+def test_no_two_labels_overlap_in_the_default_layout(visit, curated, tmp_path):
+    G = to_networkx(curated)
+    for name, as_of in (("Huawei", None), ("Huawei Ascend 910C", "2025-06-01"), ("id:guidance/2025-05-13-gp10", None),
+                        ("id:rule/90-FR-47201", "2025-10-01")):
+        view = entity_view(curated, name, depth=2, as_of=as_of, G=G)
+        v = visit(write_html(tmp_path / f"{len(name)}.html", view.html))
+        assert _overlaps(v.page) == [], name  # vis-network's own boxes: node and label
+        assert_clean(v)
+    v.page.screenshot(path=str(tmp_path / "rule.png"))
+
+
+def test_click_a_node_to_add_its_neighbours_in_place(visit, curated, tmp_path):
+    v = visit(write_html(tmp_path / "huawei.html", entity_view(curated, "Huawei", depth=1).html))
+    page = v.page
+    china = "https://w3id.org/ecgraph/id/country/CN"
+    before = v.counts()
+    assert page.evaluate("ecgraph.nodes.get('https://w3id.org/ecgraph/id/firm/sophgo')") is None
+    x, y = page.evaluate(f"""() => {{
+        const p = ecgraph.network.canvasToDOM(ecgraph.network.getPositions([{china!r}])[{china!r}]);
+        const r = document.getElementById('graph').getBoundingClientRect();
+        return [r.left + p.x, r.top + p.y];
+    }}""")
+    page.mouse.click(x, y)
+    page.wait_for_function(f"ecgraph.nodes.length > {before[0]}")
+    after = v.counts()
+    assert after[0] > before[0] and after[1] > before[1]
+    assert page.evaluate("ecgraph.nodes.get('https://w3id.org/ecgraph/id/firm/sophgo').added") is True
+    assert page.text_content("#counts") == f"{after[0]:,} nodes, {after[1]:,} edges"
+    assert _overlaps(page) == []  # added in place, each on a free spot
+    page.mouse.click(x, y)  # a second click adds nothing twice
+    page.wait_for_timeout(200)
+    assert v.counts() == after
+    # an added node expands too: its own neighbours were shipped in the page
+    grew = page.evaluate("ecgraph.expand('https://w3id.org/ecgraph/id/firm/sophgo')")
+    assert grew >= 0 and v.counts()[0] >= after[0]
+    page.screenshot(path=str(tmp_path / "expanded.png"))
+    assert_clean(v)
+
+
+def test_the_legend_stays_in_view_and_cjk_names_render(visit, tmp_path):
+    G = nx.MultiDiGraph()
+    G.add_edge("urn:huawei", "urn:cn", key="urn:p", predicate="urn:p")
+    G.nodes["urn:huawei"].update(label="华为技术有限公司", types=("https://w3id.org/ecgraph/ontology#Firm",))
+    G.nodes["urn:cn"].update(label="中国", types=("https://w3id.org/ecgraph/ontology#Country",))
+    panel = [{"title": f"item {i}", "lines": ["a line"] * 6, "nodes": ["urn:cn"]} for i in range(30)]
+    v = visit(write_html(tmp_path / "cjk.html", render_html(G, title="CJK", panel=panel, center="urn:huawei")))
+    page = v.page
+    assert page.evaluate("getComputedStyle(document.getElementById('legend')).position") == "fixed"
+    page.evaluate("document.getElementById('side').scrollTop = 10000")
+    box = page.locator("#legend").bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 900
+    assert page.evaluate("document.fonts.check('13px \"Noto Sans CJK SC\"', '华为技术有限公司')")
+    face = page.evaluate("ecgraph.network.body.nodes['urn:huawei'].options.font.face")
+    assert "Noto Sans CJK" in face
+    width = page.evaluate("""() => { const c = document.createElement('canvas').getContext('2d');
+        c.font = '13px "Noto Sans CJK SC"'; return c.measureText('华为技术有限公司').width; }""")
+    assert 90 <= width <= 120  # eight full-width glyphs of a 13 px CJK font, not missing-glyph boxes or nothing
+    page.screenshot(path=str(tmp_path / "cjk.png"))
+    assert_clean(v)

@@ -213,3 +213,54 @@ def test_gallery_links_a_file_for_every_view(tmp_path):
     wanted = sum(len(s.get("views", ())) + len(s.get("captions", ())) for s in spec["sections"])
     assert len(links) == wanted and "not drawn" not in text
     assert all((tmp_path / link).is_file() for link in links)
+
+
+# --------------------------------------------------------------------------- hubs, click-to-expand, glyphs
+
+CHINA = "https://w3id.org/ecgraph/id/country/CN"
+
+
+def test_hubs_are_drawn_but_not_walked_through(curated):
+    ids = {n["id"] for n in page_data(entity_view(curated, "Huawei", depth=2).html)["nodes"]}
+    assert CHINA in ids  # Huawei's headquarters, drawn
+    walked = {n["id"] for n in page_data(entity_view(curated, "Huawei", depth=2, hubs=True).html)["nodes"]}
+    assert "https://w3id.org/ecgraph/id/firm/sophgo" in walked - ids  # another Chinese firm, only through China
+    china = [n for n in page_data(entity_view(curated, "Huawei", depth=2).html)["nodes"] if n["id"] == CHINA][0]
+    assert china.get("hub") is True and china["size"] < 13
+
+
+def test_the_page_carries_the_neighbours_a_click_adds(curated):
+    data = page_data(entity_view(curated, "Huawei", depth=1).html)
+    drawn = {n["id"] for n in data["nodes"]}
+    pool = {n["id"] for n in data["pool"]["nodes"]}
+    assert pool and not pool & drawn
+    assert set(data["more"][CHINA]) <= pool and "https://w3id.org/ecgraph/id/firm/sophgo" in data["more"][CHINA]
+    assert all(e["from"] in drawn | pool and e["to"] in drawn | pool for e in data["pool"]["edges"])
+    assert not {e["id"] for e in data["pool"]["edges"]} & {e["id"] for e in data["edges"]}
+
+
+def test_every_class_has_its_own_glyph():
+    from graph.render import CLASSES
+
+    assert len({shape for _k, _l, shape, _c, _g in CLASSES}) == len(CLASSES)
+    assert len({glyph for *_rest, glyph in CLASSES}) == len(CLASSES)
+
+
+def test_the_default_layout_keeps_label_boxes_apart(curated):
+    from graph.render import label_box
+
+    data = page_data(entity_view(curated, "Huawei Ascend 910C", depth=2, as_of="2025-06-01").html)
+    assert data["options"]["physics"]["enabled"] is False
+    boxes = [(n["x"], n["y"], *label_box({"label": n["label"]}, cls=n["cls"], center=n["id"] == data["center"]))
+             for n in data["nodes"]]
+    overlaps = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                if abs(a[0] - b[0]) * 2 < (a[2] + b[2]) * 0.9 and abs(a[1] - b[1]) * 2 < (a[3] + b[3]) * 0.9]
+    assert overlaps == []
+
+
+def test_pages_are_package_data_files():
+    from graph.pages import HERE
+
+    for name in ("view.html", "view.js", "view.css", "gallery.html", "timeline.html", "timeline.js", "memo.html",
+                 "vendor/vis-timeline/LICENSE.md"):
+        assert (HERE / name).is_file(), name
