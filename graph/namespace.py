@@ -23,10 +23,13 @@ class ECG(DefinedNamespace):
     _NS = Namespace("https://w3id.org/ecgraph/ontology#")
 
     # classes
+    Act: URIRef
     Activity: URIRef
     Chip: URIRef
     ChipUsage: URIRef
     ClassificationCriterion: URIRef
+    Condition: URIRef
+    ConditionKind: URIRef
     Confidence: URIRef
     Country: URIRef
     CountryGroup: URIRef
@@ -44,8 +47,8 @@ class ECG(DefinedNamespace):
     OwnershipBasis: URIRef
     Party: URIRef
     Person: URIRef
-    RedFlagIndicator: URIRef
     Place: URIRef
+    RedFlagIndicator: URIRef
     Restriction: URIRef
     RestrictionType: URIRef
     ReviewPolicy: URIRef
@@ -60,9 +63,11 @@ class ECG(DefinedNamespace):
 
     # properties
     accepted: URIRef
+    act: URIRef
     activity: URIRef
     address: URIRef
     addressCountry: URIRef
+    addressedTo: URIRef
     amends: URIRef
     appliesToActivity: URIRef
     appliesToChip: URIRef
@@ -70,8 +75,12 @@ class ECG(DefinedNamespace):
     asOf: URIRef
     cfrSection: URIRef
     chip: URIRef
+    classifiedBy: URIRef
     complianceOn: URIRef
+    conditionKind: URIRef
     confidence: URIRef
+    coverageNote: URIRef
+    coversAct: URIRef
     cslSourceName: URIRef
     derivedClassification: URIRef
     designedBy: URIRef
@@ -96,15 +105,18 @@ class ECG(DefinedNamespace):
     frDocNumber: URIRef
     frNotice: URIRef
     fromUsage: URIRef
+    hasCondition: URIRef
     hasCriterion: URIRef
     headquarteredIn: URIRef
     headquartersCountry: URIRef
     headquartersGroup: URIRef
     headquartersRole: URIRef
+    impliesControl: URIRef
     importedFile: URIRef
     imposedBy: URIRef
     inGroupOn: URIRef
     includesGroup: URIRef
+    interconnectBandwidth: URIRef
     isOperative: URIRef
     isResidual: URIRef
     isoAlpha2: URIRef
@@ -115,8 +127,8 @@ class ECG(DefinedNamespace):
     knownEndUse: URIRef
     licenceRequirement: URIRef
     listedOn: URIRef
-    listedParty: URIRef
     listedOwnersShare: URIRef
+    listedParty: URIRef
     listedRole: URIRef
     manufacturedBy: URIRef
     matchScore: URIRef
@@ -127,6 +139,8 @@ class ECG(DefinedNamespace):
     memberCountry: URIRef
     memberOf: URIRef
     memoryBandwidth: URIRef
+    memoryBandwidthDensity: URIRef
+    minExclusive: URIRef
     minInclusive: URIRef
     modifies: URIRef
     note: URIRef
@@ -148,6 +162,8 @@ class ECG(DefinedNamespace):
     rank: URIRef
     recordCount: URIRef
     redFlag: URIRef
+    relieves: URIRef
+    requiredAction: URIRef
     requiresEndUse: URIRef
     requiresFootnote: URIRef
     requiresRedFlag: URIRef
@@ -174,6 +190,7 @@ class ECG(DefinedNamespace):
     validFrom: URIRef
     validUntil: URIRef
     variantOf: URIRef
+    verdictEffect: URIRef
 
 
 PREFIXES = {
