@@ -295,6 +295,10 @@ def covered_act(s: Situation, r) -> Match | None:
 def addressee(s: Situation, r) -> Match | None:
     """A letter binds its addressee; whether it reaches anyone else performing the act is left to counsel."""
     bound = values(s, r, ECG.addressedTo)
+    designers = {p.key for p in s.parties["designer"]}
+    if (r, ECG.appliesToChip, s.chip) not in s.g and not designers & bound:
+        raise NotApplicable(f"the letter to {names(s, bound)} covers its own ICs; {label_of(s.g, s.chip)} is designed by "
+                            + (", ".join(p.label for p in s.parties["designer"]) or "an unknown designer"))
     actors = [a.actor for a in s.acts if a.actor.key and a.kind != ACT["use"]] or [
         a.actor for a in s.acts if a.kind != ACT["use"]]
     if any(p.key in bound for p in actors):

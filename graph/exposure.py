@@ -397,7 +397,7 @@ def _exposure(s, r, match: Match, party: Party, act=None, *, severity=None, poli
         act=act.kind if act is not None else "", act_label=act_words,
         recipient=recipient.key if recipient is not None else "",
         recipient_label=recipient.label if recipient is not None else "",
-        notes=conditions_of(g, r), links=links, counsel=match.counsel,
+        notes=conditions_of(g, r, s.day), links=links, counsel=match.counsel,
     )
 
 
@@ -410,10 +410,16 @@ def _action(g, rtype, act, recipient) -> str:
         "{recipient}", recipient.label if recipient is not None else "the recipient")
 
 
-def conditions_of(g, r) -> tuple[str, ...]:
-    """The conditions ``r`` attaches (``ecg:hasCondition``), each as "kind: text"."""
+def conditions_of(g, r, day: dt.date | None = None) -> tuple[str, ...]:
+    """The conditions ``r`` attaches (``ecg:hasCondition``) that hold on ``day``, each as "kind: text"."""
+    from .timeline import holds
+
     out = []
     for c in sorted(g.objects(r, ECG.hasCondition)):
+        start, end = g.value(c, ECG.validFrom), g.value(c, ECG.validUntil)
+        if day is not None and not holds(start.toPython() if start is not None else None,
+                                         end.toPython() if end is not None else None, day):
+            continue
         kind = g.value(c, ECG.conditionKind)
         text = label_of(g, c)
         out.append(f"{label_of(g, kind)}: {text}" if kind is not None else text)
@@ -479,7 +485,7 @@ def _apply_modifier(s, m, found: list[Exposure]) -> tuple[list[Exposure], Check]
                       else f"changed by {short(g, rule)}")
             e = replace(e, policy=str(policy) if policy is not None else e.policy,
                         policy_label=label_of(g, policy) if policy is not None else e.policy_label,
-                        citations=citations, links=links, path=path, notes=e.notes + conditions_of(g, m),
+                        citations=citations, links=links, path=path, notes=e.notes + conditions_of(g, m, s.day),
                         explanation=e.explanation.rstrip(".") + f"; {change} ({match.reason}).")
         out.append(e)
     return out, Check(str(m), label_of(g, m), str(rule or ""), "modifies",
@@ -521,7 +527,7 @@ def _apply_relief(s, x, found: list[Exposure]) -> tuple[list[Exposure], Check]:
             e = replace(e, severity=str(severity), severity_label=label_of(g, severity), citations=citations,
                         links=links, path=path, action=action,
                         verdict_effect=str(g.value(severity, ECG.verdictEffect) or "exposed"),
-                        notes=e.notes + (f"{label} ({short(g, rule)})",) + conditions_of(g, x),
+                        notes=e.notes + (f"{label} ({short(g, rule)})",) + conditions_of(g, x, s.day),
                         explanation=e.explanation.rstrip(".") + f"; relieved by {label} ({match.reason}).")
         out.append(e)
     return out, Check(str(x), label, str(rule or ""), "relieves", f"relieved {len(hit)} exposure(s): {match.reason}")

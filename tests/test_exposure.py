@@ -53,6 +53,11 @@ def test_scenario_1_malaysian_cloud_renting_ascend_910c_for_chinese_lab(sg):
         ("Huawei Technologies Co., Ltd.", "designer of chip", "entity-list-party", "context", "presumption of denial"),
         ("Semiconductor Manufacturing International Corporation", "manufacturer of chip", "entity-list-party",
          "context", "case-by-case review"),
+        # the foundries of a chip designed in D:5 are under the 90 FR 5298 due diligence, as context
+        ("Semiconductor Manufacturing International Corporation", "manufacturer of chip", "foundry-due-diligence",
+         "context", ""),
+        ("Taiwan Semiconductor Manufacturing Company Limited", "manufacturer of chip", "foundry-due-diligence",
+         "context", ""),
     }
     assert verdict(a) == "exposed"
     # renting servers is a service: no destination-based licence on the servers themselves
