@@ -322,6 +322,29 @@ def _print_answer(g, answer, *, explain: bool = False) -> None:
 
 
 @app.command()
+def coverage(
+    data: Optional[List[Path]] = DataOpt,
+    store: Optional[str] = StoreOpt,
+    format: str = FormatOpt,
+):
+    """Gaps in the restrictions data: operative instruments that impose nothing, chips without figures or a stated
+    classification. Exits 0 when every gap carries an ecg:coverageNote saying why, 1 otherwise."""
+    from .coverage import coverage as gaps_of
+
+    _check_format(format, ("table", "json"))
+    gaps = gaps_of(load_graph(data, store, read_only=True))
+    if format == "json":
+        _print_json([{"iri": x.iri, "label": x.label, "kind": x.kind, "what": x.what, "note": x.note} for x in gaps])
+    else:
+        for x in gaps:
+            typer.echo(f"{'excepted' if x.note else 'GAP'}: {x.kind} {x.label} ({x.iri}): {x.what}"
+                       + (f" — {x.note}" if x.note else ""))
+        open_gaps = sum(1 for x in gaps if not x.note)
+        typer.echo(f"{len(gaps)} gap(s), {open_gaps} without a reason")
+    raise typer.Exit(1 if any(not x.note for x in gaps) else 0)
+
+
+@app.command()
 def demo(
     out: Path = typer.Option(Path("exports"), "--out", "-o", help="Folder for the views and files it writes."),
     store: Optional[str] = StoreOpt,
