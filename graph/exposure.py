@@ -292,7 +292,11 @@ def exposures(g: Graph, usage: Usage, *, G: nx.MultiDiGraph | None = None) -> An
                 found.append(_informational(s, r, result.match, status_text))
             continue
         if result.result == "undetermined":
-            checks.append(Check(str(r), label_of(g, r), rule, "undetermined", result.reason, result.missing))
+            if _effect(g, r) == "none":  # context exposes nobody: what it cannot tell leaves the verdict alone
+                checks.append(Check(str(r), label_of(g, r), rule, "not applicable",
+                                    f"context only, cannot tell: {result.missing}"))
+            else:
+                checks.append(Check(str(r), label_of(g, r), rule, "undetermined", result.reason, result.missing))
             continue
         new = _exposures_for(s, r, result.match)
         checks.append(Check(str(r), label_of(g, r), rule, "applies", f"{len(new)} exposure(s): {result.match.reason}"))
@@ -306,6 +310,13 @@ def exposures(g: Graph, usage: Usage, *, G: nx.MultiDiGraph | None = None) -> An
     found += _affiliate_notes(s, informed)
     acts = tuple((a.kind, a.actor.label, a.recipient.label if a.recipient is not None else "") for a in s.acts)
     return Answer(usage, tuple(sorted(found, key=_exposure_order(g))), tuple(checks), acts)
+
+
+def _effect(g, r) -> str:
+    """The verdict effect of the severity of ``r``'s type ("exposed", "undetermined" or "none")."""
+    severity = g.value(g.value(r, ECG.restrictionType), ECG.severity)
+    effect = g.value(severity, ECG.verdictEffect) if severity is not None else None
+    return str(effect) if effect is not None else "exposed"
 
 
 def _exposure_order(g):
@@ -379,12 +390,13 @@ def _exposure(s, r, match: Match, party: Party, act=None, *, severity=None, poli
     act_words = label_of(g, URIRef(act.kind)) if act is not None else ""
     to_whom = f" ({act_words} to {recipient.label})" if recipient is not None and recipient.key != party.key else (
         f" ({act_words})" if act_words else "")
+    effect = g.value(severity, ECG.verdictEffect) if severity is not None else None
+    verb = "is shown, as context, with" if effect is not None and str(effect) == "none" else "is exposed to"
     words = explanation or (
-        f"{party.label} ({ROLE_WORDS.get(party.role, party.role)}) is exposed to {label_of(g, r)} under "
+        f"{party.label} ({ROLE_WORDS.get(party.role, party.role)}) {verb} {label_of(g, r)} under "
         f"{short(g, rule)}" + (f", {label_of(g, policy)}" if policy else "") + to_whom + f": {match.reason}"
         + (f"; seek counsel: {match.counsel}" if match.counsel else "") + ".")
     citations, links = citations_on(g, rule, path, s.day)
-    effect = g.value(severity, ECG.verdictEffect) if severity is not None else None
     return Exposure(
         party=party.key, party_label=party.label, role=ROLE_OUT.get(party.role, party.role),
         rule=str(rule or ""), rule_label=label_of(g, rule) if rule is not None else "",
@@ -465,8 +477,7 @@ def _apply_modifier(s, m, found: list[Exposure]) -> tuple[list[Exposure], Check]
     operative, status_text = in_effect(s, m)
     if not operative:
         return found, Check(str(m), label_of(g, m), str(rule or ""), "not operative", status_text or "not in effect")
-    hit = [e for e in found if e.restriction in targets and e.verdict_effect == "exposed"
-           and e.severity != str(INFORMATIONAL)]
+    hit = [e for e in found if e.restriction in targets and e.severity != str(INFORMATIONAL)]
     if result.result == "undetermined":
         if not hit:
             return found, Check(str(m), label_of(g, m), str(rule or ""), "not applicable", "nothing to modify")
