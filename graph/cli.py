@@ -236,6 +236,8 @@ def expose(
     end_use: Optional[List[str]] = typer.Option(None, "--end-use", help="A known end use (wmd, military-intelligence); repeatable."),
     red_flag: Optional[List[str]] = typer.Option(None, "--red-flag", help="A diversion red flag the usage carries; repeatable."),
     as_of: str = typer.Option("today", "--as-of", help="Date of the assessment (YYYY-MM-DD)."),
+    act: Optional[str] = typer.Option(None, "--act", help="The act asked about: export, reexport, transfer, service (IaaS, remote access) or use. Default: derived (a supplier or --from means the chips move: export from the U.S., transfer within one country, reexport otherwise; --for means a service to that party)."),
+    explain: bool = typer.Option(False, "--explain", help="Show why each exposure holds: its explanation and the path of facts."),
     usage: Optional[Path] = typer.Option(None, "--usage", help="Read usages from a JSON or Turtle file instead (one answer each)."),
     rdf_out: Optional[Path] = typer.Option(None, "--rdf", help="Also write the exposures as RDF (Turtle) to this file."),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Also write an interactive HTML graph of the exposures (one file per usage)."),
@@ -260,7 +262,7 @@ def expose(
         usages = [remote.usage_from_names(
             endpoint, vocab=vocab, chip=chip, activity=activity, user=user, for_=for_, supplier=supplier,
             user_country=user_country, for_country=for_country, supplier_country=supplier_country, where=where,
-            shipped_from=shipped_from, end_uses=end_use or (), red_flags=red_flag or (), as_of=as_of)]
+            shipped_from=shipped_from, end_uses=end_use or (), red_flags=red_flag or (), as_of=as_of, act=act)]
         g = remote.neighbourhood(endpoint, usages[0], vocab=vocab)
     elif usage is not None:
         g = _prepared(data, store)
@@ -270,7 +272,7 @@ def expose(
         usages = [usage_from_names(
             g, chip=chip, activity=activity, user=user, for_=for_, supplier=supplier, user_country=user_country,
             for_country=for_country, supplier_country=supplier_country, where=where, shipped_from=shipped_from,
-            end_uses=end_use or (), red_flags=red_flag or (), as_of=as_of)]
+            end_uses=end_use or (), red_flags=red_flag or (), as_of=as_of, act=act)]
     else:
         raise EcgraphError("give --chip NAME (with the parties) or --usage FILE")
     answers = [exposures(g, u) for u in usages]
@@ -293,7 +295,7 @@ def expose(
         _print_json(values[0] if usage is None else values)
         return
     for a in answers:
-        _print_answer(g, a)
+        _print_answer(g, a, explain=explain)
     for note in notes:
         typer.secho(printable(f"note: {note}"), fg="yellow", err=True)
 
@@ -370,28 +372,62 @@ def _usage_words(g, u) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def _print_answer(g, answer) -> None:
-    from rich.table import Table
+def _print_answer(g, answer, *, explain: bool = False) -> None:
+    """One verdict line, then one line per exposure (severity, party and role, what to do, citations), its
+    conditions, and each check that could not be decided; ``explain`` adds the why and the path of facts."""
+    from rich.markup import escape
 
-    u = answer.usage
+    from .exposure import verdict
+
     console = _console()
-    console.print(f"[bold]{markup_safe(_usage_words(g, u))}[/bold]")
-    if not answer.exposures:
-        console.print(f"No exposure found: {len(answer.checked)} restrictions checked.")
-    by_party: dict = {}
+    console.print(f"[bold]{markup_safe(_usage_words(g, answer.usage))}[/bold]")
+    headline = verdict(answer)
+    colour = {"exposed": "red", "not exposed": "green"}.get(headline, "yellow")
+    console.print(f"[bold {colour}]{markup_safe(headline)}[/bold {colour}]")
     for e in answer.exposures:
-        by_party.setdefault((e.party_label or "(rule status)", e.role), []).append(e)
-    for (party, role), items in by_party.items():
-        table = Table(title=cell(f"{party}" + (f" — {role}" if role else "")), title_justify="left", show_lines=True)
-        for col in ("severity", "restriction", "policy", "citations", "why"):
-            table.add_column(col, overflow="fold")
-        for e in items:
-            table.add_row(*map(cell, (e.severity_label, e.restriction_label, e.policy_label, "; ".join(e.citations),
-                                      e.explanation)))
-        console.print(table)
+        who = e.party_label + (f" ({e.role})" if e.role else "")
+        what = e.action or e.restriction_label
+        if e.policy_label and e.verdict_effect != "none":
+            what += f"; {e.policy_label}"
+        cites = "; ".join(c + (f" <{u}>" if u else "") for c, u in zip(e.citations, e.links or (None,) * len(e.citations)))
+        console.print(markup_safe(f"- [{e.severity_label}] {who}: {what} — {e.restriction_label}" + (f" [{cites}]" if cites else "")))
+        for note in e.notes:
+            console.print(markup_safe(f"    note: {note}"))
+        if e.counsel:
+            console.print(markup_safe(f"    why counsel: {e.counsel}"))
+        if explain:
+            console.print(markup_safe(f"    why: {e.explanation}"), style="dim")
+            for step in e.path:
+                console.print(markup_safe(f"      {step.s} {step.p} {step.o}"), style="dim")
+    for c in answer.checked:
+        if c.result == "undetermined":
+            console.print(markup_safe(f"- [undetermined] {c.label}: missing {c.missing or c.reason}"))
     quiet = [c for c in answer.checked if c.result == "not applicable"]
     console.print(f"[dim]checked {len(answer.checked)} restrictions; {len(quiet)} did not apply "
-                  "(use --format json for each reason)[/dim]")
+                  "(--explain for the path of each exposure, --format json for every reason)[/dim]")
+
+
+@app.command()
+def coverage(
+    data: Optional[List[Path]] = DataOpt,
+    store: Optional[str] = StoreOpt,
+    format: str = FormatOpt,
+):
+    """Gaps in the restrictions data: operative instruments that impose nothing, chips without figures or a stated
+    classification. Exits 0 when every gap carries an ecg:coverageNote saying why, 1 otherwise."""
+    from .coverage import coverage as gaps_of
+
+    _check_format(format, ("table", "json"))
+    gaps = gaps_of(load_graph(data, store, read_only=True))
+    if format == "json":
+        _print_json([{"iri": x.iri, "label": x.label, "kind": x.kind, "what": x.what, "note": x.note} for x in gaps])
+    else:
+        for x in gaps:
+            typer.echo(f"{'excepted' if x.note else 'GAP'}: {x.kind} {x.label} ({x.iri}): {x.what}"
+                       + (f" — {x.note}" if x.note else ""))
+        open_gaps = sum(1 for x in gaps if not x.note)
+        typer.echo(f"{len(gaps)} gap(s), {open_gaps} without a reason")
+    raise typer.Exit(1 if any(not x.note for x in gaps) else 0)
 
 
 @app.command()

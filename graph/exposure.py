@@ -1,46 +1,51 @@
 """Which parties a chip usage exposes, to which restriction, and why.
 
-The engine is generic over the ``ecg:Restriction`` nodes in the data: each
-restriction's conditions (items, chips, item origin, destinations, headquarters,
-activities, end uses, red flags, listed parties, chip thresholds, shipping
-country) are matched against the usage with traversals over the networkx view as
-of the usage's date. Nothing here names a rule, chip, firm or country.
+The engine is generic over the ``ecg:Restriction`` nodes in the data. Each
+restriction's conditions are tested by the functions of :mod:`graph.conditions`,
+each registered under the ontology term it reads, against the usage's
+:mod:`graph.situation` (its parties and its :mod:`graph.acts`) as of the usage's
+date. Every check ends in one of three outcomes: it applies, it does not, or it is
+undetermined and names the fact the data lacks. Nothing here names a rule, chip,
+firm or country.
 
-A restriction whose instrument is not operative on the date (not enforced,
-suspended, superseded) exposes nobody; when its other conditions hold, the
-answer says so once, as an informational exposure. A restriction that
-``ecg:modifies`` another replaces that one's review policy where it applies.
+A restriction exposes the parties in its ``ecg:exposesRole`` (``id:role/actor``:
+whoever performs the act it covers, naming the recipient); its type says how
+severe that is and what the party must do. A restriction whose instrument is not
+operative on the date exposes nobody; when its other conditions hold, the answer
+says so once, as an informational exposure. A restriction that ``ecg:modifies``
+another replaces that one's review policy (and adds its conditions) where it
+applies; one that ``ecg:relieves`` another (a licence exception, an authorisation,
+approved parties) turns its exposures into "licence exception available" with
+the conditions attached.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import weakref
 from dataclasses import asdict, dataclass, field, replace
 
 import networkx as nx
 from rdflib import OWL, RDF, Graph, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
-from .classify import broader_closure, derived_classification, meets
-from .errors import EcgraphError
-from .membership import groups_on, places_as
+from .acts import ACT
+from .conditions import AFFILIATE_EXTENSION, Match, base_of, evaluate, in_effect, short
 from .memo import forget, memo
 from .names import label_of
 from .namespace import ECG, ID
 from .network import to_networkx
-from .ownership import effective_ownership, ultimate_parents
-from .path import Step, fact_steps
-from .timeline import holds, status_on
+from .path import Step
+from .situation import ROLE, ROLE_OUT, ROLE_WORDS, Party, headquarters, nobody, situation
+from .timeline import status_on
 
 LISTING = str(ECG.Listing)
-# The few vocabulary entries the engine's mechanics depend on; tests/test_exposure.py checks each is in the data.
-ROLE = {name: str(ID[f"role/{name}"]) for name in ("user", "for", "supplier", "designer", "manufacturer", "matched", "any")}
-AFFILIATE_EXTENSION = ID["restriction-type/affiliate-extension"]
 INFORMATIONAL = ID["severity/informational"]
+INTERPRETATION = ID["restriction-type/interpretation"]
 INFERENCE = ID["activity/inference"]
-VOCABULARY = (*map(URIRef, ROLE.values()), AFFILIATE_EXTENSION, INFORMATIONAL, INFERENCE)
+# The few vocabulary entries the engine's mechanics depend on; tests/test_exposure.py checks each is in the data.
+VOCABULARY = (*map(URIRef, ROLE.values()), *map(URIRef, ACT.values()), AFFILIATE_EXTENSION, INFORMATIONAL,
+              INTERPRETATION, INFERENCE)
 USAGE_ROLES = ("user", "for", "supplier")
 
 
@@ -50,7 +55,8 @@ class Usage:
 
     Parties are IRIs of parties in the graph, or unnamed parties given by their headquarters country
     (``user_country`` and so on). ``where`` defaults to the user's headquarters country and
-    ``shipped_from`` to the supplier's.
+    ``shipped_from`` to the supplier's. ``act`` is the act asked about (an ``id:act/...`` IRI); empty, the
+    acts are derived from the usage (see :mod:`graph.acts`).
     """
 
     chip: str
@@ -67,10 +73,12 @@ class Usage:
     red_flags: tuple[str, ...] = ()
     as_of: dt.date = field(default_factory=dt.date.today)
     iri: str = ""
+    act: str = ""
 
     def __post_init__(self):
         if not self.iri:
-            digest = hashlib.sha256(repr(sorted((k, str(v)) for k, v in asdict(self).items())).encode()).hexdigest()
+            fields = {k: v for k, v in asdict(self).items() if not (k == "act" and not v)}
+            digest = hashlib.sha256(repr(sorted((k, str(v)) for k, v in fields.items())).encode()).hexdigest()
             object.__setattr__(self, "iri", str(ID[f"usage/{digest[:16]}"]))
 
 
@@ -92,6 +100,15 @@ class Exposure:
     citations: tuple[str, ...]
     path: tuple[Step, ...]
     explanation: str
+    verdict_effect: str = "exposed"  # "exposed", "undetermined" (seek counsel) or "none" (context, informational)
+    action: str = ""  # who must do what, in a few words
+    act: str = ""  # the act that exposes the party (IRI), and the party that receives it
+    act_label: str = ""
+    recipient: str = ""
+    recipient_label: str = ""
+    notes: tuple[str, ...] = ()  # conditions attached: certifications, deadlines, contested status, unofficial
+    links: tuple[str | None, ...] = ()  # per citation, its Federal Register or BIS address (None when unknown)
+    counsel: str = ""  # for "seek counsel": the question the rules leave open
 
 
 @dataclass(frozen=True)
@@ -101,7 +118,7 @@ class Check:
     restriction: str
     label: str
     rule: str
-    result: str  # "applies", "not applicable", "undetermined", "not operative", "modifies"
+    result: str  # "applies", "not applicable", "undetermined", "not operative", "modifies", "relieves"
     reason: str
     missing: str = ""  # for "undetermined": the fact the data lacks, in words
 
@@ -113,44 +130,23 @@ class Answer:
     usage: Usage
     exposures: tuple[Exposure, ...]
     checked: tuple[Check, ...]
+    acts: tuple[tuple[str, str, str], ...] = ()  # (act IRI, actor label, recipient label) of each act of the usage
 
 
 def verdict(answer: Answer) -> str:
     """The answer's headline: ``exposed``, ``not exposed`` or ``undetermined: <what is missing>``.
 
-    An informational exposure (an instrument not in force) exposes nobody. A check that could
-    not be decided turns "not exposed" into "undetermined", naming each missing fact once;
-    an answer with a real exposure is "exposed" whatever else stayed open.
+    An informational or context exposure exposes nobody. A check that could not be decided, or a question
+    left to counsel, turns "not exposed" into "undetermined", naming each missing fact once; an answer with a
+    real exposure is "exposed" whatever else stayed open.
     """
-    if any(e.severity != str(INFORMATIONAL) for e in answer.exposures):
+    effects = [(e, "none" if e.severity == str(INFORMATIONAL) else e.verdict_effect) for e in answer.exposures]
+    if any(effect == "exposed" for _, effect in effects):
         return "exposed"
-    missing = list(dict.fromkeys(c.missing or c.reason for c in answer.checked if c.result == "undetermined"))
+    missing = [c.missing or c.reason for c in answer.checked if c.result == "undetermined"]
+    missing += [f"seek counsel: {e.counsel or e.explanation}" for e, effect in effects if effect == "undetermined"]
+    missing = list(dict.fromkeys(missing))
     return f"undetermined: {'; '.join(missing)}" if missing else "not exposed"
-
-
-@dataclass(frozen=True)
-class _Party:
-    key: str  # IRI in the graph, or a minted IRI for an unnamed party
-    role: str  # user, for, supplier, designer, manufacturer
-    label: str
-    named: bool
-    country: str | None  # headquarters, for unnamed parties
-
-
-@dataclass(frozen=True)
-class _Match:
-    steps: tuple[Step, ...] = ()
-    parties: tuple[_Party, ...] = ()
-    reason: str = ""
-    policy: str | None = None
-    # per matched party: (party, its own steps, its own reason, its own review policy)
-    own: tuple[tuple, ...] = ()
-    base_steps: tuple[Step, ...] = ()
-    base_reason: str = ""
-
-
-class _Fail(Exception):
-    """A condition does not hold; the message says which."""
 
 
 # --------------------------------------------------------------------------- graph preparation
@@ -264,43 +260,63 @@ def exposures(g: Graph, usage: Usage, *, G: nx.MultiDiGraph | None = None) -> An
     >>> u = Usage(chip=str(resolve(g, "Ascend 910C", "chip")), activity=str(ID["activity/training"]),
     ...           user_country=str(ID["country/MY"]), for_country=str(ID["country/CN"]), as_of=dt.date(2025, 6, 1))
     >>> sorted({e.severity_label for e in exposures(g, u).exposures})
-    ['enforcement risk', 'informational', 'licence required', 'red flag']
+    ['context', 'enforcement risk', 'red flag']
     """
     G = G if G is not None else traversal_graph(g)
     g = memo(g)  # the engine reads the same restrictions, labels and figures on every call
-    ctx = _Context(g, G, usage)
+    s = situation(g, G, usage)
     found: list[Exposure] = []
     checks: list[Check] = []
     informed: set[str] = set()
-    modifiers = []
+    modifiers, reliefs = [], []
     for r in restrictions(g):
         if g.value(r, ECG.restrictionType) == AFFILIATE_EXTENSION:
             continue  # used by the listed-party condition, exposes nobody itself
         if (r, ECG.modifies, None) in g:
             modifiers.append(r)
             continue
-        rule = g.value(r, ECG.imposedBy)
-        try:
-            match = ctx.match(r)
-        except _Fail as why:
-            checks.append(Check(str(r), label_of(g, r), str(rule or ""), "not applicable", str(why)))
+        if (r, ECG.relieves, None) in g:
+            reliefs.append(r)
             continue
-        operative, status_text = ctx.operative(r)
+        rule = str(g.value(r, ECG.imposedBy) or "")
+        result = evaluate(s, r)
+        if result.result == "not applicable":
+            checks.append(Check(str(r), label_of(g, r), rule, "not applicable", result.reason))
+            continue
+        operative, status_text = in_effect(s, r)
         if not operative:
-            checks.append(Check(str(r), label_of(g, r), str(rule or ""), "not operative", status_text))
-            if status_text and not status_text.startswith("restriction ended") and str(rule) not in informed:
-                informed.add(str(rule))
-                found.append(ctx.informational(r, match, status_text))
+            checks.append(Check(str(r), label_of(g, r), rule, "not operative", status_text))
+            if (result.result == "applies" and status_text and not status_text.startswith("restriction ended")
+                    and rule not in informed):
+                informed.add(rule)
+                found.append(_informational(s, r, result.match, status_text))
             continue
-        new = ctx.exposures_for(r, match)
-        checks.append(Check(str(r), label_of(g, r), str(rule or ""), "applies",
-                            f"{len(new)} exposure(s): {match.reason}"))
+        if result.result == "undetermined":
+            if _effect(g, r) == "none":  # context exposes nobody: what it cannot tell leaves the verdict alone
+                checks.append(Check(str(r), label_of(g, r), rule, "not applicable",
+                                    f"context only, cannot tell: {result.missing}"))
+            else:
+                checks.append(Check(str(r), label_of(g, r), rule, "undetermined", result.reason, result.missing))
+            continue
+        new = _exposures_for(s, r, result.match)
+        checks.append(Check(str(r), label_of(g, r), rule, "applies", f"{len(new)} exposure(s): {result.match.reason}"))
         found += new
     for m in modifiers:
-        found, check = ctx.apply_modifier(m, found)
+        found, check = _apply_modifier(s, m, found)
         checks.append(check)
-    found += ctx.affiliate_notes(informed)
-    return Answer(usage, tuple(sorted(found, key=_exposure_order(g))), tuple(checks))
+    for x in reliefs:
+        found, check = _apply_relief(s, x, found)
+        checks.append(check)
+    found += _affiliate_notes(s, informed)
+    acts = tuple((a.kind, a.actor.label, a.recipient.label if a.recipient is not None else "") for a in s.acts)
+    return Answer(usage, tuple(sorted(found, key=_exposure_order(g))), tuple(checks), acts)
+
+
+def _effect(g, r) -> str:
+    """The verdict effect of the severity of ``r``'s type ("exposed", "undetermined" or "none")."""
+    severity = g.value(g.value(r, ECG.restrictionType), ECG.severity)
+    effect = g.value(severity, ECG.verdictEffect) if severity is not None else None
+    return str(effect) if effect is not None else "exposed"
 
 
 def _exposure_order(g):
@@ -310,649 +326,277 @@ def _exposure_order(g):
     return key
 
 
-_FOOTNOTED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # traversal graph -> footnoted listings
+def _exposed(s, r, match: Match) -> list[tuple[Party, object]]:
+    """The parties ``r`` exposes, each with the act that exposes it (None when no act is involved)."""
+    roles = sorted(str(x) for x in s.g.objects(r, ECG.exposesRole)) or [ROLE["matched"]]
+    acts = match.acts or tuple(a for a in s.acts if a.kind != ACT["use"]) or s.acts
+    out: list[tuple[Party, object]] = []
+    for role in roles:
+        name = role.rsplit("/", 1)[-1]
+        if name == "matched":
+            out += [(p, _act_with(acts, p)) for p in match.parties]
+        elif name == "actor":
+            out += [(a.actor, a) for a in acts]
+        elif name == "recipient":
+            out += [(a.recipient, a) for a in acts if a.recipient is not None]
+        else:
+            out += [(p, _act_with(acts, p)) for p in s.parties.get(name, ())]
+    if not out:  # nobody in the exposed roles is named: say who would be, without inventing a party
+        out = [(nobody(name), None) for name in (x.rsplit("/", 1)[-1] for x in roles)
+               if name not in ("matched", "any")][:1]
+    hq_filter = {str(x) for x in s.g.objects(r, ECG.exposedHeadquartersCountry)}
+    if hq_filter:
+        out = [(p, a) for p, a in out if p.key and headquarters(s, p)[0] in hq_filter]
+    seen, unique = set(), []
+    for p, a in out:
+        if (p.key, p.role, p.label) not in seen:
+            seen.add((p.key, p.role, p.label))
+            unique.append((p, a))
+    return unique
 
 
-class _Context:
-    """Per-call state: the usage's parties, the chip's facts, cached group lookups."""
-
-    def __init__(self, g: Graph, G: nx.MultiDiGraph, usage: Usage):
-        self.g, self.G, self.u, self.day = g, G, usage, usage.as_of
-        self.chip = URIRef(usage.chip)
-        if (self.chip, RDF.type, ECG.Chip) not in g:
-            raise EcgraphError(f"usage chip {usage.chip} is not an ecg:Chip in the graph")
-        self.parties = self._parties()
-        self._groups: dict[str, dict] = {}
-        self._listed_cache: dict[tuple, set] = {}
-        self.affiliate_hits: list[tuple] = []
-
-    # ---- parties
-    def _parties(self) -> dict[str, list[_Party]]:
-        g, u = self.g, self.u
-        out: dict[str, list[_Party]] = {name: [] for name in ROLE}
-        for role, iri, country in (("user", u.user, u.user_country), ("for", u.for_, u.for_country),
-                                   ("supplier", u.supplier, u.supplier_country)):
-            if iri:
-                out[role].append(_Party(iri, role, label_of(g, URIRef(iri)), True, None))
-            elif country:
-                label = f"unnamed {_ROLE_WORDS[role]} headquartered in {label_of(g, URIRef(country))}"
-                out[role].append(_Party(f"{u.iri}/{role}", role, label, False, country))
-        for role, prop in (("designer", ECG.designedBy), ("manufacturer", ECG.manufacturedBy)):
-            for firm in sorted(g.objects(self.chip, prop)):
-                out[role].append(_Party(str(firm), role, label_of(g, firm), True, None))
-        out["any"] = out["user"] + out["for"] + out["supplier"]
-        return out
-
-    def parties_in(self, roles) -> list[_Party]:
-        seen, out = set(), []
-        for role in roles:
-            name = role.rsplit("/", 1)[-1]
-            for p in self.parties.get(name, []):
-                if (p.key, p.role) not in seen:
-                    seen.add((p.key, p.role))
-                    out.append(p)
-        return out
-
-    def headquarters(self, party: _Party) -> tuple[str | None, tuple[Step, ...]]:
-        if not party.named:
-            return party.country, (Step(party.key, str(ECG.headquarteredIn), party.country or ""),)
-        for _, country, key in self.G.out_edges(party.key, keys=True) if party.key in self.G else ():
-            if key == str(ECG.headquarteredIn):
-                sources = tuple(sorted(str(s) for s in self.g.objects(URIRef(party.key), DCTERMS.source)))
-                return country, (Step(party.key, key, country, sources),)
-        return None, ()
-
-    def groups(self, place: str) -> dict[str, tuple[Step, ...]]:
-        if place not in self._groups:
-            self._groups[place] = groups_on(self.G, place, self.day)
-        return self._groups[place]
-
-    def place_in(self, place: str | None, groups, countries) -> tuple[Step, ...] | None:
-        """Steps showing ``place`` is one of ``countries`` or in one of ``groups`` (None when not)."""
-        if not place:
-            return None
-        for other, via in places_as(self.G, place):
-            if other in countries:
-                return via
-        member = self.groups(place)
-        for group in sorted(groups):
-            if group in member:
-                return member[group]
-        return None
-
-    # ---- status
-    def operative(self, r) -> tuple[bool, str]:
-        g = self.g
-        start, end = g.value(r, ECG.validFrom), g.value(r, ECG.validUntil)
-        if not holds(start.toPython() if start is not None else None, end.toPython() if end is not None else None, self.day):
-            if start is not None and start.toPython() > self.day:
-                return False, f"{label_of(g, r)}: not yet in effect on {self.day} (from {start})"
-            return False, f"restriction ended on {end}"  # superseded: checked, not worth a note
-        rule = g.value(r, ECG.imposedBy)
-        status, period = status_on(g, rule, self.day)
-        if status is None:
-            starts = sorted(str(g.value(p, ECG.validFrom)) for p in g.subjects(ECG.statusOf, rule))
-            return False, f"{_short(g, rule)}: not yet in effect on {self.day}" + (f" (from {starts[0]})" if starts else "")
-        if bool((g.value(status, ECG.isOperative) or False) and g.value(status, ECG.isOperative).toPython()):
-            return True, ""
-        since = g.value(period, ECG.validFrom)
-        return False, f"{_short(g, rule)}: {label_of(g, status)} since {since}"
-
-    # ---- conditions
-    def match(self, r) -> _Match:
-        steps, parties, reasons, own = [], [], [], []
-        policy = None
-        checks = (self._chip_named, self._item, self._item_origin, self._thresholds, self._destination,
-                  self._shipped_from, self._activity, self._end_use, self._red_flag, self._headquarters,
-                  self._listed)
-        for check in checks:
-            m = check(r)
-            if m is None:
-                continue
-            if m.own:  # party-specific evidence stays with its party
-                own += m.own
-                parties += m.parties
-                continue
-            steps += m.steps
-            if m.reason:
-                reasons.append(m.reason)
-            policy = m.policy or policy
-        all_steps = steps + [s for o in own for s in o[1]]
-        all_reasons = reasons + [o[2] for o in own]
-        if not own:
-            return _Match(tuple(_unique(steps)), (), "; ".join(reasons), policy)
-        return _Match(tuple(_unique(all_steps)), tuple(parties), "; ".join(all_reasons),
-                      policy or next((o[3] for o in own if o[3]), None), tuple(own),
-                      tuple(_unique(steps)), "; ".join(reasons))
-
-    @staticmethod
-    def common(match: _Match) -> _Match:
-        """The match without any party's own evidence."""
-        if not match.own:
-            return match
-        return _Match(match.base_steps, (), match.base_reason, None)
-
-    def _chip_named(self, r):
-        named = {str(c) for c in self.g.objects(r, ECG.appliesToChip)}
-        if not named:
-            return None
-        if self.u.chip not in named:
-            raise _Fail(f"{label_of(self.g, self.chip)} is not among the chips it names")
-        return _Match((Step(str(r), str(ECG.appliesToChip), self.u.chip),), reason=f"it names {label_of(self.g, self.chip)}")
-
-    def classification(self):
-        cached = getattr(self, "_classification", None)
-        if cached is None:
-            derived = derived_classification(self.g, self.chip, self.day)
-            if derived is not None:
-                cached = (derived.eccn, derived.steps + (Step(self.u.chip, str(ECG.derivedClassification), derived.eccn),), "derived")
-            else:
-                stated = sorted(self.g.objects(self.chip, ECG.statedClassification))
-                sources = tuple(sorted(str(s) for s in self.g.objects(self.chip, DCTERMS.source)))
-                cached = (str(stated[0]), (Step(self.u.chip, str(ECG.statedClassification), str(stated[0]), sources),), "stated") if stated else (None, (), "")
-            self._classification = cached
-        return cached
-
-    def _item(self, r):
-        items = {str(i) for i in self.g.objects(r, ECG.appliesToItem)}
-        if not items:
-            return None
-        eccn, steps, how = self.classification()
-        if eccn is None:
-            raise _Fail(f"{label_of(self.g, self.chip)} has no derived or stated ECCN")
-        hit = broader_closure(self.g, eccn) & items
-        if not hit and any(eccn in broader_closure(self.g, item) for item in items):
-            raise _Fail(f"undetermined: {label_of(self.g, self.chip)} is only known as {label_of(self.g, URIRef(eccn))} "
-                        f"({how}); its figures are needed to tell whether it is a covered item")
-        if not hit:
-            raise _Fail(f"{label_of(self.g, self.chip)} is {label_of(self.g, URIRef(eccn))} ({how}), not a covered item")
-        item = sorted(hit)[0]
-        more = self._broader_steps(eccn, item)
-        return _Match(steps + more, reason=f"{label_of(self.g, self.chip)} is {label_of(self.g, URIRef(eccn))} ({how})")
-
-    def _broader_steps(self, eccn: str, item: str) -> tuple[Step, ...]:
-        """The skos:broader triples leading from ``eccn`` up to ``item`` (empty when they are the same)."""
-        paths = {eccn: ()}
-        todo = [eccn]
-        while todo:
-            node = todo.pop(0)
-            if node == item:
-                return paths[node]
-            for up in sorted(self.g.objects(URIRef(node), SKOS.broader)):
-                if str(up) not in paths:
-                    paths[str(up)] = paths[node] + (Step(node, str(SKOS.broader), str(up)),)
-                    todo.append(str(up))
-        return ()
-
-    def _item_origin(self, r):
-        groups = {str(x) for x in self.g.objects(r, ECG.itemOriginGroup)}
-        countries = {str(x) for x in self.g.objects(r, ECG.itemOriginCountry)}
-        if not groups and not countries:
-            return None
-        for designer in self.parties["designer"]:
-            hq, hq_steps = self.headquarters(designer)
-            inside = self.place_in(hq, groups, countries)
-            if inside is not None:
-                step = Step(self.u.chip, str(ECG.designedBy), designer.key,
-                            tuple(sorted(str(s) for s in self.g.objects(self.chip, DCTERMS.source))))
-                return _Match((step,) + hq_steps + inside,
-                              reason=f"designed by {designer.label}, headquartered in {label_of(self.g, URIRef(hq))}")
-        raise _Fail(f"{label_of(self.g, self.chip)} is not designed by a party headquartered in {self._names(groups | countries)}")
-
-    def _thresholds(self, r):
-        if (r, ECG.threshold, None) not in self.g:
-            return None
-        ok, steps = meets(self.g, self.chip, r)
-        if not ok:
-            raise _Fail(f"{label_of(self.g, self.chip)} does not meet its thresholds" + (
-                f" ({label_of(self.g, URIRef(steps[0].p))} {steps[0].o})" if steps else " (figures missing)"))
-        return _Match(steps, reason="within its thresholds (" + ", ".join(
-            f"{label_of(self.g, URIRef(s.p))} {s.o}" for s in steps) + ")")
-
-    def where(self) -> str | None:
-        """The place of use: given, else the user's headquarters, else the user's one address country."""
-        if self.u.where:
-            return self.u.where
-        for user in self.parties["user"]:
-            hq, _ = self.headquarters(user)
-            if hq:
-                return hq
-            if user.named:
-                countries = sorted({v for _, v, k in (self.G.out_edges(user.key, keys=True) if user.key in self.G else ())
-                                    if k == str(ECG.addressCountry)})
-                if len(countries) == 1:
-                    return countries[0]
-        return None
-
-    def _destination(self, r):
-        groups = {str(x) for x in self.g.objects(r, ECG.destinationGroup)}
-        countries = {str(x) for x in self.g.objects(r, ECG.destinationCountry)}
-        excluded = {str(x) for x in self.g.objects(r, ECG.excludedDestinationGroup)}
-        excluded_countries = {str(x) for x in self.g.objects(r, ECG.excludedDestinationCountry)}
-        if not (groups or countries or excluded or excluded_countries):
-            return None
-        place = self.where()
-        if place is None:
-            raise _Fail("the usage has no place of use (give --where or a user)")
-        use_step = Step(self.u.iri, str(ECG.usedIn), place)
-        inside: tuple[Step, ...] = ()
-        if groups or countries:
-            got = self.place_in(place, groups, countries)
-            if got is None:
-                raise _Fail(f"{label_of(self.g, URIRef(place))} is not in {self._names(groups | countries)} on {self.day}")
-            inside = got
-        out = self.place_in(place, excluded, excluded_countries) if excluded or excluded_countries else None
-        if out is not None:
-            raise _Fail(f"{label_of(self.g, URIRef(place))} is excluded ({self._names(excluded | excluded_countries)}) on {self.day}")
-        return _Match((use_step,) + inside, reason=f"used in {label_of(self.g, URIRef(place))}" + (
-            f" ({self._group_word(inside)})" if inside else ""))
-
-    def _shipped_from(self, r):
-        countries = {str(x) for x in self.g.objects(r, ECG.shippedFromCountry)}
-        if not countries:
-            return None
-        origin = self.u.shipped_from
-        if not origin:
-            for supplier in self.parties["supplier"]:
-                origin, _ = self.headquarters(supplier)
-                break
-        if origin not in countries:
-            raise _Fail(f"not shipped from {self._names(countries)}")
-        return _Match((Step(self.u.iri, str(ECG.shippedFrom), origin),), reason=f"shipped from {label_of(self.g, URIRef(origin))}")
-
-    def _activity(self, r):
-        wanted = {str(x) for x in self.g.objects(r, ECG.appliesToActivity)}
-        excluded = {str(x) for x in self.g.objects(r, ECG.excludesActivity)}
-        if not wanted and not excluded:
-            return None
-        lineage = broader_closure(self.g, self.u.activity)
-        name = label_of(self.g, URIRef(self.u.activity))
-        if wanted and not lineage & wanted:
-            raise _Fail(f"the activity {name} is not {self._names(wanted)}")
-        if lineage & excluded:
-            raise _Fail(f"the activity {name} is excluded")
-        return _Match((Step(self.u.iri, str(ECG.activity), self.u.activity),), reason=f"activity {name}")
-
-    def _end_use(self, r):
-        wanted = {str(x) for x in self.g.objects(r, ECG.requiresEndUse)}
-        if not wanted:
-            return None
-        hit = sorted(wanted & set(self.u.end_uses))
-        if not hit:
-            raise _Fail(f"no known end use among {self._names(wanted)}")
-        return _Match(tuple(Step(self.u.iri, str(ECG.knownEndUse), e) for e in hit),
-                      reason="known end use " + self._names(set(hit)))
-
-    def _red_flag(self, r):
-        wanted = {str(x) for x in self.g.objects(r, ECG.requiresRedFlag)}
-        if not wanted:
-            return None
-        hit = sorted(wanted & set(self.u.red_flags))
-        if not hit:
-            raise _Fail("the usage carries none of its red flags")
-        return _Match(tuple(Step(self.u.iri, str(ECG.redFlag), e) for e in hit), reason="red flag " + self._names(set(hit)))
-
-    def _headquarters(self, r):
-        groups = {str(x) for x in self.g.objects(r, ECG.headquartersGroup)}
-        countries = {str(x) for x in self.g.objects(r, ECG.headquartersCountry)}
-        if not groups and not countries:
-            return None
-        roles = [str(x) for x in self.g.objects(r, ECG.headquartersRole)] or [ROLE["user"]]
-        through = bool(self.g.value(r, ECG.throughUltimateParent) is not None
-                       and self.g.value(r, ECG.throughUltimateParent).toPython())
-        candidates = self.parties_in(sorted(roles))
-        for party in candidates:
-            hq, hq_steps = self.headquarters(party)
-            inside = self.place_in(hq, groups, countries)
-            if inside is not None:
-                reason = f"{party.label} ({party.role}) is headquartered in {label_of(self.g, URIRef(hq))}"
-                return _Match(hq_steps + inside, (party,), reason, own=((party, hq_steps + inside, reason, None),))
-            if through and party.named:
-                for chain in ultimate_parents(self.G, party.key, day=self.day):
-                    top = _Party(chain.owner, party.role, label_of(self.g, URIRef(chain.owner)), True, None)
-                    phq, phq_steps = self.headquarters(top)
-                    inside = self.place_in(phq, groups, countries)
-                    if inside is not None:
-                        steps = self._chain_steps(chain) + phq_steps + inside
-                        reason = (f"{party.label} ({party.role}) is majority-owned ({_pcts(chain)}) by {top.label}, "
-                                  f"headquartered in {label_of(self.g, URIRef(phq))}")
-                        return _Match(steps, (party,), reason, own=((party, steps, reason, None),))
-        if not candidates:
-            raise _Fail(f"no party in the role whose headquarters it tests ({', '.join(r.rsplit('/', 1)[-1] for r in roles)})")
-        unknown = [p.label for p in candidates if self.headquarters(p)[0] is None]
-        who = ", ".join(p.label for p in candidates)
-        raise _Fail(f"{who}: not headquartered in {self._names(groups | countries)}"
-                    + (" (nor its ultimate parent)" if through else "")
-                    + (f"; headquarters unknown for {', '.join(unknown)}: undetermined" if unknown else ""))
-
-    def _chain_steps(self, chain) -> tuple[Step, ...]:
-        steps = []
-        for fact, owner, owned in zip(chain.facts, chain.parties, chain.parties[1:]):
-            data = self.G.edges[owner, owned, fact]
-            steps += fact_steps(owner, owned, data, "percentage")
-        return tuple(steps)
-
-    # ---- listed parties, directly or through affiliates
-    def listed(self, lists: set[str]) -> set[str]:
-        key = tuple(sorted(lists))
-        if key not in self._listed_cache:
-            # listing edges point at their list: read the lists' in-edges, not every edge of the graph
-            # (a full scan cost 0.1 s per usage at 100k triples, 1 s at 1M)
-            found = {
-                u for v in sorted(lists) if v in self.G for u, _, d in self.G.in_edges(v, data=True)
-                if d.get("predicate") == LISTING and holds(d.get("validFrom"), d.get("validUntil"), self.day)
-            }
-            self._listed_cache[key] = found | {p for u in found for p in self.same_as(u)}
-        return self._listed_cache[key]
-
-    def same_as(self, party: str) -> list[str]:
-        """Parties linked to ``party`` by owl:sameAs (an imported record and its curated firm), either way."""
-        links = self.G.graph.get("same_as")
-        if links is None:  # a graph built before the links were indexed
-            links = self.G.graph["same_as"] = same_as_links(self.G)
-        return links.get(party, [])
-
-    def listings_of(self, party: str, lists: set[str], footnotes: set[int]):
-        """The listings of ``party`` on the date, and those of records linked to it by owl:sameAs."""
-        out = []
-        for alias in self.same_as(party):
-            out += [dict(data, via_same_as=alias) for data in self._own_listings(alias, lists, footnotes)]
-        return self._own_listings(party, lists, footnotes) + out
-
-    def _own_listings(self, party: str, lists: set[str], footnotes: set[int]):
-        if party not in self.G:
-            return []
-        out = []
-        for _, lst, data in sorted(self.G.out_edges(party, data=True), key=lambda e: e[2].get("fact", "")):
-            if data.get("predicate") != LISTING or lst not in lists:
-                continue
-            if not holds(data.get("validFrom"), data.get("validUntil"), self.day):
-                continue
-            if footnotes and data.get("fdpFootnote") not in footnotes:
-                continue
-            out.append(data)
-        return out
-
-    def _listed(self, r):
-        lists = {str(x) for x in self.g.objects(r, ECG.listedOn)}
-        if not lists:
-            return None
-        footnotes = {int(x) for x in self.g.objects(r, ECG.requiresFootnote)}
-        roles = [str(x) for x in self.g.objects(r, ECG.listedRole)] or [ROLE["any"]]
-        parties, own = [], []
-        for party in self.parties_in(sorted(roles)):
-            if not party.named:
-                continue
-            listings = self.listings_of(party.key, lists, footnotes)
-            if listings:
-                steps, policy, cites = [], None, []
-                for data in listings:
-                    holder = data.get("via_same_as", party.key)
-                    if holder != party.key:  # the link between the record and the party is a step too
-                        linked = (URIRef(holder), OWL.sameAs, URIRef(party.key)) in self.g
-                        steps.append(Step(holder, SAME_AS, party.key) if linked else Step(party.key, SAME_AS, holder))
-                    steps += fact_steps(holder, self._list_of(data), data, "fdpFootnote", "validFrom")
-                    policy = _strictest(self.g, policy, data.get("reviewPolicy"))
-                    cites.append(data.get("frCitation", "") + (f", footnote {data['fdpFootnote']}" if "fdpFootnote" in data else ""))
-                names = " and ".join(sorted({label_of(self.g, URIRef(self._list_of(d))) for d in listings}))
-                reason = f"{party.label} ({party.role}) is on the {names} ({'; '.join(cites)})"
-                parties.append(party)
-                own.append((party, tuple(steps), reason, policy))
-                continue
-            hit = self._affiliate(party, lists, footnotes)
-            if hit:
-                parties.append(party)
-                own.append((party, hit.steps, hit.reason, hit.policy))
-        if not parties:
-            raise _Fail(f"no party of the usage is on the {self._names(lists)}"
-                        + (f" with footnote {', '.join(map(str, sorted(footnotes)))}" if footnotes else "")
-                        + f" on {self.day}")
-        return _Match(tuple(s for o in own for s in o[1]), tuple(parties), "; ".join(o[2] for o in own), None, tuple(own))
-
-    def _list_of(self, data) -> str:
-        # the collapsed edge's target is the list; recover it from the fact
-        return str(self.g.value(URIRef(data["fact"]), ECG.onList))
-
-    def _affiliate(self, party: _Party, lists: set[str], footnotes: set[int]):
-        """Whether ``party`` is treated as listed through ownership by an affiliate extension in force."""
-        g = self.g
-        for ext in sorted(g.subjects(ECG.restrictionType, AFFILIATE_EXTENSION)):
-            extended = {str(x) for x in g.objects(ext, ECG.extendsList)}
-            if not extended & lists:
-                continue
-            threshold = float(g.value(ext, ECG.ownershipThreshold) or 50)
-            # owners count for the lists this condition asks about (an MEU check is not met by Entity List owners)
-            reach = extended & lists
-            owners = self._listed_owners(reach, footnotes)
-            share, chains = effective_ownership(self.G, party.key, owners, day=self.day)
-            if share < threshold or not chains:
-                continue
-            operative, status_text = self.operative(ext)
-            ext_sources = tuple(sorted(str(x) for x in g.objects(ext, DCTERMS.source)))
-            steps = [Step(str(ext), str(ECG.ownershipThreshold), _num(threshold), ext_sources),
-                     Step(str(ext), str(ECG.imposedBy), str(g.value(ext, ECG.imposedBy)), ext_sources)]
-            policy = None
-            for chain in chains:
-                steps += self._chain_steps(chain)
-                for data in self.listings_of(chain.owner, reach, footnotes)[:1]:
-                    steps += fact_steps(chain.owner, self._list_of(data), data, "validFrom")
-                    policy = _strictest(g, policy, data.get("reviewPolicy"))  # the most restrictive owner
-            owners_text = ", ".join(f"{label_of(g, URIRef(c.owner))} ({_pcts(c)})" for c in chains)
-            reason = (f"{party.label} ({party.role}) is owned {_num(share)}% in aggregate by listed parties: {owners_text}"
-                      f" — treated as listed under {_short(g, g.value(ext, ECG.imposedBy))}")
-            if not operative:
-                self.affiliate_hits.append((ext, party, share, owners_text, status_text))
-                continue
-            return _Match(tuple(steps), (party,), reason, policy)
-        return None
-
-    def _listed_owners(self, reach: set[str], footnotes: set[int]) -> frozenset[str]:
-        # performance only: the owners listed on the day with a footnoted listing, theirs or a same-as record's.
-        # It was rebuilt per party from every listed party's listings (16 ms a party at a million triples); the
-        # footnoted listings are few, so they are gathered once per traversal graph and filtered by the day.
-        listed = self.listed(reach)
-        if not footnotes:
-            return frozenset(listed)
-        kept = _FOOTNOTED.setdefault(self.G, {})
-        key = (tuple(sorted(reach)), tuple(sorted(footnotes)))
-        if key not in kept:
-            kept[key] = tuple((who, d.get("validFrom"), d.get("validUntil"))
-                              for v in sorted(reach) if v in self.G for p, _, d in self.G.in_edges(v, data=True)
-                              if d.get("predicate") == LISTING and d.get("fdpFootnote") in footnotes
-                              for who in (p, *self.same_as(p)))
-        return frozenset(who for who, start, end in kept[key] if who in listed and holds(start, end, self.day))
-
-    # ---- results
-    def exposed(self, r, match: _Match) -> list[_Party]:
-        roles = sorted(str(x) for x in self.g.objects(r, ECG.exposesRole)) or [ROLE["matched"]]
-        out: list[_Party] = []
-        for role in roles:
-            name = role.rsplit("/", 1)[-1]
-            candidates = list(match.parties) if name == "matched" else self.parties.get(name, [])
-            out += candidates
-        if not out:  # nobody in the exposed roles is named: say who would be, without inventing a party
-            out = [_Party("", name, f"the {_ROLE_WORDS.get(name, name)} (not named in the usage)", False, None)
-                   for name in (r.rsplit("/", 1)[-1] for r in roles) if name not in ("matched", "any")][:1]
-        hq_filter = {str(x) for x in self.g.objects(r, ECG.exposedHeadquartersCountry)}
-        if hq_filter:
-            out = [p for p in out if self.headquarters(p)[0] in hq_filter]
-            if not out:
-                raise _Fail(f"no party of the usage is headquartered in {self._names(hq_filter)}")
-        seen, unique = set(), []
-        for p in out:
-            if (p.key, p.role) not in seen:
-                seen.add((p.key, p.role))
-                unique.append(p)
-        return unique
-
-    def exposures_for(self, r, match: _Match) -> list[Exposure]:
-        try:
-            parties = self.exposed(r, match)
-        except _Fail:
-            return []
-        base, out = self.common(match), []
-        own = {(o[0].key, o[0].role): o for o in match.own}
-        for p in parties:
-            mine = own.get((p.key, p.role))
-            if mine is not None:  # a matched party: the shared evidence plus its own
-                m = _Match(base.steps + mine[1], (p,), "; ".join(x for x in (base.reason, mine[2]) if x), mine[3])
-            else:
-                m = match
-            out.append(self._exposure(r, m, p))
-        return out
-
-    def _exposure(self, r, match: _Match, party: _Party, *, severity=None, policy=None, explanation=None) -> Exposure:
-        g = self.g
-        rule = g.value(r, ECG.imposedBy)
-        rtype = g.value(r, ECG.restrictionType)
-        severity = severity or g.value(rtype, ECG.severity)
-        policy = policy if policy is not None else (match.policy or g.value(r, ECG.reviewPolicy))
-        policy = URIRef(policy) if policy else None
-        rule_steps = (Step(str(r), str(ECG.imposedBy), str(rule), tuple(sorted(str(s) for s in g.objects(r, DCTERMS.source)))),)
-        path = match.steps + rule_steps
-        words = explanation or (
-            f"{party.label} ({_ROLE_WORDS.get(party.role, party.role)}) is exposed to {label_of(g, r)} under "
-            f"{_short(g, rule)}" + (f", {label_of(g, policy)}" if policy else "") + f": {match.reason}.")
-        return Exposure(
-            party=party.key, party_label=party.label, role=_ROLE_OUT.get(party.role, party.role),
-            rule=str(rule or ""), rule_label=label_of(g, rule) if rule is not None else "",
-            restriction=str(r), restriction_label=label_of(g, r),
-            severity=str(severity or ""), severity_label=label_of(g, severity) if severity is not None else "",
-            policy=str(policy or ""), policy_label=label_of(g, policy) if policy is not None else "",
-            citations=_citations(g, rule, path, self.day), path=path, explanation=words,
-        )
-
-    def informational(self, r, match: _Match, status_text: str) -> Exposure:
-        g = self.g
-        try:
-            parties = self.exposed(r, match)
-        except _Fail:
-            parties = []
-        party = parties[0] if parties else _Party("", "", "", False, None)
-        rule = g.value(r, ECG.imposedBy)
-        status, period = status_on(g, rule, self.day)
-        path = match.steps + ((Step(str(period), str(ECG.status), str(status),
-                                    tuple(sorted(str(s) for s in g.objects(period, DCTERMS.source)))),)
-                              if period is not None else ())
-        words = (f"{status_text}; it would otherwise expose {party.label or 'a party'} to {label_of(g, r)}"
-                 f" ({match.reason}).")
-        return replace(self._exposure(r, _Match(path, match.parties, match.reason, match.policy), party,
-                                      severity=INFORMATIONAL, explanation=words), policy="", policy_label="")
-
-    def affiliate_notes(self, informed: set[str]) -> list[Exposure]:
-        out = []
-        for ext, party, share, owners_text, status_text in self.affiliate_hits:
-            rule = self.g.value(ext, ECG.imposedBy)
-            if str(rule) in informed or not status_text:
-                continue
-            informed.add(str(rule))
-            words = (f"{status_text}; while in force it would treat {party.label} ({party.role}) as listed: "
-                     f"owned {_num(share)}% by {owners_text}.")
-            out.append(self._exposure(ext, _Match(reason=words), party, severity=INFORMATIONAL,
-                                      policy="", explanation=words))
-        return out
-
-    def apply_modifier(self, m, found: list[Exposure]) -> tuple[list[Exposure], Check]:
-        g = self.g
-        rule = g.value(m, ECG.imposedBy)
-        targets = {str(x) for x in g.objects(m, ECG.modifies)}
-        try:
-            match = self.match(m)
-        except _Fail as why:
-            return found, Check(str(m), label_of(g, m), str(rule or ""), "not applicable", str(why))
-        operative, status_text = self.operative(m)
-        if not operative:
-            return found, Check(str(m), label_of(g, m), str(rule or ""), "not operative", status_text or "not in effect")
-        policy = g.value(m, ECG.reviewPolicy)
-        out, changed = [], 0
-        for e in found:
-            if e.restriction in targets and e.severity != str(INFORMATIONAL):
-                changed += 1
-                path = e.path + match.steps + (Step(str(m), str(ECG.modifies), e.restriction),
-                                               Step(str(m), str(ECG.imposedBy), str(rule)))
-                e = replace(e, policy=str(policy or ""), policy_label=label_of(g, policy) if policy else "",
-                            citations=_citations(g, URIRef(e.rule), path, self.day) if e.rule else e.citations, path=path,
-                            explanation=e.explanation.rstrip(".") + f"; review policy {label_of(g, policy)} under "
-                                        f"{_short(g, rule)} ({match.reason}).")
-            out.append(e)
-        return out, Check(str(m), label_of(g, m), str(rule or ""), "modifies",
-                          f"changed the review policy of {changed} exposure(s): {match.reason}")
-
-    # ---- words
-    def _names(self, iris) -> str:
-        return " or ".join(sorted(label_of(self.g, URIRef(i)) for i in iris))
-
-    def _group_word(self, steps) -> str:
-        groups = [s.o for s in steps if s.p in (str(ECG.memberOf), str(ECG.includesGroup))]
-        return label_of(self.g, URIRef(groups[-1])) if groups else ""
+def _act_with(acts, party: Party):
+    return next((a for a in acts if a.actor.key == party.key and a.actor.role == party.role), None)
 
 
-# roles of parties reached through the graph rather than named in the usage say how they were reached
-_ROLE_OUT = {"designer": "designer of chip", "manufacturer": "manufacturer of chip"}
-_ROLE_WORDS = {"user": "user", "for": "party on whose behalf", "supplier": "supplier",
-               "designer": "designer of the chip", "manufacturer": "manufacturer of the chip"}
+def _exposures_for(s, r, match: Match) -> list[Exposure]:
+    base = base_of(match)
+    own = {(o[0].key, o[0].role): o for o in match.own}
+    out = []
+    for party, act in _exposed(s, r, match):
+        mine = own.get((party.key, party.role))
+        if mine is not None:  # a matched party: the shared evidence plus its own
+            m = Match(base.steps + mine[1], (party,), "; ".join(x for x in (base.reason, mine[2]) if x), mine[3],
+                      acts=match.acts, counsel=match.counsel)
+        else:
+            m = match
+        out.append(_exposure(s, r, m, party, act))
+    return out
 
 
-def _short(g: Graph, rule) -> str:
-    if rule is None:
+def _exposure(s, r, match: Match, party: Party, act=None, *, severity=None, policy=None,
+              explanation=None) -> Exposure:
+    g = s.g
+    rule = g.value(r, ECG.imposedBy)
+    rtype = g.value(r, ECG.restrictionType)
+    if match.counsel and severity is None:
+        rtype = INTERPRETATION
+    severity = severity or g.value(rtype, ECG.severity)
+    policy = policy if policy is not None else (match.policy or g.value(r, ECG.reviewPolicy))
+    policy = URIRef(policy) if policy else None
+    rule_steps = (Step(str(r), str(ECG.imposedBy), str(rule), tuple(sorted(str(x) for x in g.objects(r, DCTERMS.source)))),)
+    path = match.steps + rule_steps
+    recipient = act.recipient if act is not None and act.recipient is not None else None
+    act_words = label_of(g, URIRef(act.kind)) if act is not None else ""
+    to_whom = f" ({act_words} to {recipient.label})" if recipient is not None and recipient.key != party.key else (
+        f" ({act_words})" if act_words else "")
+    effect = g.value(severity, ECG.verdictEffect) if severity is not None else None
+    verb = "is shown, as context, with" if effect is not None and str(effect) == "none" else "is exposed to"
+    words = explanation or (
+        f"{party.label} ({ROLE_WORDS.get(party.role, party.role)}) {verb} {label_of(g, r)} under "
+        f"{short(g, rule)}" + (f", {label_of(g, policy)}" if policy else "") + to_whom + f": {match.reason}"
+        + (f"; seek counsel: {match.counsel}" if match.counsel else "") + ".")
+    citations, links = citations_on(g, rule, path, s.day)
+    return Exposure(
+        party=party.key, party_label=party.label, role=ROLE_OUT.get(party.role, party.role),
+        rule=str(rule or ""), rule_label=label_of(g, rule) if rule is not None else "",
+        restriction=str(r), restriction_label=label_of(g, r),
+        severity=str(severity or ""), severity_label=label_of(g, severity) if severity is not None else "",
+        policy=str(policy or ""), policy_label=label_of(g, policy) if policy is not None else "",
+        citations=citations, path=path, explanation=words,
+        verdict_effect=str(effect) if effect is not None else "exposed",
+        action=_action(g, rtype, act, recipient),
+        act=act.kind if act is not None else "", act_label=act_words,
+        recipient=recipient.key if recipient is not None else "",
+        recipient_label=recipient.label if recipient is not None else "",
+        notes=conditions_of(g, r, s.day), links=links, counsel=match.counsel,
+    )
+
+
+def _action(g, rtype, act, recipient) -> str:
+    template = g.value(rtype, ECG.requiredAction) if rtype is not None else None
+    if template is None:
         return ""
-    citation, label = g.value(rule, ECG.frCitation), label_of(g, rule)
-    return f"{label} ({citation})" if citation and str(citation) not in label else label
+    act_words = label_of(g, URIRef(act.kind)) if act is not None else "transaction"
+    return str(template).replace("{act}", act_words).replace(
+        "{recipient}", recipient.label if recipient is not None else "the recipient")
 
 
-def _citations(g: Graph, rule, path, day: dt.date | None = None) -> tuple[str, ...]:
-    """FR citations (or guidance titles) of the rule and of every instrument behind the path, in order.
+def conditions_of(g, r, day: dt.date | None = None) -> tuple[str, ...]:
+    """The conditions ``r`` attaches (``ecg:hasCondition``) that hold on ``day``, each as "kind: text"."""
+    from .timeline import holds
 
-    A document published after ``day`` is left out: an answer as of a date cites what existed then.
+    out = []
+    for c in sorted(g.objects(r, ECG.hasCondition)):
+        start, end = g.value(c, ECG.validFrom), g.value(c, ECG.validUntil)
+        if day is not None and not holds(start.toPython() if start is not None else None,
+                                         end.toPython() if end is not None else None, day):
+            continue
+        kind = g.value(c, ECG.conditionKind)
+        text = label_of(g, c)
+        out.append(f"{label_of(g, kind)}: {text}" if kind is not None else text)
+    return tuple(out)
+
+
+def _informational(s, r, match: Match, status_text: str) -> Exposure:
+    g = s.g
+    parties = _exposed(s, r, match)
+    party, act = parties[0] if parties else (Party("", "", "", False), None)
+    rule = g.value(r, ECG.imposedBy)
+    status, period = status_on(g, rule, s.day)
+    path = match.steps + ((Step(str(period), str(ECG.status), str(status),
+                                tuple(sorted(str(x) for x in g.objects(period, DCTERMS.source)))),)
+                          if period is not None else ())
+    words = (f"{status_text}; it would otherwise expose {party.label or 'a party'} to {label_of(g, r)}"
+             f" ({match.reason}).")
+    e = _exposure(s, r, Match(path, match.parties, match.reason, match.policy, acts=match.acts), party, act,
+                  severity=INFORMATIONAL, explanation=words)
+    return replace(e, policy="", policy_label="", action="no action while it is not operative", counsel="")
+
+
+def _affiliate_notes(s, informed: set[str]) -> list[Exposure]:
+    out = []
+    for ext, party, how, status_text in s.cache.get("affiliate_hits", []):
+        rule = s.g.value(ext, ECG.imposedBy)
+        if str(rule) in informed or not status_text:
+            continue
+        informed.add(str(rule))
+        words = f"{status_text}; while in force it would treat {party.label} ({party.role}) as listed: it {how}."
+        e = _exposure(s, ext, Match(reason=words), party, severity=INFORMATIONAL, policy="", explanation=words)
+        out.append(replace(e, action="no action while it is not operative"))
+    return out
+
+
+def _apply_modifier(s, m, found: list[Exposure]) -> tuple[list[Exposure], Check]:
+    g = s.g
+    rule = g.value(m, ECG.imposedBy)
+    targets = {str(x) for x in g.objects(m, ECG.modifies)}
+    result = evaluate(s, m)
+    if result.result == "not applicable":
+        return found, Check(str(m), label_of(g, m), str(rule or ""), "not applicable", result.reason)
+    operative, status_text = in_effect(s, m)
+    if not operative:
+        return found, Check(str(m), label_of(g, m), str(rule or ""), "not operative", status_text or "not in effect")
+    hit = [e for e in found if e.restriction in targets and e.severity != str(INFORMATIONAL)]
+    if result.result == "undetermined":
+        if not hit:
+            return found, Check(str(m), label_of(g, m), str(rule or ""), "not applicable", "nothing to modify")
+        note = f"{label_of(g, m)} may apply: {result.missing} is unknown"
+        return ([replace(e, notes=e.notes + (note,)) if e in hit else e for e in found],
+                Check(str(m), label_of(g, m), str(rule or ""), "undetermined", result.reason, result.missing))
+    policy = g.value(m, ECG.reviewPolicy)
+    match = result.match
+    out = []
+    for e in found:
+        if e in hit:
+            path = e.path + match.steps + (Step(str(m), str(ECG.modifies), e.restriction),
+                                           Step(str(m), str(ECG.imposedBy), str(rule)))
+            citations, links = citations_on(g, URIRef(e.rule), path, s.day) if e.rule else (e.citations, e.links)
+            change = (f"review policy {label_of(g, policy)} under {short(g, rule)}" if policy is not None
+                      else f"changed by {short(g, rule)}")
+            e = replace(e, policy=str(policy) if policy is not None else e.policy,
+                        policy_label=label_of(g, policy) if policy is not None else e.policy_label,
+                        citations=citations, links=links, path=path, notes=e.notes + conditions_of(g, m, s.day),
+                        explanation=e.explanation.rstrip(".") + f"; {change} ({match.reason}).")
+        out.append(e)
+    return out, Check(str(m), label_of(g, m), str(rule or ""), "modifies",
+                      f"changed {len(hit)} exposure(s): {match.reason}")
+
+
+def _apply_relief(s, x, found: list[Exposure]) -> tuple[list[Exposure], Check]:
+    """A licence exception or authorisation: where its conditions hold, the exposures it relieves say so."""
+    g = s.g
+    rule = g.value(x, ECG.imposedBy)
+    targets = {str(t) for t in g.objects(x, ECG.relieves)}
+    hit = [e for e in found if e.restriction in targets and e.verdict_effect == "exposed"
+           and e.severity != str(INFORMATIONAL)]
+    label = label_of(g, x)
+    if not hit:
+        return found, Check(str(x), label, str(rule or ""), "not applicable", "nothing it relieves applies")
+    result = evaluate(s, x)
+    if result.result == "not applicable":
+        return found, Check(str(x), label, str(rule or ""), "not applicable", result.reason)
+    operative, status_text = in_effect(s, x)
+    if not operative:
+        return found, Check(str(x), label, str(rule or ""), "not operative", status_text or "not in effect")
+    if result.result == "undetermined":
+        note = f"{label} may be available: {result.missing} is unknown"
+        return ([replace(e, notes=e.notes + (note,)) if e in hit else e for e in found],
+                Check(str(x), label, str(rule or ""), "undetermined", result.reason, result.missing))
+    rtype = g.value(x, ECG.restrictionType)
+    severity = g.value(rtype, ECG.severity)
+    match = result.match
+    out = []
+    for e in found:
+        if e in hit:
+            path = e.path + match.steps + (Step(str(x), str(ECG.relieves), e.restriction),
+                                           Step(str(x), str(ECG.imposedBy), str(rule)))
+            citations, links = citations_on(g, URIRef(e.rule), path, s.day) if e.rule else (e.citations, e.links)
+            template = g.value(rtype, ECG.requiredAction)
+            action = str(template).replace("{act}", e.act_label or "transaction").replace(
+                "{recipient}", e.recipient_label or "the recipient") if template is not None else e.action
+            e = replace(e, severity=str(severity), severity_label=label_of(g, severity), citations=citations,
+                        links=links, path=path, action=action,
+                        verdict_effect=str(g.value(severity, ECG.verdictEffect) or "exposed"),
+                        notes=e.notes + (f"{label} ({short(g, rule)})",) + conditions_of(g, x, s.day),
+                        explanation=e.explanation.rstrip(".") + f"; relieved by {label} ({match.reason}).")
+        out.append(e)
+    return out, Check(str(x), label, str(rule or ""), "relieves", f"relieved {len(hit)} exposure(s): {match.reason}")
+
+
+# --------------------------------------------------------------------------- citations
+
+# Steps whose sources are instruments that apply to the exposure: the listing, the criterion met, the affiliate
+# extension. Other steps (a chip's figures, a party's headquarters, a group membership) are evidence; their
+# sources describe facts, they do not apply to the usage.
+_APPLYING = {str(ECG.listedParty), str(ECG.onList), str(ECG.fdpFootnote), str(ECG.hasCriterion),
+             str(ECG.ownershipThreshold), str(ECG.imposedBy), str(ECG.modifies), str(ECG.relieves)}
+
+
+def citations_on(g: Graph, rule, path, day: dt.date | None = None) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+    """The FR citations (or guidance titles) of the rule and of every instrument behind the path, with their links.
+
+    Only documents that apply on ``day`` are cited: published by then and, when they have status periods, in one.
+    Only the instruments that apply are candidates: the rule, the rules behind the listings, criteria and
+    extensions on the path, and the instruments the path names (``imposedBy``, ``classifiedBy``); the sources of a
+    chip's figures or a party's headquarters describe facts and are not citations.
     """
-    out: list[str] = []
-    candidates = [rule] + [URIRef(s) for step in path for s in step.sources] + [
-        URIRef(step.o) for step in path if step.p == str(ECG.imposedBy)]
+    texts: list[str] = []
+    links: list[str | None] = []
+    candidates = [rule] + [URIRef(src) for step in path if step.p in _APPLYING for src in step.sources] + [
+        URIRef(step.o) for step in path if step.p in (str(ECG.imposedBy), str(ECG.classifiedBy))]
     for node in candidates:
         if node is None:
+            continue
+        types = set(g.objects(node, RDF.type))
+        if not types & {ECG.Rule, ECG.Instrument, ECG.Guidance}:
             continue
         published = g.value(node, ECG.publishedOn)
         if day is not None and published is not None and published.toPython() > day:
             continue
-        types = set(g.objects(node, RDF.type))
-        if ECG.Rule in types or ECG.Instrument in types:
-            text = str(g.value(node, ECG.frCitation) or g.value(node, ECG.frDocNumber) or label_of(g, node))
-        elif ECG.Guidance in types:
+        if day is not None and (None, ECG.statusOf, node) in g and status_on(g, node, day)[0] is None:
+            continue
+        if ECG.Guidance in types:
             text = label_of(g, node)
         else:
-            continue
-        if text not in out:
-            out.append(text)
-    return tuple(out)
+            text = str(g.value(node, ECG.frCitation) or g.value(node, ECG.frDocNumber) or label_of(g, node))
+        if text not in texts:
+            texts.append(text)
+            url = g.value(node, ECG.url)
+            links.append(str(url) if url is not None else None)
+    return tuple(texts), tuple(links)
 
 
-def _strictest(g: Graph, *policies):
-    """The most restrictive of the review policies given (lowest ``ecg:rank``); None when none is given."""
-    ranked = [(int(g.value(URIRef(p), ECG.rank) or 99), str(p)) for p in policies if p]
-    return min(ranked)[1] if ranked else None
-
-
-def _pcts(chain) -> str:
-    return " x ".join(f"{_num(p)}%" for p in chain.percentages)
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def _unique(steps):
-    seen = set()
-    for s in steps:
-        if s not in seen:
-            seen.add(s)
-            yield s
+def _citations(g: Graph, rule, path, day: dt.date | None = None) -> tuple[str, ...]:
+    return citations_on(g, rule, path, day)[0]
 
 
 # --------------------------------------------------------------------------- plain values out
 
 def answer_json(answer: Answer) -> dict:
     """The answer as plain JSON-ready values (IRIs as strings)."""
-    usage = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(answer.usage).items()}
+    usage = {k: (v.isoformat() if isinstance(v, dt.date) else (v if v != "" else None))
+             for k, v in asdict(answer.usage).items()}
     usage["for"] = usage.pop("for_")
     usage["for_country"] = usage.pop("for_country")
     return {
@@ -965,12 +609,21 @@ def answer_json(answer: Answer) -> dict:
                 "severity": e.severity_label, "severity_iri": e.severity,
                 "policy": e.policy_label, "policy_iri": e.policy,
                 "citations": list(e.citations),
+                "links": [{"citation": c, "url": u} for c, u in zip(e.citations, e.links or (None,) * len(e.citations))],
+                "action": e.action or None,
+                "act": e.act or None, "act_label": e.act_label or None,
+                "recipient": e.recipient or None, "recipient_label": e.recipient_label or None,
+                "notes": list(e.notes),
+                "counsel": e.counsel or None,
+                "verdict_effect": e.verdict_effect,
                 "path": [{"s": s.s, "p": s.p, "o": s.o, "sources": list(s.sources)} for s in e.path],
                 "explanation": e.explanation,
             }
             for e in answer.exposures
         ],
-        "checked": [asdict(c) for c in answer.checked],
+        "checked": [{**asdict(c), "missing": c.missing or None} for c in answer.checked],
+        "acts": [{"act": kind, "actor": actor, "recipient": recipient or None} for kind, actor, recipient in answer.acts],
+        "verdict": verdict(answer),
     }
 
 
@@ -984,6 +637,8 @@ def usage_graph(usage: Usage) -> Graph:
     out.add((node, ECG.chip, URIRef(usage.chip)))
     out.add((node, ECG.activity, URIRef(usage.activity)))
     out.add((node, ECG.asOf, Literal(usage.as_of)))
+    if usage.act:
+        out.add((node, ECG.act, URIRef(usage.act)))
     for prop, value in ((ECG.usedBy, usage.user), (ECG.onBehalfOf, usage.for_), (ECG.suppliedBy, usage.supplier),
                         (ECG.usedIn, usage.where), (ECG.shippedFrom, usage.shipped_from)):
         if value:

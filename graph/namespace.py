@@ -23,10 +23,13 @@ class ECG(DefinedNamespace):
     _NS = Namespace("https://w3id.org/ecgraph/ontology#")
 
     # classes
+    Act: URIRef
     Activity: URIRef
     Chip: URIRef
     ChipUsage: URIRef
     ClassificationCriterion: URIRef
+    Condition: URIRef
+    ConditionKind: URIRef
     Confidence: URIRef
     Country: URIRef
     CountryGroup: URIRef
@@ -45,8 +48,8 @@ class ECG(DefinedNamespace):
     OwnershipBasis: URIRef
     Party: URIRef
     Person: URIRef
-    RedFlagIndicator: URIRef
     Place: URIRef
+    RedFlagIndicator: URIRef
     Restriction: URIRef
     RestrictionType: URIRef
     ReviewPolicy: URIRef
@@ -62,9 +65,11 @@ class ECG(DefinedNamespace):
 
     # properties
     accepted: URIRef
+    act: URIRef
     activity: URIRef
     address: URIRef
     addressCountry: URIRef
+    addressedTo: URIRef
     amends: URIRef
     appliesToActivity: URIRef
     appliesToChip: URIRef
@@ -72,8 +77,12 @@ class ECG(DefinedNamespace):
     asOf: URIRef
     cfrSection: URIRef
     chip: URIRef
+    classifiedBy: URIRef
     complianceOn: URIRef
+    conditionKind: URIRef
     confidence: URIRef
+    coverageNote: URIRef
+    coversAct: URIRef
     cslSourceName: URIRef
     derivedClassification: URIRef
     designedBy: URIRef
@@ -100,17 +109,20 @@ class ECG(DefinedNamespace):
     frDocNumber: URIRef
     frNotice: URIRef
     fromUsage: URIRef
+    hasCondition: URIRef
     hasCriterion: URIRef
     headquarteredIn: URIRef
     headquartersCountry: URIRef
     headquartersGroup: URIRef
     headquartersRole: URIRef
     hub: URIRef
+    impliesControl: URIRef
     importedFile: URIRef
     imposedBy: URIRef
     inGroupOn: URIRef
     includesGroup: URIRef
     incorporatedIn: URIRef
+    interconnectBandwidth: URIRef
     isOperative: URIRef
     isResidual: URIRef
     isoAlpha2: URIRef
@@ -122,8 +134,8 @@ class ECG(DefinedNamespace):
     lei: URIRef
     licenceRequirement: URIRef
     listedOn: URIRef
-    listedParty: URIRef
     listedOwnersShare: URIRef
+    listedParty: URIRef
     listedRole: URIRef
     manufacturedBy: URIRef
     matchFeature: URIRef
@@ -136,6 +148,8 @@ class ECG(DefinedNamespace):
     memberCountry: URIRef
     memberOf: URIRef
     memoryBandwidth: URIRef
+    memoryBandwidthDensity: URIRef
+    minExclusive: URIRef
     minInclusive: URIRef
     modifies: URIRef
     note: URIRef
@@ -159,6 +173,8 @@ class ECG(DefinedNamespace):
     recordCount: URIRef
     redFlag: URIRef
     registrationNumber: URIRef
+    relieves: URIRef
+    requiredAction: URIRef
     requiresEndUse: URIRef
     requiresFootnote: URIRef
     requiresRedFlag: URIRef
@@ -188,6 +204,7 @@ class ECG(DefinedNamespace):
     validFrom: URIRef
     validUntil: URIRef
     variantOf: URIRef
+    verdictEffect: URIRef
 
 
 PREFIXES = {

@@ -5,6 +5,14 @@ Ownership edges are the collapsed ``ecg:Ownership`` facts (owner -> owned) with 
 multiplies percentages along each chain and sums across chains; a chain stops at
 the first owner in the given set (its own owners are already counted through it),
 cycles are cut, and the total is capped at 100.
+
+A stake may lack a percentage: :func:`share_interval` then works with what is
+known, as an interval (a stated range ``percentageMin``..``percentageMax``, or
+0..100 when nothing is stated), and with control stated on its own (an
+``ecg:ownershipBasis`` whose concept says ``ecg:impliesControl``, such as GLEIF's
+accounting consolidation). A stake stated as an indirect, already aggregated
+interest (``ecg:directInterest false``) stands for its owner's whole share: other
+chains from that owner are not added to it.
 """
 
 from __future__ import annotations
@@ -29,6 +37,21 @@ class Chain:
     parties: tuple[str, ...]  # owner, ..., owned
     percentages: tuple[float, ...]
     share: float
+    bounds: tuple[tuple[float, float], ...] = ()  # per link, the (lowest, highest) percentage known
+    controlled: bool = False  # every link is control stated without a percentage
+    low: float | None = None  # the chain's share as an interval (None: the same as share)
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class Share:
+    """The share of a party held by a set of owners, as far as it is known: ``low``..``high`` percent, and
+    whether some chain is control stated without a percentage (``control``)."""
+
+    low: float
+    high: float
+    control: bool
+    chains: tuple[Chain, ...]
 
 
 def ownership_view(G: nx.MultiDiGraph, day: dt.date | None = None) -> nx.MultiDiGraph:
@@ -102,6 +125,78 @@ def ultimate_parents(G: nx.MultiDiGraph, party: str, *, day: dt.date | None = No
         out.append(Chain(owner, facts, parties, pcts, share))
         node = owner
     return tuple(out)
+
+
+def stake_view(G: nx.MultiDiGraph, day: dt.date | None = None) -> nx.MultiDiGraph:
+    """Every ownership edge of ``G`` that holds on ``day``, with or without a percentage."""
+
+    def keep(u, v, k):
+        data = G.edges[u, v, k]
+        if data.get("predicate") != OWNERSHIP:
+            return False
+        return day is None or holds(data.get("validFrom"), data.get("validUntil"), day)
+
+    return nx.subgraph_view(G, filter_edge=keep)
+
+
+def stake_bounds(data: dict) -> tuple[float, float]:
+    """The (lowest, highest) percentage a stake edge states: exact, a range, or 0..100 when unknown."""
+    if "percentage" in data:
+        p = max(0.0, min(100.0, float(data["percentage"])))
+        return p, p
+    low = float(data["percentageMin"]) if "percentageMin" in data else 0.0
+    high = float(data["percentageMax"]) if "percentageMax" in data else 100.0
+    return max(0.0, min(100.0, low)), max(0.0, min(100.0, high))
+
+
+def share_interval(G: nx.MultiDiGraph, target: str, owners, *, day: dt.date | None = None,
+                   control_bases=frozenset(), max_depth: int = 12) -> Share:
+    """The share of ``target`` held by ``owners``, directly or indirectly and in aggregate, as an interval.
+
+    ``control_bases`` are the ownership-basis IRIs that state control without a percentage.
+
+    >>> G = nx.MultiDiGraph()
+    >>> _ = G.add_edge("A", "T", key="o1", predicate=OWNERSHIP, percentage=30.0)
+    >>> _ = G.add_edge("B", "T", key="o2", predicate=OWNERSHIP, percentageMin=10.0, percentageMax=25.0)
+    >>> s = share_interval(G, "T", {"A", "B"})
+    >>> (s.low, s.high, s.control)
+    (40.0, 55.0, False)
+    """
+    owners = set(owners)
+    if target in owners:
+        chain = Chain(target, (), (target,), (), 100.0, (), False, 100.0, 100.0)
+        return Share(100.0, 100.0, False, (chain,))
+    view = stake_view(G, day)
+    if target not in view:
+        return Share(0.0, 0.0, False, ())
+    chains: list[Chain] = []
+
+    def walk(node, facts, parties, bounds, lo, hi, control):
+        for owner, _, key, data in sorted(view.in_edges(node, keys=True, data=True), key=lambda e: (e[0], e[2])):
+            if owner in parties:  # a cycle
+                continue
+            is_control = data.get("ownershipBasis") in control_bases and "percentage" not in data
+            b_lo, b_hi = stake_bounds(data)
+            new_lo, new_hi = lo * b_lo / 100.0, hi * b_hi / 100.0
+            direct = data.get("directInterest", True) not in (False, "false")
+            step = ((key, *facts), (owner, *parties), ((b_lo, b_hi), *bounds))
+            if owner in owners:
+                pcts = tuple(b[0] if b[0] == b[1] else float("nan") for b in step[2])
+                chains.append(Chain(owner, step[0], step[1], pcts, new_lo * 100.0, step[2],
+                                    control and is_control, new_lo * 100.0, new_hi * 100.0))
+                if not direct:
+                    indirect.add((owner, key))
+            elif len(step[0]) < max_depth and new_hi > 0:
+                walk(owner, *step, new_lo, new_hi, control and is_control)
+
+    indirect: set = set()
+    walk(target, (), (target,), (), 1.0, 1.0, True)
+    stated = {owner for owner, _ in indirect}
+    # an owner's stated indirect interest is its whole share: drop its other chains
+    kept = [c for c in chains if c.owner not in stated or (len(c.facts) == 1 and (c.owner, c.facts[0]) in indirect)]
+    low = min(100.0, round(sum(c.low for c in kept), 9))
+    high = min(100.0, round(sum(c.high for c in kept), 9))
+    return Share(low, high, any(c.controlled for c in kept), tuple(kept))
 
 
 # --------------------------------------------------------------------------- every party at once (performance)

@@ -19,13 +19,16 @@ from .namespace import ECG
 from .timeline import parse_date
 
 FIELDS = ("chip", "activity", "user", "for", "supplier", "user_country", "for_country", "supplier_country",
-          "where", "shipped_from", "end_uses", "red_flags", "as_of")
+          "where", "shipped_from", "end_uses", "red_flags", "as_of", "act")
 
 
 def usage_from_names(g: Graph, *, chip: str, activity: str = "inference", user=None, for_=None, supplier=None,
                      user_country=None, for_country=None, supplier_country=None, where=None, shipped_from=None,
-                     end_uses=(), red_flags=(), as_of="today") -> Usage:
+                     end_uses=(), red_flags=(), as_of="today", act=None) -> Usage:
     """A :class:`Usage` from names as a user types them.
+
+    ``act`` is one of the kinds of act in the data (export, reexport, transfer, service, use; see
+    :mod:`graph.acts`); left out, the acts are derived from the parties given.
 
     >>> from graph.load import load
     >>> g = load(imports=False)
@@ -59,7 +62,27 @@ def usage_from_names(g: Graph, *, chip: str, activity: str = "inference", user=N
         end_uses=tuple(str(resolve(g, e, "end use")) for e in end_uses),
         red_flags=tuple(str(resolve(g, f, "red flag")) for f in red_flags),
         as_of=parse_date(as_of, what="as-of date"),
+        act=act_of(g, act) if act else "",
     )
+
+
+def act_of(g: Graph, name: str) -> str:
+    """The ``ecg:Act`` a name denotes (its notation, label or IRI); an unknown name lists the known ones."""
+    from rdflib.namespace import SKOS
+
+    from .errors import UnknownNameError
+    from .names import label_of, normalise
+
+    acts = sorted(set(g.subjects(RDF.type, ECG.Act)))
+    wanted = normalise(str(name))
+    for act in acts:
+        spelled = {str(act), *(str(x) for x in g.objects(act, SKOS.notation)), label_of(g, act),
+                   *(str(x) for x in g.objects(act, SKOS.altLabel))}
+        if str(name) == str(act) or wanted in {normalise(x) for x in spelled}:
+            return str(act)
+    known = [str(g.value(a, SKOS.notation)) for a in acts if g.value(a, SKOS.notation) is not None]
+    raise UnknownNameError("act", str(name), known)
+
 
 
 def usages_from_file(g: Graph, path: Path) -> list[Usage]:
@@ -137,7 +160,7 @@ def usages_in(g: Graph, source: Graph, *, day="today") -> list[Usage]:
                 where=one(ECG.usedIn), shipped_from=one(ECG.shippedFrom),
                 end_uses=sorted(str(e) for e in source.objects(node, ECG.knownEndUse)),
                 red_flags=sorted(str(e) for e in source.objects(node, ECG.redFlag)),
-                as_of=str(as_of) if as_of is not None else day, **parties)
+                as_of=str(as_of) if as_of is not None else day, act=one(ECG.act), **parties)
         except EcgraphError as exc:
             raise InputError(f"usage {node}: {exc}") from None
         out.append(replace(usage, iri=str(node)))

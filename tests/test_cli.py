@@ -91,7 +91,8 @@ def test_expose_scenario_1_as_json(capsys):
                        "--for-country", "CN", "--activity", "training", "--as-of", "2025-06-01", "--format", "json")
     assert code == 0
     data = json.loads(out)
-    assert {e["severity"] for e in data["exposures"]} >= {"enforcement risk", "red flag", "licence required"}
+    assert {e["severity"] for e in data["exposures"]} >= {"enforcement risk", "red flag", "context"}
+    assert data["verdict"] == "exposed"
     assert all(set(step) >= {"s", "p", "o"} for e in data["exposures"] for step in e["path"])
 
 

@@ -185,7 +185,9 @@ def test_exposure_csv_reports_an_imported_entity_list_party(imported, tmp_path, 
     rows = read_csv(out)
     mine = [r for r in rows if r["party"] == str(OPTICS_ROW)]
     assert mine and mine[0]["party_label"] == "Example Precision Optics Co., Ltd."
-    assert {r["severity"] for r in mine} == {"licence required"}
+    # the listed party itself is context; the licence falls on whoever supplies it (issue 10)
+    assert {r["severity"] for r in mine} == {"context"}
+    assert any(r["severity"] == "licence required" and r["role"] == "supplier" for r in rows)
 
 
 def test_export_command_takes_the_format_from_the_suffix(tmp_path, capsys):

@@ -8,7 +8,7 @@ citations that must back them. The scenario firms that are hypothetical live in 
 import pytest
 
 from graph.errors import EcgraphError, InputError, UnknownNameError
-from graph.exposure import answer_json, exposures, to_rdf
+from graph.exposure import answer_json, exposures, to_rdf, verdict
 from graph.load import load
 from graph.namespace import ECG
 from graph.usage import usage_from_names, usages_from_file
@@ -49,11 +49,21 @@ def test_scenario_1_malaysian_cloud_renting_ascend_910c_for_chinese_lab(sg):
     assert found(a) == {
         (user, "user", "gp10-prc-advanced-ics", "enforcement risk", ""),
         (user, "user", "training-d5-red-flag", "red flag", ""),
-        ("Huawei Technologies Co., Ltd.", "designer of chip", "entity-list-party", "licence required", "presumption of denial"),
+        # the designer and the foundry receive nothing here: their listings are context, not their licence
+        ("Huawei Technologies Co., Ltd.", "designer of chip", "entity-list-party", "context", "presumption of denial"),
         ("Semiconductor Manufacturing International Corporation", "manufacturer of chip", "entity-list-party",
-         "licence required", "case-by-case review"),
-        ("the supplier (not named in the usage)", "supplier", "ai-diffusion-worldwide", "informational", ""),
+         "context", "case-by-case review"),
+        # the foundries of a chip designed in D:5 are under the 90 FR 5298 due diligence, as context
+        ("Semiconductor Manufacturing International Corporation", "manufacturer of chip", "foundry-due-diligence",
+         "context", ""),
+        ("Taiwan Semiconductor Manufacturing Company Limited", "manufacturer of chip", "foundry-due-diligence",
+         "context", ""),
     }
+    assert verdict(a) == "exposed"
+    # renting servers is a service: no destination-based licence on the servers themselves
+    d5 = next(c for c in a.checked if c.restriction.endswith("/ac-d5-macau"))
+    assert d5.result == "not applicable"
+    assert [act.rsplit("/", 1)[-1] for act, _, _ in a.acts] == ["service", "use"]
     huawei = by_restriction(a, "entity-list-party")[0]
     assert {"84 FR 22961", "85 FR 29849"} <= set(huawei.citations)
     assert "footnote 1" in huawei.explanation
@@ -62,7 +72,9 @@ def test_scenario_1_malaysian_cloud_renting_ascend_910c_for_chinese_lab(sg):
     # the path runs chip -> designer -> headquarters -> D:5, each step a triple
     preds = [s.p.rsplit("#", 1)[-1] for s in gp10.path]
     assert {"designedBy", "headquarteredIn", "memberOf", "imposedBy"} <= set(preds)
-    assert "not enforced since 2025-05-13" in by_restriction(a, "ai-diffusion-worldwide")[0].explanation
+    # the AI Diffusion Rule would reach the servers' supplier, had they been shipped: said once, as information
+    b = ask(sg, chip="Huawei Ascend 910C", user_country="MY", supplier_country="US", as_of="2025-06-01")
+    assert "not enforced since 2025-05-13" in by_restriction(b, "ai-diffusion-worldwide")[0].explanation
 
 
 def test_scenario_1_us_person_support_is_checked_and_absent(sg):
@@ -74,8 +86,11 @@ def test_scenario_1_us_person_support_is_checked_and_absent(sg):
             activity="training", end_uses=["military-intelligence"], as_of="2025-06-01")
     assert ("unnamed supplier headquartered in United States", "supplier", "us-person-support-training",
             "licence required", "") in found(b)
-    assert ("Example Cloud Malaysia", "user", "training-d5-wmd-milint", "licence required",
-            "policy of denial") in found(b)
+    # the U.S. exporter of the servers needs the licence; the Malaysian provider's service moves no chip,
+    # so what reaches it is the Entity List risk the policy statement names
+    assert ("unnamed supplier headquartered in United States", "supplier", "training-d5-wmd-milint",
+            "licence required", "policy of denial") in found(b)
+    assert ("Example Cloud Malaysia", "user", "training-d5-iaas-entity-list-risk", "enforcement risk", "") in found(b)
 
 
 def test_evaluation_is_carved_out_of_gp10(sg):
@@ -245,7 +260,7 @@ def test_usage_files_give_one_answer_per_usage(curated, tmp_path):
 def test_answers_round_trip_to_json_and_rdf(curated):
     a = ask(curated, chip="Ascend 910C", user_country="MY", for_country="CN", activity="training", as_of="2025-06-01")
     data = answer_json(a)
-    assert set(data) == {"usage", "exposures", "checked"}
+    assert set(data) == {"usage", "exposures", "checked", "acts", "verdict"}
     assert {"party", "party_label", "role", "rule", "rule_label", "restriction", "severity", "policy",
             "citations", "path", "explanation"} <= set(data["exposures"][0])
     rdf = to_rdf(a)

@@ -72,3 +72,47 @@ def test_effective_ownership_never_exceeds_100_and_ignores_edge_order(edges, lis
     rnd.shuffle(shuffled)
     again, _ = effective_ownership(owned(*shuffled), "T", listed)
     assert abs(total - again) < 1e-6
+
+
+# --------------------------------------------------------------------------- shares as intervals (issue 10)
+
+from graph.ownership import share_interval  # noqa: E402
+
+CONSOLIDATION = "https://w3id.org/ecgraph/id/ownership-basis/accounting-consolidation"
+
+
+def stakes(*edges):
+    """Edges as (owner, owned, attributes): a stake may have no percentage, a range, a basis."""
+    G = nx.MultiDiGraph()
+    for i, (owner, target, attrs) in enumerate(edges):
+        G.add_edge(owner, target, key=f"s{i}", predicate=OWNERSHIP, fact=f"s{i}", **attrs)
+    return G
+
+
+def test_a_stake_without_a_percentage_is_anything_from_0_to_100():
+    share = share_interval(stakes(("L", "T", {})), "T", {"L"})
+    assert (share.low, share.high, share.control) == (0.0, 100.0, False)
+
+
+def test_a_range_multiplies_down_a_chain_at_both_ends():
+    G = stakes(("L", "X", {"percentageMin": 40.0, "percentageMax": 60.0}), ("X", "T", {"percentage": 50.0}))
+    share = share_interval(G, "T", {"L"})
+    assert (round(share.low, 6), round(share.high, 6)) == (20.0, 30.0)
+
+
+def test_consolidation_is_control_not_a_made_up_percentage():
+    share = share_interval(stakes(("L", "T", {"ownershipBasis": CONSOLIDATION})), "T", {"L"},
+                           control_bases={CONSOLIDATION})
+    assert share.control and share.low == 0.0
+
+
+def test_a_stated_indirect_interest_stands_for_the_owner_s_whole_share():
+    G = stakes(("L", "X", {"percentage": 100.0}), ("X", "T", {"percentage": 60.0}),
+               ("L", "T", {"percentage": 60.0, "directInterest": False}))
+    share = share_interval(G, "T", {"L"})
+    assert (share.low, share.high) == (60.0, 60.0)  # not 120, capped or otherwise
+
+
+def test_exact_stakes_give_the_same_share_as_effective_ownership():
+    G = owned(("A", "T", 30.0), ("B", "T", 30.0))
+    assert share_interval(G, "T", {"A", "B"}).low == effective_ownership(G, "T", {"A", "B"})[0] == 60.0
