@@ -792,10 +792,13 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 127.0.0.1 keeps it to this machine."),
     port: int = typer.Option(7878, "--port", min=1, max=65535, help="Port to listen on."),
     data: Optional[List[Path]] = DataOpt,
-    no_curated: bool = typer.Option(False, "--no-curated", help="Serve only the given --data, not the curated graph."),
+    no_curated: bool = typer.Option(False, "--no-curated", help="Serve only the given --data (no curated graph, no imports, nothing inferred): the default graph is exactly those files."),
     timeout: float = typer.Option(10.0, "--timeout", help="Seconds a query may run before it is stopped."),
     max_rows: int = typer.Option(10000, "--max-rows", help="Most rows (or triples) an answer may have."),
-    workers: int = typer.Option(2, "--workers", help="Query worker processes (queries answered at once)."),
+    workers: int = typer.Option(2, "--workers", help="Query worker processes for short queries (queries answered at once)."),
+    long_workers: int = typer.Option(1, "--long-workers", help="Low-priority worker processes for queries that run past half a second."),
+    memory: int = typer.Option(2048, "--memory", help="MB of memory one query may take in its worker (0: no cap); past it, 503."),
+    cors: Optional[List[str]] = typer.Option(None, "--cors", metavar="ORIGIN", help="Let web pages from ORIGIN (e.g. https://example.org) read answers from /sparql (repeatable); off by default."),
     exports: Path = typer.Option(Path("exports"), "--exports", help="Folder of exported views linked from the start page."),
     inferred: bool = InferredOpt,
     as_of: str = AsOfInfOpt,
@@ -811,9 +814,10 @@ def serve(
         g = load(*data, curated=False, imports=False, store="oxigraph")
     else:
         g = load_graph(data, "oxigraph")
-    if inferred:
-        _add_inferred(g, as_of)
-    run(g, host=host, port=port, timeout=timeout, max_rows=max_rows, workers=workers, exports=exports)
+        if inferred:
+            _add_inferred(g, as_of)
+    run(g, host=host, port=port, timeout=timeout, max_rows=max_rows, workers=workers, exports=exports,
+        long_workers=long_workers, memory_mb=memory, cors=tuple(cors or ()))
 
 
 @app.command("export")

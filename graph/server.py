@@ -33,6 +33,7 @@ import re
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, quote
@@ -41,6 +42,12 @@ from .errors import EcgraphError, QueryError
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_ROWS = 10_000
+DEFAULT_BUDGET = 0.5
+"""Seconds a query may run on a short-query worker before it moves to a long-query worker."""
+DEFAULT_MEMORY_MB = 2048
+"""Memory (MB) a worker may take for one query beyond what it needs to start."""
+DEFAULT_IDLE_TIMEOUT = 30.0
+"""Seconds an idle or stalled connection is kept open."""
 MAX_BODY = 8 * 1024 * 1024
 """Largest POST body read (bytes); a larger one is answered 413."""
 
@@ -74,11 +81,14 @@ class Refused(EcgraphError):
 
 # --------------------------------------------------------------------------- workers
 
-def _worker(store_dir: str) -> None:  # pragma: no cover - runs in a child process
+def _worker(store_dir: str, memory_mb: int = 0) -> None:  # pragma: no cover - runs in a child process
     """Answer jobs arriving on stdin, on the read-only store at ``store_dir``, until stdin closes.
 
     Jobs and answers are pickled frames of :class:`multiprocessing.connection.Connection`
     over the process's stdin and stdout; anything else printed goes to stderr.
+    Before anything else the process gives up the network (:mod:`graph.offline`),
+    so no query can make it fetch another host; once warm it caps its own address
+    space at what it uses plus ``memory_mb`` (and the query thread's stack).
     """
     import os
     from multiprocessing.connection import Connection
@@ -86,10 +96,20 @@ def _worker(store_dir: str) -> None:  # pragma: no cover - runs in a child proce
     reader, writer = Connection(os.dup(0), writable=False), Connection(os.dup(1), readable=False)
     os.dup2(2, 1)
     try:
+        from . import offline
+
+        if offline.available():
+            offline.forbid_network()
         import pyoxigraph as ox
 
         store = ox.Store.read_only(store_dir)
-        from . import sparql  # noqa: F401  (warm the imports before the first job)
+        from . import sparql
+        from .sparql import run_guarded
+
+        _answer(store, {"query": "ASK { ?s ?p ?o }", "format": "json", "max_rows": 1,
+                        "default_graphs": [], "named_graphs": []})  # warm the imports and the store
+        if memory_mb:
+            _cap_memory(memory_mb * 1024 * 1024 + sparql.ENGINE_STACK)
     except Exception as exc:
         writer.send(("error", f"worker cannot open the store: {exc}"))
         return
@@ -100,11 +120,28 @@ def _worker(store_dir: str) -> None:  # pragma: no cover - runs in a child proce
         except (EOFError, OSError):
             return
         try:
-            writer.send(("ok", _answer(store, job)))
+            writer.send(("ok", run_guarded(lambda: _answer(store, job))))
         except Refused as exc:
             writer.send(("refused", (exc.status, str(exc))))
+        except MemoryError:
+            writer.send(("refused", (503, f"query stopped: it needed more than this endpoint's {memory_mb} MB")))
+        except QueryError as exc:
+            writer.send(("refused", (400, str(exc))))
         except Exception as exc:
-            writer.send(("refused", (500, f"query failed: {type(exc).__name__}: {' '.join(str(exc).split())}")))
+            writer.send(("refused", (400, f"query failed: {type(exc).__name__}: {' '.join(str(exc).split())[:400]}")))
+
+
+def _cap_memory(extra: int) -> None:  # pragma: no cover - runs in a child process
+    """Limit this process's address space to what it maps now plus ``extra`` bytes."""
+    import resource
+
+    with open("/proc/self/status") as status:
+        size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+    limit = size + extra
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 def _answer(store, job: dict) -> tuple[str, bytes]:
@@ -119,44 +156,63 @@ def _answer(store, job: dict) -> tuple[str, bytes]:
     from . import sparql
     from .namespace import PREFIXES
 
+    text = job["query"]
+    try:
+        sparql.check_shape(text)
+    except QueryError as exc:
+        raise Refused(400, str(exc)) from None
+    refusal = sparql.service_refusal(text)
+    if refusal:
+        raise Refused(403, f"{refusal} on this endpoint")
     options: dict = {"prefixes": PREFIXES}
     if job["default_graphs"] or job["named_graphs"]:  # the protocol's dataset wins over the query's FROM
         options["default_graph"] = [ox.NamedNode(u) for u in job["default_graphs"]]
         options["named_graphs"] = [ox.NamedNode(u) for u in job["named_graphs"]]
-    elif not sparql.has_dataset_clause(job["query"]):  # the union option would override FROM / FROM NAMED
+    elif not sparql.has_dataset_clause(text):  # the union option would override FROM / FROM NAMED
         options["use_default_graph_as_union"] = True
-    try:
-        answer = store.query(job["query"], **options)
-    except SyntaxError as exc:
-        raise Refused(400, f"query does not parse: {' '.join(str(exc).split())}") from None
     cap = job["max_rows"]
-    if isinstance(answer, ox.QueryBoolean):
-        result = Result("ASK")
-        result.askAnswer = bool(answer)
-    elif isinstance(answer, ox.QuerySolutions):
-        names = [Variable(v.value) for v in answer.variables]
-        solutions = list(islice(answer, cap + 1))
-        if len(solutions) > cap:
-            raise Refused(413, f"the answer has more than {cap} rows, this endpoint's limit; add a LIMIT")
-        result = Result("SELECT")
-        result.vars = names
-        result.bindings = [{v: from_ox(t) for v, t in zip(names, s) if t is not None} for s in solutions]
-    else:
-        triples = list(islice(answer, cap + 1))
-        if len(triples) > cap:
-            raise Refused(413, f"the answer has more than {cap} triples, this endpoint's limit; add a LIMIT")
-        result = Result("CONSTRUCT")
-        result.graph = Graph()
-        result.graph += (from_ox(t) for t in triples)
+    try:
+        answer = store.query(text, **options)
+        if isinstance(answer, ox.QueryBoolean):
+            result = Result("ASK")
+            result.askAnswer = bool(answer)
+        elif isinstance(answer, ox.QuerySolutions):
+            names = [Variable(v.value) for v in answer.variables]
+            solutions = list(islice(answer, cap + 1))
+            if len(solutions) > cap:
+                raise Refused(413, f"the answer has more than {cap} rows, this endpoint's limit; add a LIMIT")
+            result = Result("SELECT")
+            result.vars = names
+            result.bindings = [{v: from_ox(t) for v, t in zip(names, s) if t is not None} for s in solutions]
+        else:
+            triples = list(islice(answer, cap + 1))
+            if len(triples) > cap:
+                raise Refused(413, f"the answer has more than {cap} triples, this endpoint's limit; add a LIMIT")
+            result = Result("CONSTRUCT")
+            result.graph = Graph()
+            result.graph += (from_ox(t) for t in triples)
+    except SyntaxError as exc:
+        raise Refused(400, f"query does not parse: {' '.join(str(exc).split())[:400]}") from None
+    except PermissionError:  # the network guard stopped a connection the parse check did not see coming
+        raise Refused(403, "the query tried to reach another host (SERVICE), which this endpoint never does") from None
+    except (ValueError, OSError) as exc:  # evaluation errors Oxigraph reports (bad regex, ...)
+        raise Refused(400, f"query failed: {' '.join(str(exc).split())[:400]}") from None
     fmt = job["format"]
-    body = sparql.format_result(result, fmt)
+    try:
+        body = sparql.format_result(result, fmt)
+    except MemoryError:
+        raise
+    except Exception as exc:  # e.g. a predicate RDF/XML has no way to write
+        others = ", ".join(f for f in sparql.formats_for(result.type) if f not in (fmt, "table"))
+        raise Refused(406, f"the answer cannot be written as {fmt}: {' '.join(str(exc).split())[:200]};"
+                           f" ask for one of {others}") from None
     return sparql.media_type(fmt, result.type), body.encode("utf-8")
 
 
 class _Worker:
     """One worker process (``python -c ... _worker``) and the two ends of its pipes."""
 
-    def __init__(self, store_dir: str):
+    def __init__(self, store_dir: str, *, memory_mb: int = 0, nice: int = 0):
         import os
         import subprocess
         import sys
@@ -165,14 +221,23 @@ class _Worker:
         package_root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from graph.server import _worker; _worker(sys.argv[1])", store_dir],
+            [sys.executable, "-c", "import sys; from graph.server import _worker; _worker(sys.argv[1], int(sys.argv[2]))",
+             store_dir, str(memory_mb)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        if nice:
+            try:
+                os.setpriority(os.PRIO_PROCESS, self.proc.pid, nice)
+            except OSError:
+                pass
         self.to = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
         self.back = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
         self.proc.stdin.close()
         self.proc.stdout.close()
         ready = self.back.poll(300)
-        status, detail = self.back.recv() if ready else ("error", "worker did not start in 300 s")
+        try:
+            status, detail = self.back.recv() if ready else ("error", "worker did not start in 300 s")
+        except (EOFError, OSError):
+            status, detail = "error", f"worker exited while starting (code {self.proc.poll()})"
         if status != "ready":
             self.kill()
             raise EcgraphError(detail)
@@ -184,58 +249,149 @@ class _Worker:
         self.back.close()
 
 
-class _Pool:
-    """Worker processes over one read-only store; a query past its time limit kills its worker."""
+_LATE = object()
 
-    def __init__(self, store_dir: str, size: int):
-        self.store_dir, self.size = store_dir, size
-        self._idle: queue.Queue = queue.Queue()
-        self._all: set = set()
-        self._lock = threading.Lock()
-        self._closed = False
+
+class _Lane:
+    """Worker processes of one kind (short or long queries) with a queue of the idle ones."""
+
+    def __init__(self, store_dir: str, size: int, *, memory_mb: int, nice: int):
+        self.store_dir, self.size, self.memory_mb, self.nice = store_dir, size, memory_mb, nice
+        self.idle: queue.Queue = queue.Queue()
+        self.all: set = set()
+        self.lock = threading.Lock()
+        self.closed = False
         for _ in range(size):
-            self._idle.put(self._spawn())
+            self.idle.put(self._spawn())
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self.store_dir)
-        with self._lock:
-            self._all.add(worker)
+        worker = _Worker(self.store_dir, memory_mb=self.memory_mb, nice=self.nice)
+        with self.lock:
+            self.all.add(worker)
         return worker
 
-    def _replace(self, worker: _Worker) -> None:
+    def replace(self, worker: _Worker) -> None:
+        """Kill ``worker`` and start another in the background."""
         worker.kill()
-        with self._lock:
-            self._all.discard(worker)
-        if not self._closed:
-            threading.Thread(target=lambda: self._idle.put(self._spawn()), daemon=True).start()
+        with self.lock:
+            self.all.discard(worker)
+        if not self.closed:
+            def respawn():
+                try:
+                    self.idle.put(self._spawn())
+                except EcgraphError:  # pragma: no cover - the lane runs one short until the next replacement
+                    pass
+            threading.Thread(target=respawn, daemon=True, name="ecgraph-respawn").start()
 
-    def run(self, job: dict, timeout: float):
-        """The worker's answer to ``job``; :class:`Refused` on timeout, on a busy pool or on a refusal."""
-        try:
-            worker = self._idle.get(timeout=timeout)
-        except queue.Empty:
-            raise Refused(503, f"all {self.size} query workers stayed busy for {timeout:g} s; try again") from None
+    def exchange(self, worker: _Worker, job: dict, wait: float):
+        """Send ``job``; the answer, or ``_LATE`` if none came within ``wait`` s (the worker is still busy)."""
         try:
             worker.to.send(job)
-            ready = worker.back.poll(timeout)
-            status, detail = worker.back.recv() if ready else (None, None)
+            ready = worker.back.poll(max(wait, 0))
+            if not ready:
+                return _LATE
+            status, detail = worker.back.recv()
         except (EOFError, OSError):
-            self._replace(worker)
-            raise Refused(500, "the query worker died; the query was not answered") from None
-        if not ready:
-            self._replace(worker)
-            raise Refused(503, f"query stopped: it exceeded this endpoint's time limit of {timeout:g} s")
-        self._idle.put(worker)
+            code = worker.proc.wait()
+            self.replace(worker)
+            raise Refused(503, _death(code, self.memory_mb)) from None
+        self.idle.put(worker)
         if status == "refused":
             raise Refused(*detail)
         return detail
 
     def close(self) -> None:
-        self._closed = True
-        with self._lock:
-            workers = list(self._all)
+        self.closed = True
+        with self.lock:
+            workers = list(self.all)
         for worker in workers:
             worker.kill()
+
+
+def _death(code: int, memory_mb: int) -> str:
+    import signal
+
+    if code in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGBUS):
+        return (f"query stopped: it needed more memory than this endpoint allows ({memory_mb} MB per query)"
+                if memory_mb else "query stopped: its worker ran out of memory")
+    return f"query stopped: its worker died (exit {code}); try again"
+
+
+class _Pool:
+    """Query workers in two lanes, so that long queries never hold up short ones.
+
+    Every query starts on a *short* worker. One still running after ``budget``
+    seconds is stopped (its worker killed and replaced) and run again on a *long*
+    worker, of which there are ``slow`` at the lowest CPU priority, so a runaway
+    query slows ordinary ones as little as the machine allows; its text is
+    remembered and goes straight to the long lane next time. A query past the
+    time limit is stopped by killing its worker. A client waiting for a long
+    worker holds one of a bounded number of places; beyond them, 503 at once.
+    """
+
+    def __init__(self, store_dir: str, size: int, *, slow: int = 1, budget: float = 0.5, memory_mb: int = 0,
+                 waiting: int = 8):
+        self.size, self.budget, self.waiting = size, budget, waiting
+        self.fast = _Lane(store_dir, size, memory_mb=memory_mb, nice=0)
+        try:
+            self.slow = _Lane(store_dir, slow, memory_mb=memory_mb, nice=19) if slow else None
+        except Exception:
+            self.fast.close()
+            raise
+        self._long: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._waiting = 0
+
+    def run(self, job: dict, timeout: float):
+        """The worker's answer to ``job``; :class:`Refused` on timeout, on a busy pool or on a refusal."""
+        deadline = time.monotonic() + timeout
+        key = (job["query"], tuple(job["default_graphs"]), tuple(job["named_graphs"]))
+        if self.slow is not None and key in self._long:
+            return self._run_long(job, deadline, timeout)
+        try:
+            worker = self.fast.idle.get(timeout=timeout)
+        except queue.Empty:
+            raise Refused(503, f"all {self.size} query workers stayed busy for {timeout:g} s; try again") from None
+        wait = deadline - time.monotonic()
+        if self.slow is not None:
+            wait = min(wait, self.budget)
+        answer = self.fast.exchange(worker, job, wait)
+        if answer is not _LATE:
+            return answer
+        self.fast.replace(worker)
+        if self.slow is None or time.monotonic() >= deadline:
+            raise Refused(503, f"query stopped: it exceeded this endpoint's time limit of {timeout:g} s")
+        with self._lock:
+            self._long[key] = None
+            while len(self._long) > 256:
+                self._long.popitem(last=False)
+        return self._run_long(job, deadline, timeout)
+
+    def _run_long(self, job: dict, deadline: float, timeout: float):
+        with self._lock:
+            if self._waiting >= self.waiting:
+                raise Refused(503, f"{self._waiting} long queries are running or waiting, this endpoint's limit;"
+                                   " try again later")
+            self._waiting += 1
+        try:
+            try:
+                worker = self.slow.idle.get(timeout=max(deadline - time.monotonic(), 0.001))
+            except queue.Empty:
+                raise Refused(503, f"query stopped: the {self.slow.size} long-query workers stayed busy until its"
+                                   f" time limit of {timeout:g} s; try again later") from None
+            answer = self.slow.exchange(worker, job, deadline - time.monotonic())
+            if answer is _LATE:
+                self.slow.replace(worker)
+                raise Refused(503, f"query stopped: it exceeded this endpoint's time limit of {timeout:g} s")
+            return answer
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
+    def close(self) -> None:
+        self.fast.close()
+        if self.slow is not None:
+            self.slow.close()
 
 
 # --------------------------------------------------------------------------- the endpoint
@@ -251,6 +407,9 @@ class Endpoint:
     triples: int = 0
     exports: Path | None = None
     _tmp: object = None
+    cors: tuple = ()  # origins allowed to read answers from another site; none by default
+    hosts: tuple = ()  # Host header names answered (empty: any); loopback names when bound to loopback
+    memory_mb: int = 0
 
     def close(self) -> None:
         self.pool.close()
@@ -259,12 +418,21 @@ class Endpoint:
 
 
 def endpoint(g, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS, workers: int = 2,
-             exports: Path | None = None) -> Endpoint:
-    """Copy dataset ``g`` into a read-only Oxigraph store on disk and start the worker pool over it."""
+             exports: Path | None = None, long_workers: int = 1, budget: float = DEFAULT_BUDGET,
+             memory_mb: int = DEFAULT_MEMORY_MB, cors=()) -> Endpoint:
+    """Copy dataset ``g`` into a read-only Oxigraph store on disk and start the worker pool over it.
+
+    ``workers`` answer every query first; a query still running after ``budget``
+    seconds moves to one of ``long_workers`` (see :class:`_Pool`); each worker may
+    use ``memory_mb`` MB beyond what it needs to start (0: no cap).
+    """
     import pyoxigraph as ox
 
-    if timeout <= 0 or max_rows <= 0 or workers <= 0:
+    if timeout <= 0 or max_rows <= 0 or workers <= 0 or long_workers < 0 or memory_mb < 0:
         raise EcgraphError("--timeout, --max-rows and --workers must be positive")
+    for origin in cors:
+        if not _ORIGIN.fullmatch(origin):
+            raise EcgraphError(f"--cors {origin!r} is not an origin such as https://example.org or http://localhost:3000")
     tmp = tempfile.TemporaryDirectory(prefix="ecgraph-serve-")
     store_dir = str(Path(tmp.name) / "store")
     disk = ox.Store(store_dir)
@@ -278,11 +446,14 @@ def endpoint(g, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX
 
     gc.collect()  # release the store's lock before the workers open it
     try:
-        pool = _Pool(store_dir, workers)
+        pool = _Pool(store_dir, workers, slow=long_workers, budget=min(budget, timeout), memory_mb=memory_mb)
     except Exception:
         tmp.cleanup()
         raise
-    return Endpoint(pool, timeout, max_rows, graphs, triples, exports, tmp)
+    return Endpoint(pool, timeout, max_rows, graphs, triples, exports, tmp, tuple(cors), memory_mb=memory_mb)
+
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 
 
 def _nquads(g) -> bytes:
@@ -356,14 +527,6 @@ def _negotiate(form: str, fmt_param: str | None, accept: str) -> str:
                        f"accept one of {', '.join(_PREFERRED[kind])}")
 
 
-def _service_refusal(text: str) -> str | None:
-    """A message if the query holds a SERVICE pattern, else None (see :func:`graph.sparql.service_refusal`)."""
-    from .sparql import service_refusal
-
-    found = service_refusal(text)
-    return f"{found} on this endpoint" if found else None
-
-
 def handle_query(ep: Endpoint, text: str, *, fmt_param: str | None, accept: str,
                  default_graphs=(), named_graphs=()) -> tuple[str, bytes]:
     """Check and run one query; ``(content type, body)`` or :class:`Refused`."""
@@ -375,9 +538,6 @@ def handle_query(ep: Endpoint, text: str, *, fmt_param: str | None, accept: str,
         raise Refused(400, str(exc)) from None
     if form == "UPDATE":
         raise Refused(403, "this endpoint is read-only: SPARQL Update is refused")
-    refusal = _service_refusal(text)
-    if refusal:
-        raise Refused(403, refusal)
     fmt = _negotiate(form, fmt_param, accept)
     job = {"query": text, "format": fmt, "max_rows": ep.max_rows,
            "default_graphs": list(default_graphs), "named_graphs": list(named_graphs)}
@@ -387,16 +547,33 @@ def handle_query(ep: Endpoint, text: str, *, fmt_param: str | None, accept: str,
 # --------------------------------------------------------------------------- WSGI
 
 def app(ep: Endpoint):
-    """The WSGI application: ``/`` the HTML form, ``/sparql`` the endpoint, ``/queries/*.rq``, ``/exports/*``."""
+    """The WSGI application: ``/`` the HTML form, ``/sparql`` the endpoint, ``/queries/*.rq``, ``/exports/*``.
+
+    Only ``/sparql`` may be read from another site, and only by the origins
+    given with ``--cors``: the page, the named queries and the exports are
+    same-origin. When bound to loopback, a request whose ``Host`` is not a
+    loopback name is refused, so a web page cannot reach the endpoint through a
+    DNS name it rebinds to 127.0.0.1.
+    """
 
     def application(environ, start_response):
+        if environ["REQUEST_METHOD"] == "HEAD":  # the headers of the GET answer, no body
+            handle(environ, start_response)
+            return []
+        return handle(environ, start_response)
+
+    def handle(environ, start_response):
         method = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO") or "/"
+        cors = _cors_headers(ep, environ) if path == "/sparql" else []
         try:
+            if ep.hosts and _host_name(environ.get("HTTP_HOST", "")) not in ep.hosts:
+                raise Refused(421, f"this endpoint answers to {', '.join(ep.hosts)} only, not Host "
+                                   f"{environ.get('HTTP_HOST', '')[:100]!r}")
             if method == "OPTIONS":
-                return _send(start_response, 204, "text/plain", b"")
+                return _send(start_response, 204, "text/plain", b"", cors + [("Allow", "GET, HEAD, POST, OPTIONS")])
             if path == "/sparql":
-                return _sparql(ep, environ, start_response)
+                return _sparql(ep, environ, start_response, cors)
             if method not in ("GET", "HEAD"):
                 raise Refused(405, f"{method} is not allowed on {path}")
             if path in ("/", "/index.html"):
@@ -413,12 +590,30 @@ def app(ep: Endpoint):
                 return _send(start_response, 200, _guess_type(file), file.read_bytes())
             raise Refused(404, f"nothing at {path}; the endpoint is /sparql")
         except Refused as exc:
-            return _send(start_response, exc.status, "text/plain; charset=utf-8", (str(exc) + "\n").encode())
+            return _send(start_response, exc.status, "text/plain; charset=utf-8", (str(exc) + "\n").encode(), cors)
 
     return application
 
 
-def _sparql(ep: Endpoint, environ, start_response):
+def _host_name(host: str) -> str:
+    """The name part of a Host header: ``127.0.0.1:7878`` -> ``127.0.0.1``, ``[::1]:80`` -> ``::1``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _cors_headers(ep: Endpoint, environ) -> list:
+    """CORS response headers for a request from an origin given with ``--cors``; none otherwise."""
+    origin = environ.get("HTTP_ORIGIN")
+    if not origin or origin not in ep.cors:
+        return [("Vary", "Origin")] if ep.cors else []
+    return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin"),
+            ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+            ("Access-Control-Allow-Headers", "Content-Type, Accept"), ("Access-Control-Max-Age", "600")]
+
+
+def _sparql(ep: Endpoint, environ, start_response, cors=()):
     method = environ["REQUEST_METHOD"]
     params = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
@@ -448,7 +643,7 @@ def _sparql(ep: Endpoint, environ, start_response):
         if method == "POST":
             raise Refused(400, "no query: send query= or a body of type application/sparql-query")
         graph_fmt = _negotiate("CONSTRUCT", fmt_param, environ.get("HTTP_ACCEPT", ""))
-        return _send(start_response, 200, *_description(ep, environ, graph_fmt))
+        return _send(start_response, 200, *_description(ep, environ, graph_fmt), cors)
     for name in ("default-graph-uri", "named-graph-uri"):
         for value in params.get(name, []):
             if not _IRI.fullmatch(value):
@@ -456,7 +651,7 @@ def _sparql(ep: Endpoint, environ, start_response):
     ctype, out = handle_query(ep, queries[0], fmt_param=fmt_param, accept=environ.get("HTTP_ACCEPT", ""),
                               default_graphs=params.get("default-graph-uri", []),
                               named_graphs=params.get("named-graph-uri", []))
-    return _send(start_response, 200, ctype, out)
+    return _send(start_response, 200, ctype, out, cors)
 
 
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^<>\"{}|^`\\\x00-\x20]*")
@@ -495,16 +690,15 @@ def _body(environ) -> bytes:
     return stream.read(length) if length else b""
 
 
-def _send(start_response, status: int, ctype: str, body: bytes):
+def _send(start_response, status: int, ctype: str, body: bytes, headers=()):
     from http import HTTPStatus
 
     reason = HTTPStatus(status).phrase
+    vary = "Accept, Origin" if any(name == "Vary" for name, _ in headers) else "Accept"
     start_response(f"{status} {reason}", [
-        ("Content-Type", ctype), ("Content-Length", str(len(body))),
-        ("Access-Control-Allow-Origin", "*"),
-        ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
-        ("Access-Control-Allow-Headers", "Content-Type, Accept"),
-        ("Vary", "Accept"),
+        ("Content-Type", ctype), ("Content-Length", str(len(body))), ("Vary", vary),
+        ("X-Content-Type-Options", "nosniff"),
+        *((name, value) for name, value in headers if name != "Vary"),
     ])
     return [body]
 
@@ -624,17 +818,16 @@ document.querySelectorAll('button[data-q]').forEach(function (b) {{
 # --------------------------------------------------------------------------- running
 
 class _Server:
-    """A running endpoint: ``url``, and ``close()`` to stop the server and its workers."""
+    """A running endpoint: ``url``, and ``close()`` to stop the server and its workers (also a context manager)."""
 
-    def __init__(self, httpd, ep: Endpoint, thread):
-        self.httpd, self.endpoint, self.thread = httpd, ep, thread
-        host, port = httpd.server_address[:2]
-        self.url = f"http://{host}:{port}/sparql"
+    def __init__(self, httpd, ep: Endpoint, thread, url: str, stop):
+        self.httpd, self.endpoint, self.thread, self.url, self._stop = httpd, ep, thread, url, stop
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.endpoint.close()
+        try:
+            self._stop()
+        finally:
+            self.endpoint.close()
 
     def __enter__(self):
         return self
@@ -643,31 +836,99 @@ class _Server:
         self.close()
 
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def start(g, *, host: str = "127.0.0.1", port: int = 7878, timeout: float = DEFAULT_TIMEOUT,
           max_rows: int = DEFAULT_MAX_ROWS, workers: int = 2, exports: Path | None = None,
-          quiet: bool = True) -> _Server:
-    """Serve dataset ``g`` at ``http://host:port/sparql`` from a background thread (``port=0``: any free port)."""
-    from socketserver import ThreadingMixIn
-    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+          quiet: bool = True, cors=(), long_workers: int = 1, budget: float = DEFAULT_BUDGET,
+          memory_mb: int = DEFAULT_MEMORY_MB, idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+          threads: int | None = None, connections: int = 1000, backlog: int = 1024) -> _Server:
+    """Serve dataset ``g`` at ``http://host:port/sparql`` from a background thread (``port=0``: any free port).
 
-    class Server(ThreadingMixIn, WSGIServer):
-        daemon_threads = True
-        allow_reuse_address = True
+    The HTTP side is waitress: ``threads`` threads run requests (default: enough
+    for every worker plus the clients waiting for a long-query worker), at most
+    ``connections`` connections are open at once (fewer if the file-descriptor
+    limit is lower: the server stops accepting rather than fail to), a
+    connection idle or stalled for ``idle_timeout`` seconds is closed, and
+    ``backlog`` connections may wait to be accepted. See :func:`endpoint` for the
+    workers, and :func:`app` for CORS (``cors``: origins allowed, none by default).
+    """
+    import logging
 
-    class Handler(WSGIRequestHandler):
-        def log_message(self, fmt, *args):
-            if not quiet:
-                super().log_message(fmt, *args)
-
-    ep = endpoint(g, timeout=timeout, max_rows=max_rows, workers=workers, exports=exports)
+    ep = endpoint(g, timeout=timeout, max_rows=max_rows, workers=workers, exports=exports,
+                  long_workers=long_workers, budget=budget, memory_mb=memory_mb, cors=cors)
+    if host in _LOOPBACK:
+        ep.hosts = _LOOPBACK
     try:
-        httpd = make_server(host, port, app(ep), server_class=Server, handler_class=Handler)
+        server, stop = _waitress(app(ep), host=host, port=port, threads=threads or 4 * (workers + long_workers) + 4,
+                                 connections=connections, backlog=backlog, idle_timeout=idle_timeout)
     except OSError as exc:
         ep.close()
         raise EcgraphError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True, name="ecgraph-serve")
+    logging.getLogger("waitress").setLevel(logging.ERROR if quiet else logging.WARNING)
+    thread = threading.Thread(target=server.run, daemon=True, name="ecgraph-serve")
     thread.start()
-    return _Server(httpd, ep, thread)
+    shown = f"[{host}]" if ":" in host else host
+    return _Server(server, ep, thread, f"http://{shown}:{server.effective_port}/sparql", stop)
+
+
+def _waitress(application, *, host, port, threads, connections, backlog, idle_timeout):
+    """A waitress server for ``application`` and a function that stops it."""
+    import errno
+    import resource
+
+    from waitress import wasyncore
+    from waitress.adjustments import Adjustments
+    from waitress.server import TcpWSGIServer
+    from waitress.task import ThreadedTaskDispatcher
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:  # as many descriptors as we may have
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
+            soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        except (ValueError, OSError):
+            pass
+    # every connection costs one descriptor; keep room for the workers' pipes, the store and the logs
+    connections = max(8, min(connections, soft - 64 - 8 * threads))
+
+    class Server(TcpWSGIServer):
+        paused_until = 0.0
+
+        def readable(self):
+            if time.monotonic() < self.paused_until:  # out of descriptors: wait, do not spin on accept()
+                return False
+            return super().readable()
+
+        def handle_accept(self):
+            try:
+                pair = self.socket.accept()
+            except OSError as exc:
+                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    self.paused_until = time.monotonic() + 0.5
+                return
+            conn, addr = pair
+            self.set_socket_options(conn)
+            self.channel_class(self, conn, self.fix_addr(addr), self.adj, map=self._map)
+
+    adj = Adjustments(host=host, port=port, threads=threads, connection_limit=connections, backlog=backlog,
+                      channel_timeout=idle_timeout, cleanup_interval=max(0.5, min(30.0, idle_timeout / 2)),
+                      max_request_body_size=MAX_BODY, asyncore_use_poll=True, ident="ecgraph",
+                      expose_tracebacks=False, log_socket_errors=False)
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(adj.threads)
+    socket_map: dict = {}
+    server = Server(application, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0])
+
+    def stop():
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
+        deadline = time.monotonic() + 10
+        while socket_map and time.monotonic() < deadline:
+            time.sleep(0.02)
+        dispatcher.shutdown(timeout=5)
+
+    return server, stop
 
 
 def serve(g, **options) -> None:

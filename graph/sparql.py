@@ -62,9 +62,9 @@ _MEDIA = {
 _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
-  | (?P<comment>\#[^\n]*)
+  | (?P<comment>\#[^\r\n]*)
   | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
-               |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+               |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
   | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
   | (?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)
   | (?P<word>[\w:][\w.:%\-]*)
@@ -386,16 +386,95 @@ def named_query(name: str) -> NamedQuery:
 
 # --------------------------------------------------------------------------- running
 
-def service_refusal(text: str) -> str | None:
-    """A message if the query holds a SERVICE pattern, else None.
+MAX_DEPTH = 128
+"""Deepest nesting of ``( { [`` a query may have (the engines' parsers recurse per level)."""
 
-    The grammar allows the bare keyword SERVICE only at the head of a SERVICE
-    pattern, so the lexer's token is the gate; rdflib's parse tree then names
-    the service for the message.
+MAX_STRUCTURE = 10_000
+"""Most brackets and operators (``( { [ + * | & ! ^``) a query may hold, counted over its whole text."""
+
+ENGINE_STACK = 1 << 30
+"""Stack (bytes of address space) of the thread that runs a query: far more than :data:`MAX_STRUCTURE` needs."""
+
+_HEAVY = frozenset("({[+*|&!^")
+
+
+def check_shape(text: str) -> None:
+    """A :class:`QueryError` if ``text`` nests deeper than :data:`MAX_DEPTH` or holds more than :data:`MAX_STRUCTURE` operators.
+
+    The engines parse and evaluate recursively, and Oxigraph's parser overflows the
+    stack (killing the process) a few thousand levels down. Two bounds keep every
+    query far from that: the nesting depth, read from the lexer's bracket tokens
+    for a message that says where; and, as the bound that holds whatever the lexer
+    thinks is a comment, a string or an IRI, the count of bracket and operator
+    characters anywhere in the text (an upper bound of the depth of any parse tree
+    either engine can build from it, since every level costs one of them).
+
+    >>> check_shape("SELECT * WHERE { { ?s ?p ?o } }")
+    >>> check_shape("ASK " + "{" * 500 + "}" * 500)
+    Traceback (most recent call last):
+    graph.errors.QueryError: the query nests 500 levels deep (at character 132); the limit is 128
     """
-    if not any(kind == "word" and value.upper() == "SERVICE" for kind, value, *_ in _tokens(text)):
+    heavy = sum(1 for c in text if c in _HEAVY)
+    if heavy > MAX_STRUCTURE:
+        raise QueryError(f"the query holds {heavy} brackets and operators; the limit is {MAX_STRUCTURE}"
+                         " (split it, or bind long lists with VALUES from a file)")
+    depth = 0
+    for kind, value, start, _ in _tokens(text):
+        if kind != "punct":
+            continue
+        if value in "({[":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise QueryError(f"the query nests {_depth(text)} levels deep (at character {start});"
+                                 f" the limit is {MAX_DEPTH}")
+        elif value in ")}]":
+            depth = max(depth - 1, 0)
+
+
+def _depth(text: str) -> int:
+    depth = deepest = 0
+    for kind, value, *_ in _tokens(text):
+        if kind == "punct" and value in "({[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind == "punct" and value in ")}]":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def _mentions_service(text: str) -> bool:
+    """Whether the letters of SERVICE occur anywhere in ``text``, after codepoint escapes and Unicode case folding.
+
+    A superset of every way a parser could read the keyword; only a text that
+    mentions it is worth parsing for a SERVICE pattern.
+    """
+    def unescape(m):
+        try:
+            return chr(int(m.group(1) or m.group(2), 16))
+        except (ValueError, OverflowError):
+            return m.group()
+
+    folded = _ESCAPE.sub(unescape, text)
+    return "service" in folded.casefold() or "SERVICE" in folded.upper()
+
+
+def service_refusal(text: str) -> str | None:
+    """A message if rdflib's parse of the query holds a SERVICE pattern, else None.
+
+    The decision is made on the parse tree, never on the text. It gives the
+    message; the guarantee that no query reaches another host is one level
+    lower: queries run in a thread that cannot open network connections
+    (:mod:`graph.offline`), and rdflib's SERVICE evaluation is replaced by a
+    refusal. Where that guard is not available, a query that mentions the word
+    in any form is refused.
+    """
+    if not _mentions_service(text):
         return None
-    target = "another endpoint"
+    from . import offline
+
     try:
         from rdflib.plugins.sparql.parser import parseQuery
         from rdflib.plugins.sparql.parserutils import CompValue
@@ -410,11 +489,73 @@ def service_refusal(text: str) -> str | None:
             return None
 
         found = find(parseQuery(text))
-        if found is not None and found.get("term") is not None:
-            target = f"<{found['term']}>" if not hasattr(found["term"], "name") else "a variable endpoint"
-    except Exception:  # rdflib cannot parse it; the keyword alone is reason enough
-        pass
+    except Exception:  # rdflib cannot parse it: the engine decides, inside the guard
+        found = None
+        if not offline.available():
+            return "SERVICE (a federated query) is not allowed, and without a network guard on this platform" \
+                   " a query that mentions it is refused"
+    if found is None:
+        return None if offline.available() else (
+            "SERVICE (a federated query) is not allowed, and without a network guard on this platform"
+            " a query that mentions it is refused")
+    term = found.get("term")
+    target = "a variable endpoint" if hasattr(term, "name") else f"<{term}>" if term is not None else "another endpoint"
     return f"SERVICE (a federated query to {target}) is not allowed"
+
+
+_ENGINE_READY = False
+
+
+def _engines_offline() -> None:
+    """Make rdflib's engine refuse SERVICE when it evaluates one and never load a FROM graph from the web."""
+    global _ENGINE_READY
+    if _ENGINE_READY:
+        return
+    import rdflib.plugins.sparql
+    from rdflib.plugins.sparql import evaluate
+
+    def refuse(ctx, part):
+        raise QueryError("SERVICE (a federated query) is not allowed: ecgraph does not fetch other hosts")
+
+    rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+    evaluate.evalServiceQuery = refuse  # evalPart looks it up at each call
+    _ENGINE_READY = True
+
+
+def run_guarded(work, *, timeout: float | None = None):
+    """``work()`` in a thread that cannot open network connections and has a stack for deep queries.
+
+    Past ``timeout`` seconds a :class:`QueryError` is raised and the thread is
+    abandoned (a thread cannot be stopped; ``ecgraph serve`` kills its workers).
+    """
+    from . import offline
+
+    box: dict = {}
+
+    def run():
+        try:
+            if offline.available():
+                offline.forbid_network()
+            box["result"] = work()
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+
+    with _STACK_LOCK:
+        previous = threading.stack_size(ENGINE_STACK)
+        try:
+            worker = threading.Thread(target=run, daemon=True, name="ecgraph-query")
+            worker.start()
+        finally:
+            threading.stack_size(previous)
+    worker.join(timeout)
+    if worker.is_alive():
+        raise QueryError(f"query exceeded the time limit of {timeout:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+_STACK_LOCK = threading.Lock()
 
 
 def query(g: Graph | None, text: str, *, bindings: dict | None = None, endpoint: str | None = None,
@@ -430,6 +571,9 @@ def query(g: Graph | None, text: str, *, bindings: dict | None = None, endpoint:
     timeout : seconds; past it a :class:`QueryError` is raised. Locally the
         query is abandoned, not killed (``ecgraph serve`` kills its workers).
 
+    A local query never reaches another host: SERVICE is refused and the engine
+    runs in a thread that cannot open network connections (see :func:`run_guarded`).
+
     >>> from graph.load import load
     >>> g = load(imports=False)
     >>> r = query(g, "SELECT ?code WHERE { ?c ecg:isoAlpha3 ?code }", bindings={"c": URIRef("https://w3id.org/ecgraph/id/country/CN")})
@@ -444,27 +588,12 @@ def query(g: Graph | None, text: str, *, bindings: dict | None = None, endpoint:
         return _remote(endpoint, bound, timeout)
     if g is None:
         raise QueryError("no graph to query: give a dataset or an endpoint")
+    check_shape(bound)
     refusal = service_refusal(bound)
     if refusal:  # the local engines would fetch the other host; ecgraph never goes online by itself
         raise QueryError(f"{refusal}: ecgraph does not fetch other hosts")
-    if timeout is None:
-        return _local(g, bound)
-    box: dict = {}
-
-    def run():
-        try:
-            box["result"] = _local(g, bound)
-        except BaseException as exc:  # handed to the caller
-            box["error"] = exc
-
-    worker = threading.Thread(target=run, daemon=True, name="ecgraph-query")
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise QueryError(f"query exceeded the time limit of {timeout:g} s")
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
+    _engines_offline()
+    return run_guarded(lambda: _local(g, bound), timeout=timeout)
 
 
 def _local(g: Graph, text: str) -> Result:
@@ -473,12 +602,10 @@ def _local(g: Graph, text: str) -> Result:
     Oxigraph's union option would override a dataset clause, so a query with one
     goes to the store without it. rdflib would fetch a FROM graph it does not
     hold from the web; its loading is switched off (an unknown graph is empty).
+    The answer is read in full here, in the guarded thread.
     """
     try:
         if has_dataset_clause(text):
-            import rdflib.plugins.sparql
-
-            rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # never fetch a FROM graph from the web
             store = getattr(g, "store", None)
             if getattr(store, "_inner", None) is not None:  # oxrdflib: no union default graph, FROM decides
                 result = store.query(text, PREFIXES, {}, None)
@@ -488,11 +615,20 @@ def _local(g: Graph, text: str) -> Result:
             result = g.query(text, initNs=PREFIXES)
         if result.type == "SELECT":
             result.bindings = list(result.bindings)  # run it here, not lazily later
+        elif result.type in ("CONSTRUCT", "DESCRIBE") and result.graph is not None:
+            len(result.graph)
         return result
     except SyntaxError as exc:  # Oxigraph's parser
         raise QueryError(f"query does not parse: {_one_line(exc)}") from None
     except QueryError:
         raise
+    except PermissionError as exc:  # the network guard stopped the engine opening a connection
+        raise QueryError(f"the query tried to reach another host (SERVICE), which is not allowed: "
+                         f"ecgraph does not fetch other hosts ({_one_line(exc)})") from None
+    except RecursionError:
+        raise QueryError("the query is nested too deeply for the engine") from None
+    except MemoryError:
+        raise QueryError("the query needed more memory than there is") from None
     except Exception as exc:  # rdflib's parser (pyparsing) and evaluation errors
         if type(exc).__name__ == "ParseException":
             raise QueryError(f"query does not parse: {_one_line(exc)}") from None

@@ -305,7 +305,7 @@ def raw_post(endpoint, headers: dict, body: bytes):
 def test_a_content_length_that_is_not_a_number_gets_400(endpoint):
     status, body = raw_post(endpoint, {"Content-Type": "application/sparql-query", "Content-Length": "abc"},
                             FRANCE.encode())
-    assert status == 400 and "Content-Length 'abc'" in body
+    assert status == 400 and "Content-Length" in body  # waitress refuses it before the app
 
 
 def test_a_chunked_post_is_read(endpoint):
