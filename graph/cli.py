@@ -112,7 +112,7 @@ def info(
 
 @app.command()
 def show(
-    name: str = typer.Argument(..., help="A label, alternative label, ISO code or IRI."),
+    name: str = typer.Argument(..., help="A label, alternative label, ISO code, Federal Register citation (\"90 FR 47201\") or document number (2025-00711), or IRI."),
     inferred: bool = InferredOpt,
     as_of: str = AsOfInfOpt,
     data: Optional[List[Path]] = DataOpt,
@@ -962,6 +962,8 @@ def _command():
             if hasattr(param, "display_type"):
                 word = _plain_word(param)
                 param.display_type_rich = lambda ctx, word=word: word
+            if getattr(param, "param_type_name", "") == "argument" and param.metavar is None:
+                param.metavar = param.name.upper()  # 'ecgraph show NAME', not '{name}'
         c.get_help_option = _plain_help(c.get_help_option)
     return cmd
 
