@@ -849,7 +849,8 @@ def watch(
 
     g = load_graph(None, None, read_only=True)
     audit = audit_record({"watch": "check"})
-    changed, n = check(g, data_version=audit.data_version, time=audit.time, save=keep)
+    changed, n = check(g, data_version=audit.data_version, time=audit.time, save=keep,
+                       imports=[i.name for i in audit.imports])
     if format == "json":
         _print_json({"checked": n, "data_version": audit.data_version, "changed": [asdict(c) for c in changed]})
         return
@@ -858,7 +859,8 @@ def watch(
         return
     typer.echo(f"checked {n} saved answers under data version {audit.data_version[:12]}: {len(changed)} changed")
     for c in changed:
-        typer.echo(f"  {c.name}: {c.before or '-'} -> {c.after or '-'}  ({c.question})")
+        since = f"; since import {', '.join(c.new_imports)}" if c.new_imports else ""
+        typer.echo(f"  {c.name}: {c.before or '-'} -> {c.after or '-'}  ({c.question}{since})")
         for d in c.gone:
             typer.echo(f"      - {d}")
         for d in c.new:
@@ -891,7 +893,8 @@ def watch_add(
              "where": where, "as_of": as_of}
     g = load_graph(None, None, read_only=True)
     audit = audit_record({"watch": "add", **{k: v for k, v in cells.items() if v}})
-    item = add(g, name, cells, data_version=audit.data_version, time=audit.time)
+    item = add(g, name, cells, data_version=audit.data_version, time=audit.time,
+               imports=[i.name for i in audit.imports])
     typer.echo(f"watching {item.name}: {item.verdict}")
 
 

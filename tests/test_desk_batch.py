@@ -114,7 +114,12 @@ def test_a_watched_party_changes_after_an_import(capsys):
     code, out, _ = run(capsys, "watch", "--format", "json")
     changed = json.loads(out)["changed"]
     assert code == 0 and [c["name"] for c in changed] == ["huawei"] and changed[0]["new"]
-    assert changed[0]["data_before"] != changed[0]["data_after"]
+    assert changed[0]["data_before"] != changed[0]["data_after"] and changed[0]["new_imports"][0].startswith("csl-")
+    code, out, _ = run(capsys, "watch", "add", "hisilicon", "--party", "HiSilicon")
+    assert code == 0
+    code, out, _ = run(capsys, "watch")
+    assert code == 0 and "checked 2 saved answers" in out and "0 changed" in out
     assert json.loads(run(capsys, "watch", "--format", "json")[1])["changed"] == []  # stored: no change twice
     assert run(capsys, "watch", "remove", "huawei")[0] == 0
-    assert json.loads(run(capsys, "watch", "list", "--format", "json")[1]) == []
+    assert [w["name"] for w in json.loads(run(capsys, "watch", "list", "--format", "json")[1])] == ["hisilicon"]
+    assert run(capsys, "watch", "remove", "huawei")[0] == 2
