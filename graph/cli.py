@@ -237,7 +237,7 @@ def expose(
     else:
         raise EcgraphError("give --chip NAME (with the parties) or --usage FILE")
     answers = [exposures(g, u) for u in usages]
-    _compare_and_report(g, answers, compare=compare, report=report, data=data)
+    _compare_and_report(g, answers, compare=compare, report=report, data=data, endpoint=endpoint)
     notes = _coverage_notes(g)
     if html_out is not None:
         from .render import write_exposure_html
@@ -740,7 +740,7 @@ def changes(
                    "; ".join(c.citations) or "; ".join(_short_source(g, x) for x in c.sources)) for c in found])
 
 
-def _compare_and_report(g, answers, *, compare, report, data) -> None:
+def _compare_and_report(g, answers, *, compare, report, data, endpoint=None) -> None:
     """expose --compare D2 (the differences, on stderr so --format json stays one document) and --report FILE."""
     if compare is not None:
         from dataclasses import replace
@@ -765,7 +765,9 @@ def _compare_and_report(g, answers, *, compare, report, data) -> None:
         from .audit import audit_record, question_of
         from .report import write_memos
 
-        audits = [audit_record(question_of(a.usage), extra=data or ()) for a in answers]
+        # from --endpoint the data is the remote store's: the question names it (the hashes are of this install)
+        audits = [audit_record({**question_of(a.usage), **({"endpoint": endpoint} if endpoint else {})},
+                               extra=data or ()) for a in answers]
         for path in write_memos(g, answers, report, audits):
             typer.echo(f"wrote {path}", err=True)
 

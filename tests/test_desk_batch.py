@@ -123,3 +123,16 @@ def test_a_watched_party_changes_after_an_import(capsys):
     assert run(capsys, "watch", "remove", "huawei")[0] == 0
     assert [w["name"] for w in json.loads(run(capsys, "watch", "list", "--format", "json")[1])] == ["hisilicon"]
     assert run(capsys, "watch", "remove", "huawei")[0] == 2
+
+
+def test_a_broken_line_or_a_spreadsheet_encoding_does_not_stop_the_batch(capsys, tmp_path):
+    src = tmp_path / "odd.csv"
+    src.write_bytes("party,as_of\nHiSilicon,2025-06-01\nBad\x00Row,2025-06-01\nNVIDIA,2025-06-01\n"
+                    "Soci\xe9t\xe9 Inconnue,2025-06-01\n".encode("cp1252"))
+    out = tmp_path / "odd-out.csv"
+    code, said, _ = run(capsys, "screen", src, "-o", out)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert code == 0 and len(rows) == 4, said
+    assert [r["verdict"] for r in rows] == ["listed", "", "not listed", ""]
+    assert "unreadable row" in rows[1]["error"] or "unknown party" in rows[1]["error"]
+    assert "Société Inconnue" in rows[3]["question"]  # read as Windows-1252, not mangled
