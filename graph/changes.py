@@ -72,7 +72,9 @@ def bearing_on(g: Graph, iri, *, depth: int = 4, G=None) -> set[str]:
 
     A hop follows an edge of the networkx view outwards (a chip to its designer and ECCN, a
     party to its listings), a collapsed fact inwards (a party's owners, a list's listings), or a
-    restriction that names the entity inwards (the restrictions on an ECCN, then their rules).
+    restriction that names the entity inwards (the restrictions on an ECCN, then their rules). The
+    entity's own hubs (its country, its groups, the lists it is on) lead only to the restrictions
+    that name them.
     """
     from .network import to_networkx
 
@@ -81,14 +83,18 @@ def bearing_on(g: Graph, iri, *, depth: int = 4, G=None) -> set[str]:
     root = str(iri)
     restriction = str(ECG.Restriction)
     seen, frontier = {root}, [root]
-    for _ in range(depth):
+    for level in range(depth):
         nxt = []
         for n in frontier:
-            if n not in G or (n != root and is_hub(g, n, hubs)):
+            if n not in G:
                 continue
-            ahead = [v for _, v in G.out_edges(n)]
-            ahead += [u for u, _, data in G.in_edges(n, data=True)
-                      if "fact" in data or restriction in G.nodes[u].get("types", ())]
+            names_it = [u for u, _, data in G.in_edges(n, data=True) if restriction in G.nodes[u].get("types", ())]
+            if n != root and is_hub(g, n, hubs):
+                # the entity's own country, group or list: only the restrictions that name it, not its members
+                ahead = names_it if level == 1 else []
+            else:
+                ahead = [v for _, v in G.out_edges(n)] + names_it
+                ahead += [u for u, _, data in G.in_edges(n, data=True) if "fact" in data]
             for m in ahead:
                 if m not in seen:
                     seen.add(m)

@@ -142,7 +142,7 @@ def info(
 
 @app.command()
 def show(
-    name: str = typer.Argument(..., help="A label, alternative label, ISO code or IRI."),
+    name: str = typer.Argument(..., help="A label, alternative label, ISO code, Federal Register citation (\"90 FR 47201\") or document number (2025-00711), or IRI."),
     inferred: bool = InferredOpt,
     as_of: str = AsOfInfOpt,
     data: Optional[List[Path]] = DataOpt,
@@ -276,7 +276,7 @@ def expose(
     else:
         raise EcgraphError("give --chip NAME (with the parties) or --usage FILE")
     answers = [exposures(g, u) for u in usages]
-    _compare_and_report(g, answers, compare=compare, report=report, data=data)
+    _compare_and_report(g, answers, compare=compare, report=report, data=data, endpoint=endpoint)
     notes = _coverage_notes(g)
     if html_out is not None:
         from .render import write_exposure_html
@@ -987,7 +987,7 @@ def changes(
                    "; ".join(c.citations) or "; ".join(_short_source(g, x) for x in c.sources)) for c in found])
 
 
-def _compare_and_report(g, answers, *, compare, report, data) -> None:
+def _compare_and_report(g, answers, *, compare, report, data, endpoint=None) -> None:
     """expose --compare D2 (the differences, on stderr so --format json stays one document) and --report FILE."""
     if compare is not None:
         from dataclasses import replace
@@ -1012,7 +1012,9 @@ def _compare_and_report(g, answers, *, compare, report, data) -> None:
         from .audit import audit_record, question_of
         from .report import write_memos
 
-        audits = [audit_record(question_of(a.usage), extra=data or ()) for a in answers]
+        # from --endpoint the data is the remote store's: the question names it (the hashes are of this install)
+        audits = [audit_record({**question_of(a.usage), **({"endpoint": endpoint} if endpoint else {})},
+                               extra=data or ()) for a in answers]
         for path in write_memos(g, answers, report, audits):
             typer.echo(f"wrote {path}", err=True)
 
@@ -1096,7 +1098,8 @@ def watch(
 
     g = load_graph(None, None, read_only=True)
     audit = audit_record({"watch": "check"})
-    changed, n = check(g, data_version=audit.data_version, time=audit.time, save=keep)
+    changed, n = check(g, data_version=audit.data_version, time=audit.time, save=keep,
+                       imports=[i.name for i in audit.imports])
     if format == "json":
         _print_json({"checked": n, "data_version": audit.data_version, "changed": [asdict(c) for c in changed]})
         return
@@ -1105,7 +1108,8 @@ def watch(
         return
     typer.echo(f"checked {n} saved answers under data version {audit.data_version[:12]}: {len(changed)} changed")
     for c in changed:
-        typer.echo(f"  {c.name}: {c.before or '-'} -> {c.after or '-'}  ({c.question})")
+        since = f"; since import {', '.join(c.new_imports)}" if c.new_imports else ""
+        typer.echo(f"  {c.name}: {c.before or '-'} -> {c.after or '-'}  ({c.question}{since})")
         for d in c.gone:
             typer.echo(f"      - {d}")
         for d in c.new:
@@ -1138,7 +1142,8 @@ def watch_add(
              "where": where, "as_of": as_of}
     g = load_graph(None, None, read_only=True)
     audit = audit_record({"watch": "add", **{k: v for k, v in cells.items() if v}})
-    item = add(g, name, cells, data_version=audit.data_version, time=audit.time)
+    item = add(g, name, cells, data_version=audit.data_version, time=audit.time,
+               imports=[i.name for i in audit.imports])
     typer.echo(f"watching {item.name}: {item.verdict}")
 
 
@@ -1209,6 +1214,8 @@ def _command():
             if hasattr(param, "display_type"):
                 word = _plain_word(param)
                 param.display_type_rich = lambda ctx, word=word: word
+            if getattr(param, "param_type_name", "") == "argument" and param.metavar is None:
+                param.metavar = param.name.upper()  # 'ecgraph show NAME', not '{name}'
         c.get_help_option = _plain_help(c.get_help_option)
     return cmd
 

@@ -752,12 +752,18 @@ def write_html(path, page: str) -> Path:
 # Views of the RDF graph
 
 
-def hub_nodes(g, G: nx.MultiDiGraph) -> frozenset:
-    """The nodes of ``G`` whose class is a hub (``ecg:hub true``: countries, groups, statuses, lists, sources)."""
+HUB_DEGREE = 25  # a node with more distinct neighbours than this is a hub too (an agency issuing every rule)
+
+
+def hub_nodes(g, G: nx.MultiDiGraph, *, degree: int = HUB_DEGREE) -> frozenset:
+    """The hubs of ``G``: nodes of a hub class (``ecg:hub true``: countries, groups, statuses, lists, sources)
+    and nodes with more than ``degree`` distinct neighbours."""
     from .changes import hub_classes
 
     hubs = {str(c) for c in hub_classes(g)}
-    return frozenset(n for n, types in G.nodes(data="types") if types and hubs & set(types))
+    out = {n for n, types in G.nodes(data="types") if types and hubs & set(types)}
+    out.update(n for n in G if G.degree(n) > degree and len(set(G.successors(n)) | set(G.predecessors(n))) > degree)
+    return frozenset(out)
 
 
 def reserve(base: nx.MultiDiGraph, shown, *, stop=frozenset(), per_node: int = 40, total: int = 600,

@@ -81,7 +81,7 @@ def read_rows(path: Path) -> Iterator[Row]:
         return
     if suffix not in (".csv", ".tsv", ".txt"):
         raise InputError(f"{path}: screening reads .csv, .tsv or .xlsx files")
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    with open(path, encoding=_encoding(path), errors="replace", newline="") as fh:
         sample = fh.read(4096)
         fh.seek(0)
         try:
@@ -89,9 +89,34 @@ def read_rows(path: Path) -> Iterator[Row]:
         except csv.Error:
             dialect = csv.excel
         reader = csv.reader(fh, dialect)
-        header = _header(next(reader, None), path)
-        for i, cells in enumerate(reader, 2):
-            yield _row(i, header, cells)
+        try:
+            first = next(reader, None)
+        except csv.Error as exc:
+            raise InputError(f"{path}: row 1 cannot be read ({exc})") from None
+        header = _header(first, path)
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # one broken line (a NUL byte, a runaway quote) is one error row
+                yield Row(reader.line_num, {"__error__": f"unreadable row ({exc})"})
+                continue
+            if any(str(c).strip() for c in cells):
+                yield _row(reader.line_num, header, cells)
+
+
+def _encoding(path: Path) -> str:
+    """UTF-8 (with or without a byte-order mark) when the file's start decodes as such, else Windows-1252,
+    the encoding spreadsheet programs write CSV in; a byte that does not decode becomes U+FFFD."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+            return "cp1252"
+    return "utf-8-sig"
 
 
 def _xlsx_rows(path: Path) -> Iterator[Row]:
@@ -171,7 +196,7 @@ def _kind(cells: dict) -> str:
 
 
 def _question(cells: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in cells.items() if k != "__extra__")
+    return ", ".join(f"{k}={v}" for k, v in cells.items() if not k.startswith("__"))
 
 
 def _answer(g, G, row: Row, default_as_of) -> Result:
@@ -179,6 +204,8 @@ def _answer(g, G, row: Row, default_as_of) -> Result:
     from .usage import FIELDS, usage_from_names
 
     cells = row.cells
+    if "__error__" in cells:
+        raise InputError(cells["__error__"])
     if "__extra__" in cells:
         raise InputError(cells["__extra__"])
     kind = _kind(cells)

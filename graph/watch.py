@@ -30,6 +30,7 @@ class Watched:
     error: str = ""
     data_version: str = ""
     checked: str = ""  # the audit time of the last check
+    imports: tuple[str, ...] = ()  # the active imports at the last check
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class WatchChange:
     new: tuple[str, ...]
     data_before: str
     data_after: str
+    new_imports: tuple[str, ...] = ()  # imports active now that were not at the last check
 
 
 def watch_file() -> Path:
@@ -62,7 +64,8 @@ def saved() -> list[Watched]:
         items = json.loads(path.read_text(encoding="utf-8"))["items"]
         return [Watched(name=i["name"], cells=dict(i["cells"]), verdict=i.get("verdict", ""),
                         details=tuple(i.get("details", ())), error=i.get("error", ""),
-                        data_version=i.get("data_version", ""), checked=i.get("checked", "")) for i in items]
+                        data_version=i.get("data_version", ""), checked=i.get("checked", ""),
+                        imports=tuple(i.get("imports", ()))) for i in items]
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{path}: not a watch list written by ecgraph ({exc}); remove it to start again") from None
 
@@ -71,7 +74,8 @@ def _store(items: list[Watched]) -> None:
     path = watch_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     body = {"items": [{"name": w.name, "cells": w.cells, "verdict": w.verdict, "details": list(w.details),
-                       "error": w.error, "data_version": w.data_version, "checked": w.checked}
+                       "error": w.error, "data_version": w.data_version, "checked": w.checked,
+                       "imports": list(w.imports)}
                       for w in sorted(items, key=lambda w: w.name)]}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".watch.", suffix=".tmp")
     try:
@@ -83,7 +87,7 @@ def _store(items: list[Watched]) -> None:
         raise
 
 
-def add(g: Graph, name: str, cells: dict, *, data_version: str = "", time: str = "") -> Watched:
+def add(g: Graph, name: str, cells: dict, *, data_version: str = "", time: str = "", imports=()) -> Watched:
     """Save ``cells`` (a usage or a counterparty, as a screening row) as ``name`` with its answer now.
 
     A question that cannot be answered (an unknown name) is refused, not saved.
@@ -98,7 +102,7 @@ def add(g: Graph, name: str, cells: dict, *, data_version: str = "", time: str =
         raise InputError(f"not saved: {result.error}")
     items = [w for w in saved() if w.name != name]
     item = Watched(name, {k: v for k, v in cells.items() if v}, result.verdict, result.details, "",
-                   data_version, time)
+                   data_version, time, tuple(imports))
     _store(items + [item])
     return item
 
@@ -115,7 +119,8 @@ def remove(name: str) -> Watched:
     return gone[0]
 
 
-def check(g: Graph, *, data_version: str = "", time: str = "", save: bool = True) -> tuple[list[WatchChange], int]:
+def check(g: Graph, *, data_version: str = "", time: str = "", imports=(), save: bool = True
+          ) -> tuple[list[WatchChange], int]:
     """Answer every watched item again; the ones whose answer changed, and how many were checked.
 
     With ``save`` the new answers (and the data version) are stored, so the next check compares with them.
@@ -134,9 +139,10 @@ def check(g: Graph, *, data_version: str = "", time: str = "", save: bool = True
                 name=w.name, question=r.question, before=before, after=after,
                 gone=tuple(d for d in w.details if d not in r.details),
                 new=tuple(d for d in r.details if d not in w.details),
-                data_before=w.data_version, data_after=data_version))
+                data_before=w.data_version, data_after=data_version,
+                new_imports=tuple(i for i in imports if i not in w.imports)))
         kept.append(replace(w, verdict=r.verdict, details=r.details, error=r.error, data_version=data_version,
-                            checked=time))
+                            checked=time, imports=tuple(imports)))
     if save and items:
         _store(kept)
     return changed, len(items)

@@ -285,15 +285,19 @@ def _overlaps(page) -> list:
     }""")
 
 
-def test_no_two_labels_overlap_in_the_default_layout(visit, curated, tmp_path):
-    G = to_networkx(curated)
-    for name, as_of in (("Huawei", None), ("Huawei Ascend 910C", "2025-06-01"), ("id:guidance/2025-05-13-gp10", None),
-                        ("id:rule/90-FR-47201", "2025-10-01")):
-        view = entity_view(curated, name, depth=2, as_of=as_of, G=G)
-        v = visit(write_html(tmp_path / f"{len(name)}.html", view.html))
-        assert _overlaps(v.page) == [], name  # vis-network's own boxes: node and label
+def test_no_two_labels_overlap_in_any_gallery_view(visit, tmp_path):
+    from graph.render import write_gallery
+
+    g = load(EXAMPLES / "scenario_firms.ttl", imports=False)
+    write_gallery(g, tmp_path / "gallery")
+    pages = sorted(p for p in (tmp_path / "gallery").glob("*.html") if p.stem not in ("index", "timeline"))
+    assert len(pages) >= 10
+    for page in pages:
+        v = visit(page)
+        assert _overlaps(v.page) == [], page.name  # vis-network's own boxes: each node with its label
         assert_clean(v)
-    v.page.screenshot(path=str(tmp_path / "rule.png"))
+        v.page.screenshot(path=str(tmp_path / f"{page.stem}.png"))
+        v.page.close()
 
 
 def test_click_a_node_to_add_its_neighbours_in_place(visit, curated, tmp_path):

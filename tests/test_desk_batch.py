@@ -114,7 +114,25 @@ def test_a_watched_party_changes_after_an_import(capsys):
     code, out, _ = run(capsys, "watch", "--format", "json")
     changed = json.loads(out)["changed"]
     assert code == 0 and [c["name"] for c in changed] == ["huawei"] and changed[0]["new"]
-    assert changed[0]["data_before"] != changed[0]["data_after"]
+    assert changed[0]["data_before"] != changed[0]["data_after"] and changed[0]["new_imports"][0].startswith("csl-")
+    code, out, _ = run(capsys, "watch", "add", "hisilicon", "--party", "HiSilicon")
+    assert code == 0
+    code, out, _ = run(capsys, "watch")
+    assert code == 0 and "checked 2 saved answers" in out and "0 changed" in out
     assert json.loads(run(capsys, "watch", "--format", "json")[1])["changed"] == []  # stored: no change twice
     assert run(capsys, "watch", "remove", "huawei")[0] == 0
-    assert json.loads(run(capsys, "watch", "list", "--format", "json")[1]) == []
+    assert [w["name"] for w in json.loads(run(capsys, "watch", "list", "--format", "json")[1])] == ["hisilicon"]
+    assert run(capsys, "watch", "remove", "huawei")[0] == 2
+
+
+def test_a_broken_line_or_a_spreadsheet_encoding_does_not_stop_the_batch(capsys, tmp_path):
+    src = tmp_path / "odd.csv"
+    src.write_bytes("party,as_of\nHiSilicon,2025-06-01\nBad\x00Row,2025-06-01\nNVIDIA,2025-06-01\n"
+                    "Soci\xe9t\xe9 Inconnue,2025-06-01\n".encode("cp1252"))
+    out = tmp_path / "odd-out.csv"
+    code, said, _ = run(capsys, "screen", src, "-o", out)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert code == 0 and len(rows) == 4, said
+    assert [r["verdict"] for r in rows] == ["listed", "", "not listed", ""]
+    assert "unreadable row" in rows[1]["error"] or "unknown party" in rows[1]["error"]
+    assert "Société Inconnue" in rows[3]["question"]  # read as Windows-1252, not mangled

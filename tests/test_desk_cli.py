@@ -102,3 +102,28 @@ def test_an_undeclared_prefix_is_named_in_one_line(capsys):
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "prefix is not declared" in err or "foo" in err
     assert "expected one of" not in err
+
+
+def test_timeline_writes_one_offline_page(capsys, tmp_path):
+    import re
+
+    out = tmp_path / "t.html"
+    code, said, _ = run(capsys, "timeline", "-o", str(out))
+    page = out.read_text(encoding="utf-8")
+    assert code == 0 and "dated facts" in said
+    assert "vis.Timeline" in page and "Affiliates Rule" in page
+    for tag in re.findall(r"<(?:script|link|img|iframe)\b[^>]*>", page):
+        assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", tag), tag
+    code, _, err = run(capsys, "timeline", "-o", str(tmp_path))
+    assert code == 2 and "is a folder" in err
+
+
+def test_the_affiliates_rule_bears_on_a_listed_party_but_not_on_an_unlisted_one(capsys):
+    def labels(party):
+        code, out, _ = run(capsys, "changes", "--party", party, "--from", "2025-09-01", "--to", "2025-12-31",
+                           "--format", "json")
+        assert code == 0
+        return [r["label"] for r in json.loads(out)]
+
+    assert "Affiliates Rule suspended" in labels("Huawei")  # on the Entity List, which the rule extends
+    assert not any("Affiliates Rule" in x for x in labels("Advanced Micro Devices, Inc."))
