@@ -138,6 +138,21 @@ def judge(match: str, decision: str, *, now: dt.datetime | None = None) -> Pendi
     """
     if decision not in DECISIONS:
         raise InputError(f"unknown decision {decision!r}; choose one of {', '.join(DECISIONS)}")
+    with _store_lock():
+        return _judge(match, decision, now)
+
+
+def _store_lock():
+    """The import store's lock (``graph.imports.import_lock``) where the store has one: a judgement rewrites imports."""
+    import contextlib
+
+    from . import imports
+
+    lock = getattr(imports, "import_lock", None)
+    return lock() if lock is not None else contextlib.nullcontext()
+
+
+def _judge(match: str, decision: str, now: dt.datetime | None) -> PendingMatch:
     doc = _read()
     known = {**doc["linked"], **doc["pending"], **doc["decisions"]}
     if match not in known:
