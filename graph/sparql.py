@@ -537,7 +537,8 @@ def run_guarded(work, *, timeout: float | None = None):
             if offline.available():
                 offline.forbid_network()
             box["result"] = work()
-        except BaseException as exc:  # handed to the caller
+        except BaseException as exc:  # handed to the caller, without the frames: engine objects die here
+            exc.__traceback__ = exc.__context__ = exc.__cause__ = None
             box["error"] = exc
 
     with _STACK_LOCK:
