@@ -179,9 +179,16 @@ def _answer(store, job: dict) -> tuple[str, bytes]:
     from itertools import islice
 
     import pyoxigraph as ox
-    from oxrdflib._converter import from_ox
-    from rdflib import Graph, Variable
+    from oxrdflib._converter import from_ox as convert
+    from rdflib import Graph, Literal, Variable
     from rdflib.query import Result
+
+    def from_ox(term):  # "x"^^xsd:string is the plain literal "x" (RDF 1.1); rdflib keeps them apart
+        if isinstance(term, ox.Literal) and term.datatype.value == _XSD_STRING:
+            return Literal(term.value)
+        if isinstance(term, ox.Triple):
+            return from_ox(term.subject), from_ox(term.predicate), from_ox(term.object)
+        return convert(term)
 
     from . import sparql
     from .namespace import PREFIXES
@@ -237,6 +244,9 @@ def _answer(store, job: dict) -> tuple[str, bytes]:
         raise Refused(406, f"the answer cannot be written as {fmt}: {' '.join(str(exc).split())[:200]};"
                            f" ask for one of {others}") from None
     return sparql.media_type(fmt, result.type), body.encode("utf-8")
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 class _Worker:
