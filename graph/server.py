@@ -1,22 +1,37 @@
 """A read-only SPARQL 1.1 Protocol endpoint over the graph, for ``ecgraph serve``.
 
-The web side is the standard library (a threaded WSGI server), one thread per
-client. Queries do not run in those threads: each goes to a pool of worker
-processes that hold the graph in a read-only Oxigraph store, so Oxigraph's own
-engine answers, a slow query occupies one worker while the others keep
-answering, and a query past its time limit is stopped by killing its worker
-(a thread cannot be stopped; a fresh worker takes its place).
+The web side is waitress: a bounded number of request threads, of open
+connections (kept below the file-descriptor limit, and at that limit the
+server stops accepting for a moment instead of spinning), a listen backlog of
+1024, and idle or stalled connections closed after ``idle_timeout``. Queries do
+not run in those threads: each goes to a worker process that holds the graph
+in a read-only Oxigraph store, so Oxigraph's own engine answers. Workers come
+in two lanes (:class:`_Pool`): every query starts on a short-query worker; one
+that spends more than a quarter CPU-second there moves to a low-priority
+long-query worker, so runaway clients cannot starve ordinary ones. A query past
+its time limit is stopped by killing its worker (a fresh one takes its place);
+each worker caps its address space, so a query that needs too much memory gets
+503 and the endpoint answers on.
 
-Safe for a shared machine: binds 127.0.0.1 unless told otherwise, refuses
-SPARQL Update (403) and federated ``SERVICE`` patterns (403, so the server never
-fetches other hosts), limits each query's time (503) and answer size (413), and
-answers a malformed query with 400 and the parser's message. Nothing is loaded
-from the internet: ``/`` is a plain HTML form.
+Safe for a shared machine: binds 127.0.0.1 unless told otherwise and then
+answers only requests whose ``Host`` is a loopback name (no DNS rebinding);
+no CORS unless ``cors`` names the origins that may read ``/sparql`` (the page
+and the exports are same-origin only); refuses SPARQL Update (403) and
+federated ``SERVICE`` patterns (403); the workers cannot open network
+connections at all (:mod:`graph.offline`), whatever a query says; limits each
+query's time (503), memory (503) and answer size (413); answers a malformed or
+pathological query (nesting too deep, too many operators) with 400 and one
+line, and an answer a format cannot write (a predicate RDF/XML cannot express)
+with 406. HEAD gets the headers of GET and no body. Nothing is loaded from the
+internet: ``/`` is a plain HTML form.
 
-The dataset: the default graph is the union of the named graphs, unless the
-query names its own with ``FROM``/``FROM NAMED`` or the request gives
-``default-graph-uri``/``named-graph-uri`` (which win over the query's, as the
-SPARQL 1.1 Protocol says; then the dataset is exactly the graphs given).
+The dataset: the default graph is the union of the named graphs served (what
+``ecgraph serve`` loaded: the curated graph, the imports, each ``--data`` file,
+and the inferred graph unless ``--no-inferred``; with ``--no-curated`` exactly
+the ``--data`` files), unless the query names its own with ``FROM``/``FROM NAMED``
+or the request gives ``default-graph-uri``/``named-graph-uri`` (which win over
+the query's, as the SPARQL 1.1 Protocol says; then the dataset is exactly the
+graphs given).
 
 Formats: ``format=``/``output=`` win over ``Accept``. A format that does not suit
 the answer (``format=turtle`` on a SELECT, CSV or TSV on an ASK, which the W3C
@@ -401,8 +416,9 @@ def _death(code: int, memory_mb: int) -> str:
 class _Pool:
     """Query workers in two lanes, so that long queries never hold up short ones.
 
-    Every query starts on a *short* worker. One still running after ``budget``
-    seconds is stopped (its worker killed and replaced) and run again on a *long*
+    Every query starts on a *short* worker. One that has spent ``budget`` CPU
+    seconds there (CPU time, so a busy machine does not make short queries look
+    long) is stopped (its worker killed and replaced) and run again on a *long*
     worker, of which there are ``slow`` at the lowest CPU priority, so a runaway
     query slows ordinary ones as little as the machine allows; its text is
     remembered and goes straight to the long lane next time. A query past the
