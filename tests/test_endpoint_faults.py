@@ -206,3 +206,16 @@ def test_a_query_past_the_memory_cap_gets_503_and_the_endpoint_answers_on(curate
         status, _, body = ask(s.url, hog, format="csv")
         assert status in (503, 413) and body.count("\n") == 1
         assert ask(s.url, FRANCE, format="csv")[0] == 200
+
+
+def test_the_loadtest_counts_answers_and_runs_only_on_loopback(tiny_endpoint):
+    import io
+
+    from graph import loadtest
+
+    out = io.StringIO()
+    phases = loadtest.run(tiny_endpoint, clients=2, runaway=1, duration=1, out=out)
+    ordinary, runaway = phases["ordinary + 1 runaway"]
+    assert ordinary.latencies and ordinary.resets == 0 and "p99" in out.getvalue()
+    with pytest.raises(SystemExit, match="loopback"):
+        loadtest.run("http://example.org/sparql", duration=1, out=out)
