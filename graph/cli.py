@@ -797,7 +797,7 @@ def serve(
     max_rows: int = typer.Option(10000, "--max-rows", help="Most rows (or triples) an answer may have."),
     workers: int = typer.Option(2, "--workers", help="Query worker processes for short queries (queries answered at once)."),
     long_workers: int = typer.Option(1, "--long-workers", help="Low-priority worker processes for queries that run past half a second."),
-    memory: int = typer.Option(2048, "--memory", help="MB of memory one query may take in its worker (0: no cap); past it, 503."),
+    memory: int = typer.Option(1024, "--memory", help="MB of memory one query may take in its worker (0: no cap); past it, 503."),
     cors: Optional[List[str]] = typer.Option(None, "--cors", metavar="ORIGIN", help="Let web pages from ORIGIN (e.g. https://example.org) read answers from /sparql (repeatable); off by default."),
     exports: Path = typer.Option(Path("exports"), "--exports", help="Folder of exported views linked from the start page."),
     inferred: bool = InferredOpt,

@@ -47,6 +47,7 @@ class Tally:
     resets: int = 0
     busy: int = 0  # 503
     other: dict = field(default_factory=dict)  # status or error name -> count
+    samples: list = field(default_factory=list)  # the first answers that were neither 200 nor 503
 
     def line(self, label: str, seconds: float) -> str:
         lat = sorted(self.latencies)
@@ -60,8 +61,8 @@ class Tally:
                 f"resets {self.resets}  503s {self.busy}  other {others}")
 
 
-async def _ask(host: str, port: int, path: str, timeout: float) -> int:
-    """One GET on a new connection; the HTTP status (the body is read in full)."""
+async def _ask(host: str, port: int, path: str, timeout: float) -> tuple[int, bytes]:
+    """One GET on a new connection; the HTTP status and the body."""
     reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     try:
         writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/csv\r\n"
@@ -72,10 +73,10 @@ async def _ask(host: str, port: int, path: str, timeout: float) -> int:
         length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
                        if line.lower().startswith(b"content-length:")), None)
         if length is not None:
-            await asyncio.wait_for(reader.readexactly(length), timeout)
+            body = await asyncio.wait_for(reader.readexactly(length), timeout)
         else:
-            await asyncio.wait_for(reader.read(), timeout)
-        return status
+            body = await asyncio.wait_for(reader.read(), timeout)
+        return status, body
     finally:
         writer.close()
 
@@ -88,7 +89,7 @@ async def _client(host, port, base, queries, tally: Tally, until: float, think: 
         path = f"{base}?query={quote(text)}&format=csv"
         started = time.monotonic()
         try:
-            status = await _ask(host, port, path, timeout)
+            status, body = await _ask(host, port, path, timeout)
         except (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError):
             tally.resets += 1
             continue
@@ -102,6 +103,8 @@ async def _client(host, port, base, queries, tally: Tally, until: float, think: 
             tally.busy += 1
         else:
             tally.other[status] = tally.other.get(status, 0) + 1
+            if len(tally.samples) < 3:
+                tally.samples.append(f"{status}: {body[:160].decode('utf-8', 'replace').strip()}")
         if think:
             await asyncio.sleep(think)
 
@@ -137,6 +140,8 @@ def run(url: str, *, clients: int = 50, runaway: int = 3, duration: float = 10.0
         ordinary, slow = asyncio.run(_phase(url, clients, n_runaway, duration, think, timeout))
         seconds = time.monotonic() - started
         print(ordinary.line(label, seconds), file=out, flush=True)
+        for sample in ordinary.samples:
+            print(f"    e.g. {sample}", file=out, flush=True)
         if n_runaway:
             print(slow.line("  (the runaway queries)", seconds), file=out, flush=True)
         result[label] = (ordinary, slow)
@@ -172,11 +177,13 @@ def main(argv=None) -> int:
     parser.add_argument("--think", type=float, default=0.0, help="seconds each ordinary client waits between requests")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds a client waits for an answer")
     parser.add_argument("--serve-timeout", type=float, default=5.0, help="--timeout of the started server")
+    parser.add_argument("--workers", type=int, default=None, help="--workers of the started server")
     args = parser.parse_args(argv)
     proc = None
     url = args.url
     if url is None:
-        proc, url = _serve(["--timeout", str(args.serve_timeout), "--no-inferred"])
+        extra = ["--workers", str(args.workers)] if args.workers else []
+        proc, url = _serve(["--timeout", str(args.serve_timeout), "--no-inferred", *extra])
     try:
         run(url, clients=args.clients, runaway=args.runaway, duration=args.duration, think=args.think,
             timeout=args.timeout)

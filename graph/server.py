@@ -1,22 +1,37 @@
 """A read-only SPARQL 1.1 Protocol endpoint over the graph, for ``ecgraph serve``.
 
-The web side is the standard library (a threaded WSGI server), one thread per
-client. Queries do not run in those threads: each goes to a pool of worker
-processes that hold the graph in a read-only Oxigraph store, so Oxigraph's own
-engine answers, a slow query occupies one worker while the others keep
-answering, and a query past its time limit is stopped by killing its worker
-(a thread cannot be stopped; a fresh worker takes its place).
+The web side is waitress: a bounded number of request threads, of open
+connections (kept below the file-descriptor limit, and at that limit the
+server stops accepting for a moment instead of spinning), a listen backlog of
+1024, and idle or stalled connections closed after ``idle_timeout``. Queries do
+not run in those threads: each goes to a worker process that holds the graph
+in a read-only Oxigraph store, so Oxigraph's own engine answers. Workers come
+in two lanes (:class:`_Pool`): every query starts on a short-query worker; one
+that spends more than a quarter CPU-second there moves to a low-priority
+long-query worker, so runaway clients cannot starve ordinary ones. A query past
+its time limit is stopped by killing its worker (a fresh one takes its place);
+each worker caps its address space, so a query that needs too much memory gets
+503 and the endpoint answers on.
 
-Safe for a shared machine: binds 127.0.0.1 unless told otherwise, refuses
-SPARQL Update (403) and federated ``SERVICE`` patterns (403, so the server never
-fetches other hosts), limits each query's time (503) and answer size (413), and
-answers a malformed query with 400 and the parser's message. Nothing is loaded
-from the internet: ``/`` is a plain HTML form.
+Safe for a shared machine: binds 127.0.0.1 unless told otherwise and then
+answers only requests whose ``Host`` is a loopback name (no DNS rebinding);
+no CORS unless ``cors`` names the origins that may read ``/sparql`` (the page
+and the exports are same-origin only); refuses SPARQL Update (403) and
+federated ``SERVICE`` patterns (403); the workers cannot open network
+connections at all (:mod:`graph.offline`), whatever a query says; limits each
+query's time (503), memory (503) and answer size (413); answers a malformed or
+pathological query (nesting too deep, too many operators) with 400 and one
+line, and an answer a format cannot write (a predicate RDF/XML cannot express)
+with 406. HEAD gets the headers of GET and no body. Nothing is loaded from the
+internet: ``/`` is a plain HTML form.
 
-The dataset: the default graph is the union of the named graphs, unless the
-query names its own with ``FROM``/``FROM NAMED`` or the request gives
-``default-graph-uri``/``named-graph-uri`` (which win over the query's, as the
-SPARQL 1.1 Protocol says; then the dataset is exactly the graphs given).
+The dataset: the default graph is the union of the named graphs served (what
+``ecgraph serve`` loaded: the curated graph, the imports, each ``--data`` file,
+and the inferred graph unless ``--no-inferred``; with ``--no-curated`` exactly
+the ``--data`` files), unless the query names its own with ``FROM``/``FROM NAMED``
+or the request gives ``default-graph-uri``/``named-graph-uri`` (which win over
+the query's, as the SPARQL 1.1 Protocol says; then the dataset is exactly the
+graphs given).
 
 Formats: ``format=``/``output=`` win over ``Accept``. A format that does not suit
 the answer (``format=turtle`` on a SELECT, CSV or TSV on an ASK, which the W3C
@@ -42,9 +57,9 @@ from .errors import EcgraphError, QueryError
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_ROWS = 10_000
-DEFAULT_BUDGET = 0.5
+DEFAULT_BUDGET = 0.25
 """Seconds a query may run on a short-query worker before it moves to a long-query worker."""
-DEFAULT_MEMORY_MB = 2048
+DEFAULT_MEMORY_MB = 1024
 """Memory (MB) a worker may take for one query beyond what it needs to start."""
 DEFAULT_IDLE_TIMEOUT = 30.0
 """Seconds an idle or stalled connection is kept open."""
@@ -81,11 +96,11 @@ class Refused(EcgraphError):
 
 # --------------------------------------------------------------------------- workers
 
-def _worker(store_dir: str, memory_mb: int = 0) -> None:  # pragma: no cover - runs in a child process
-    """Answer jobs arriving on stdin, on the read-only store at ``store_dir``, until stdin closes.
+def _worker(store_dir: str, memory_mb: int = 0, reader=None, writer=None) -> None:  # pragma: no cover - a child
+    """Answer jobs arriving on ``reader``, on the read-only store at ``store_dir``, until it closes.
 
     Jobs and answers are pickled frames of :class:`multiprocessing.connection.Connection`
-    over the process's stdin and stdout; anything else printed goes to stderr.
+    (``reader``/``writer``; by default the process's stdin and stdout).
     Before anything else the process gives up the network (:mod:`graph.offline`),
     so no query can make it fetch another host; once warm it caps its own address
     space at what it uses plus ``memory_mb`` (and the query thread's stack).
@@ -93,8 +108,9 @@ def _worker(store_dir: str, memory_mb: int = 0) -> None:  # pragma: no cover - r
     import os
     from multiprocessing.connection import Connection
 
-    reader, writer = Connection(os.dup(0), writable=False), Connection(os.dup(1), readable=False)
-    os.dup2(2, 1)
+    if reader is None:
+        reader, writer = Connection(os.dup(0), writable=False), Connection(os.dup(1), readable=False)
+        os.dup2(2, 1)
     try:
         from . import offline
 
@@ -104,12 +120,12 @@ def _worker(store_dir: str, memory_mb: int = 0) -> None:  # pragma: no cover - r
 
         store = ox.Store.read_only(store_dir)
         from . import sparql
-        from .sparql import run_guarded
 
-        _answer(store, {"query": "ASK { ?s ?p ?o }", "format": "json", "max_rows": 1,
-                        "default_graphs": [], "named_graphs": []})  # warm the imports and the store
+        run = _engine_thread(sparql.ENGINE_STACK)
+        run(lambda: _answer(store, {"query": "ASK { ?s ?p ?o }", "format": "json", "max_rows": 1,
+                                    "default_graphs": [], "named_graphs": []}))  # warm the imports and the store
         if memory_mb:
-            _cap_memory(memory_mb * 1024 * 1024 + sparql.ENGINE_STACK)
+            _cap_memory(memory_mb * 1024 * 1024)
     except Exception as exc:
         writer.send(("error", f"worker cannot open the store: {exc}"))
         return
@@ -120,7 +136,7 @@ def _worker(store_dir: str, memory_mb: int = 0) -> None:  # pragma: no cover - r
         except (EOFError, OSError):
             return
         try:
-            writer.send(("ok", run_guarded(lambda: _answer(store, job))))
+            writer.send(("ok", run(lambda: _answer(store, job))))
         except Refused as exc:
             writer.send(("refused", (exc.status, str(exc))))
         except MemoryError:
@@ -129,6 +145,35 @@ def _worker(store_dir: str, memory_mb: int = 0) -> None:  # pragma: no cover - r
             writer.send(("refused", (400, str(exc))))
         except Exception as exc:
             writer.send(("refused", (400, f"query failed: {type(exc).__name__}: {' '.join(str(exc).split())[:400]}")))
+
+
+def _engine_thread(stack: int):  # pragma: no cover - runs in a child process
+    """A function that runs ``work()`` on one long-lived thread with a ``stack``-byte stack (deep queries need it)."""
+    jobs: queue.Queue = queue.Queue()
+
+    def loop():
+        while True:
+            work, box, done = jobs.get()
+            try:
+                box["result"] = work()
+            except BaseException as exc:
+                box["error"] = exc
+            done.set()
+
+    previous = threading.stack_size(stack)
+    threading.Thread(target=loop, daemon=True, name="ecgraph-engine").start()
+    threading.stack_size(previous)
+
+    def run(work):
+        box: dict = {}
+        done = threading.Event()
+        jobs.put((work, box, done))
+        done.wait()
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
+
+    return run
 
 
 def _cap_memory(extra: int) -> None:  # pragma: no cover - runs in a child process
@@ -149,9 +194,16 @@ def _answer(store, job: dict) -> tuple[str, bytes]:
     from itertools import islice
 
     import pyoxigraph as ox
-    from oxrdflib._converter import from_ox
-    from rdflib import Graph, Variable
+    from oxrdflib._converter import from_ox as convert
+    from rdflib import Graph, Literal, Variable
     from rdflib.query import Result
+
+    def from_ox(term):  # "x"^^xsd:string is the plain literal "x" (RDF 1.1); rdflib keeps them apart
+        if isinstance(term, ox.Literal) and term.datatype.value == _XSD_STRING:
+            return Literal(term.value)
+        if isinstance(term, ox.Triple):
+            return from_ox(term.subject), from_ox(term.predicate), from_ox(term.object)
+        return convert(term)
 
     from . import sparql
     from .namespace import PREFIXES
@@ -209,6 +261,9 @@ def _answer(store, job: dict) -> tuple[str, bytes]:
     return sparql.media_type(fmt, result.type), body.encode("utf-8")
 
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
 class _Worker:
     """One worker process (``python -c ... _worker``) and the two ends of its pipes."""
 
@@ -242,6 +297,9 @@ class _Worker:
             self.kill()
             raise EcgraphError(detail)
 
+    def wait(self) -> int:
+        return self.proc.wait()
+
     def kill(self) -> None:
         self.proc.kill()
         self.proc.wait()
@@ -255,14 +313,21 @@ _LATE = object()
 class _Lane:
     """Worker processes of one kind (short or long queries) with a queue of the idle ones."""
 
-    def __init__(self, store_dir: str, size: int, *, memory_mb: int, nice: int):
+    def __init__(self, store_dir: str, size: int, *, memory_mb: int, nice: int, spares: int = 0):
         self.store_dir, self.size, self.memory_mb, self.nice = store_dir, size, memory_mb, nice
         self.idle: queue.Queue = queue.Queue()
+        self.spares: queue.Queue = queue.Queue()  # started and ready, to take a killed worker's place at once
         self.all: set = set()
         self.lock = threading.Lock()
         self.closed = False
-        for _ in range(size):
-            self.idle.put(self._spawn())
+        try:
+            for _ in range(size):
+                self.idle.put(self._spawn())
+            for _ in range(spares):
+                self.spares.put(self._spawn())
+        except Exception:
+            self.close()
+            raise
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self.store_dir, memory_mb=self.memory_mb, nice=self.nice)
@@ -276,23 +341,42 @@ class _Lane:
         with self.lock:
             self.all.discard(worker)
         if not self.closed:
+            try:
+                self.idle.put(self.spares.get_nowait())
+                target = self.spares
+            except queue.Empty:
+                target = self.idle
+
             def respawn():
                 try:
-                    self.idle.put(self._spawn())
+                    target.put(self._spawn())
                 except EcgraphError:  # pragma: no cover - the lane runs one short until the next replacement
                     pass
             threading.Thread(target=respawn, daemon=True, name="ecgraph-respawn").start()
 
-    def exchange(self, worker: _Worker, job: dict, wait: float):
-        """Send ``job``; the answer, or ``_LATE`` if none came within ``wait`` s (the worker is still busy)."""
+    def exchange(self, worker: _Worker, job: dict, wait: float, *, cpu_budget: float | None = None):
+        """Send ``job``; the answer, or ``_LATE`` if none came within ``wait`` s (the worker is still busy).
+
+        With ``cpu_budget``, the answer is also given up on (``_LATE``) once the
+        worker has spent that many CPU seconds on the job: CPU time, not the
+        wall clock, so a short query on a busy machine is not taken for a long one.
+        """
         try:
             worker.to.send(job)
-            ready = worker.back.poll(max(wait, 0))
-            if not ready:
-                return _LATE
+            deadline = time.monotonic() + max(wait, 0)
+            start = _cpu_seconds(worker.proc.pid) if cpu_budget is not None else None
+            while True:
+                left = deadline - time.monotonic()
+                step = left if start is None else min(left, 0.05)
+                if worker.back.poll(max(step, 0)):
+                    break
+                if left <= 0:
+                    return _LATE
+                if start is not None and _cpu_seconds(worker.proc.pid) - start >= cpu_budget:
+                    return _LATE
             status, detail = worker.back.recv()
         except (EOFError, OSError):
-            code = worker.proc.wait()
+            code = worker.wait()
             self.replace(worker)
             raise Refused(503, _death(code, self.memory_mb)) from None
         self.idle.put(worker)
@@ -308,6 +392,18 @@ class _Lane:
             worker.kill()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used; 0 where /proc cannot tell."""
+    import os
+
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def _death(code: int, memory_mb: int) -> str:
     import signal
 
@@ -320,8 +416,9 @@ def _death(code: int, memory_mb: int) -> str:
 class _Pool:
     """Query workers in two lanes, so that long queries never hold up short ones.
 
-    Every query starts on a *short* worker. One still running after ``budget``
-    seconds is stopped (its worker killed and replaced) and run again on a *long*
+    Every query starts on a *short* worker. One that has spent ``budget`` CPU
+    seconds there (CPU time, so a busy machine does not make short queries look
+    long) is stopped (its worker killed and replaced) and run again on a *long*
     worker, of which there are ``slow`` at the lowest CPU priority, so a runaway
     query slows ordinary ones as little as the machine allows; its text is
     remembered and goes straight to the long lane next time. A query past the
@@ -332,7 +429,7 @@ class _Pool:
     def __init__(self, store_dir: str, size: int, *, slow: int = 1, budget: float = 0.5, memory_mb: int = 0,
                  waiting: int = 8):
         self.size, self.budget, self.waiting = size, budget, waiting
-        self.fast = _Lane(store_dir, size, memory_mb=memory_mb, nice=0)
+        self.fast = _Lane(store_dir, size, memory_mb=memory_mb, nice=0, spares=2 if slow else 0)
         try:
             self.slow = _Lane(store_dir, slow, memory_mb=memory_mb, nice=19) if slow else None
         except Exception:
@@ -347,15 +444,15 @@ class _Pool:
         deadline = time.monotonic() + timeout
         key = (job["query"], tuple(job["default_graphs"]), tuple(job["named_graphs"]))
         if self.slow is not None and key in self._long:
-            return self._run_long(job, deadline, timeout)
+            return self._run_long(job, deadline, timeout, key)
         try:
             worker = self.fast.idle.get(timeout=timeout)
         except queue.Empty:
             raise Refused(503, f"all {self.size} query workers stayed busy for {timeout:g} s; try again") from None
-        wait = deadline - time.monotonic()
-        if self.slow is not None:
-            wait = min(wait, self.budget)
-        answer = self.fast.exchange(worker, job, wait)
+        if self.slow is None:
+            answer = self.fast.exchange(worker, job, deadline - time.monotonic())
+        else:
+            answer = self.fast.exchange(worker, job, deadline - time.monotonic(), cpu_budget=self.budget)
         if answer is not _LATE:
             return answer
         self.fast.replace(worker)
@@ -365,9 +462,9 @@ class _Pool:
             self._long[key] = None
             while len(self._long) > 256:
                 self._long.popitem(last=False)
-        return self._run_long(job, deadline, timeout)
+        return self._run_long(job, deadline, timeout, key)
 
-    def _run_long(self, job: dict, deadline: float, timeout: float):
+    def _run_long(self, job: dict, deadline: float, timeout: float, key):
         with self._lock:
             if self._waiting >= self.waiting:
                 raise Refused(503, f"{self._waiting} long queries are running or waiting, this endpoint's limit;"
@@ -379,7 +476,16 @@ class _Pool:
             except queue.Empty:
                 raise Refused(503, f"query stopped: the {self.slow.size} long-query workers stayed busy until its"
                                    f" time limit of {timeout:g} s; try again later") from None
-            answer = self.slow.exchange(worker, job, deadline - time.monotonic())
+            started = _cpu_seconds(worker.proc.pid)
+            try:
+                answer = self.slow.exchange(worker, job, deadline - time.monotonic())
+            except Refused:
+                answer = None
+                raise
+            finally:
+                if answer is not _LATE and _cpu_seconds(worker.proc.pid) - started < self.budget:
+                    with self._lock:  # it was short after all: next time it starts in the short lane again
+                        self._long.pop(key, None)
             if answer is _LATE:
                 self.slow.replace(worker)
                 raise Refused(503, f"query stopped: it exceeded this endpoint's time limit of {timeout:g} s")

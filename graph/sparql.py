@@ -235,6 +235,14 @@ def parse_binding(name: str, raw: str, *, type: str | None = None, g: Graph | No
         return iri
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
         return parse_binding(name, raw, type="xsd:date")
+    if re.match(r"\d{4}-\d{2}-\d{2}T", raw):  # a date and time: all of it valid, or refused
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?", raw):
+            raise InputError(f"{where}: a date and time is written YYYY-MM-DDThh:mm[:ss][Z|+hh:mm]")
+        try:
+            value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise InputError(f"{where}: not a real date and time ({exc})") from None
+        return Literal(value, datatype=XSD.dateTime)
     if re.fullmatch(r"[+-]?\d+", raw):
         return Literal(int(raw), datatype=XSD.integer)
     if re.fullmatch(r"[+-]?\d*\.\d+", raw):
@@ -537,7 +545,8 @@ def run_guarded(work, *, timeout: float | None = None):
             if offline.available():
                 offline.forbid_network()
             box["result"] = work()
-        except BaseException as exc:  # handed to the caller
+        except BaseException as exc:  # handed to the caller, without the frames: engine objects die here
+            exc.__traceback__ = exc.__context__ = exc.__cause__ = None
             box["error"] = exc
 
     with _STACK_LOCK:

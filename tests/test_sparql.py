@@ -68,6 +68,17 @@ def test_a_wrong_type_for_a_date_is_an_error():
         sparql.parse_bindings(["nonsense=1"], params=params)
 
 
+@pytest.mark.parametrize("raw", ["2020-01-01T25:99", "2020-01-01T10:61", "2020-02-30T10:00", "2020-01-01T10"])
+def test_a_date_and_time_with_an_impossible_part_is_refused_not_half_read(raw):
+    with pytest.raises(InputError, match=r"--bind when="):
+        sparql.parse_binding("when", raw)
+
+
+def test_a_real_date_and_time_is_bound_as_xsd_datetime():
+    term = sparql.parse_binding("when", "2020-01-01T23:59:30Z")
+    assert term.datatype.endswith("#dateTime") and term.toPython().hour == 23
+
+
 def test_a_query_that_does_not_parse_says_where(g):
     with pytest.raises(QueryError, match="does not parse"):
         sparql.query(g, "SELECT ?s WHERE { ?s ?p }")
