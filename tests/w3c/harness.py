@@ -378,6 +378,82 @@ def _order_variables(text: str) -> list[Variable] | None:
     return list(dict.fromkeys(found))
 
 
+def _order_keys(text: str) -> list[tuple[Variable, bool]] | None:
+    """``(variable, descending)`` per condition of the top-level ORDER BY, or None unless each is a plain variable."""
+    from rdflib.plugins.sparql.parser import parseQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.plugins.sparql.algebra import translateQuery
+
+    try:
+        node = translateQuery(parseQuery(text)).algebra
+    except Exception:
+        return None
+    while isinstance(node, CompValue) and node.name in ("SelectQuery", "Project", "Distinct", "Reduced",
+                                                        "Slice", "ToMultiSet", "Extend"):
+        node = node.p
+    if not (isinstance(node, CompValue) and node.name == "OrderBy"):
+        return None
+    keys = []
+    for cond in node.expr:
+        expr, desc = (cond.expr, cond.order == "DESC") if isinstance(cond, CompValue) else (cond, False)
+        if not isinstance(expr, Variable):
+            return None
+        keys.append((expr, desc))
+    return keys
+
+
+_NUMERIC = _INTEGERS | _FLOATS | {XSD.decimal}
+
+
+def order_of(a, b) -> int | None:
+    """How SPARQL's ORDER BY ranks two terms (None: unbound): -1, 0, 1, or None where SPARQL leaves it open.
+
+    Unbound < blank nodes < IRIs < literals; numbers by value, strings by code point,
+    same-typed dates and booleans by value; literals of other differing kinds are unordered.
+
+    >>> order_of(Literal(2), Literal("10", datatype=XSD.decimal)), order_of(None, BNode()), order_of(Literal("a"), Literal(1))
+    (-1, -1, None)
+    """
+    def rank(t):
+        return 0 if t is None else 1 if isinstance(t, BNode) else 2 if isinstance(t, URIRef) else 3
+    ra, rb = rank(a), rank(b)
+    if ra != rb:
+        return -1 if ra < rb else 1
+    if ra in (0, 1):
+        return 0 if ra == 0 or a == b else None
+    if ra == 2:
+        return (a > b) - (a < b)
+    da, db = a.datatype or (None if a.language else XSD.string), b.datatype or (None if b.language else XSD.string)
+    try:
+        if da in _NUMERIC and db in _NUMERIC:
+            x, y = float(str(a)), float(str(b))
+        elif da == db == XSD.string:
+            x, y = str(a), str(b)
+        elif da == db and da in (XSD.boolean, XSD.dateTime, XSD.date) and a.value is not None and b.value is not None:
+            x, y = a.value, b.value
+        elif a == b:
+            return 0
+        else:
+            return None
+        return (x > y) - (x < y)
+    except (TypeError, ValueError):
+        return None
+
+
+def in_order(rows: list[dict], keys: list[tuple[Variable, bool]]) -> bool:
+    """Whether no two neighbouring solutions are in an order SPARQL forbids for ORDER BY ``keys``."""
+    for first, second in zip(rows, rows[1:]):
+        for var, desc in keys:
+            c = order_of(first.get(var), second.get(var))
+            if c is None:
+                break  # SPARQL leaves these two unordered
+            if c:
+                if (c > 0) != desc:
+                    return False
+                break
+    return True
+
+
 def expected_answer(path: Path, iri: str | None = None):
     """The expected result file (``iri``: what it stands for): a :class:`Result` (solutions or boolean) or a :class:`Graph`."""
     fmt = {".srx": "xml", ".srj": "json", ".csv": "csv", ".tsv": "tsv"}.get(path.suffix)
@@ -427,6 +503,9 @@ def compare(expected, actual, query: str) -> str:
     act_rows = [dict(b) for b in actual.bindings]
     if not same_solutions(exp_rows, act_rows):
         return f"solutions differ: expected {len(exp_rows)}, got {len(act_rows)}"
+    keys = _order_keys(query)
+    if keys:
+        return "" if in_order(act_rows, keys) else "same solutions, in an order ORDER BY forbids"
     order = _order_variables(query)
     if order:
         def cut(rows):
