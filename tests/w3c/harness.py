@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 import urllib.parse
@@ -65,6 +66,8 @@ NOT_RUN = {
 """Folders of the suite left out, and why (printed under the table)."""
 
 SERVERS = ("ecgraph", "oxigraph")
+ECGRAPH_SERVERS = 3
+"""ecgraph servers running at once (each test dataset gets its own; starting one is most of the time)."""
 _RESULTS_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
 _ACCEPTS = (_RESULTS_ACCEPT, "application/sparql-results+xml, text/turtle;q=0.9")
 """What an evaluation test asks for, in turn: any query form gets an answer it can give."""
@@ -1076,13 +1079,19 @@ def run(root: Path, categories=CATEGORIES, servers=SERVERS) -> list[Outcome]:
             return protocol_dataset()
         return dataset(root, *key, rewrite=rewrite if any(c.category == "service" for c in groups[key]) else None)
 
+    closing: list[threading.Thread] = []
+
     def ecgraph_group(item):
         key, group = item
         rewrite = {iri: f"{dead}{n}/sparql" for n, iri in enumerate(iris)}
-        with ecgraph(load(key, rewrite)) as running:
+        running = ecgraph(load(key, rewrite))
+        try:
             return _run_group(group, Endpoint("ecgraph", running.url, running.url, dead), root, rewrite, {})
+        finally:  # stopping takes half a second (the server's poll interval): let the next one start meanwhile
+            closing.append(threading.Thread(target=running.close))
+            closing[-1].start()
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=ECGRAPH_SERVERS) as pool:
         pending = pool.map(ecgraph_group, groups.items()) if "ecgraph" in servers else iter(())
         if "oxigraph" in servers:
             ox = Oxigraph()
@@ -1100,6 +1109,8 @@ def run(root: Path, categories=CATEGORIES, servers=SERVERS) -> list[Outcome]:
                     s.close()
         for part in pending:
             out += part
+    for thread in closing:
+        thread.join()
     return out
 
 
