@@ -118,7 +118,22 @@ def test_order_counts_only_under_order_by():
     expected, reversed_ = _select(1, 2, 3), _select(3, 2, 1)
     assert harness.compare(expected, reversed_, "SELECT ?x WHERE { ?s ?p ?x }") == ""
     assert "ORDER BY" in harness.compare(expected, reversed_, "SELECT ?x WHERE { ?s ?p ?x } ORDER BY ?x")
+    assert "ORDER BY" in harness.compare(expected, reversed_, "SELECT ?x WHERE { ?s ?p ?x } ORDER BY (?x + 0)")
+    assert harness.compare(reversed_, expected, "SELECT ?x WHERE { ?s ?p ?x } ORDER BY DESC(?x)") != ""
+    assert harness.compare(expected, reversed_, "SELECT ?x WHERE { ?s ?p ?x } ORDER BY DESC(?x)") == ""
     assert harness.compare(expected, _select(1, 2, 3), "SELECT ?x WHERE { ?s ?p ?x } ORDER BY ?x") == ""
+
+
+def test_order_by_leaves_literals_of_different_kinds_unordered():
+    mixed = Result("SELECT")
+    mixed.vars = [X]
+    mixed.bindings = [{X: Literal("b")}, {X: Literal(1)}, {X: Literal("a")}]
+    expected = Result("SELECT")
+    expected.vars = [X]
+    expected.bindings = [{X: Literal(1)}, {X: Literal("a")}, {X: Literal("b")}]
+    assert harness.compare(expected, mixed, "SELECT ?x WHERE { ?s ?p ?x } ORDER BY ?x") == ""
+    mixed.bindings = [{X: Literal("b")}, {X: Literal("a")}, {X: Literal(1)}]  # "b" before "a": never
+    assert "ORDER BY" in harness.compare(expected, mixed, "SELECT ?x WHERE { ?s ?p ?x } ORDER BY ?x")
 
 
 def test_graphs_compare_by_isomorphism():
