@@ -222,17 +222,17 @@ def item_origin(s: Situation, r) -> Match | None:
     raise NotApplicable(f"{chip} is not designed by a party headquartered in {names(s, group_iris | countries)}")
 
 
-@reads(ECG.threshold, ECG.hasCriterion)
+@reads(ECG.threshold, ECG.anyCriterion)
 def thresholds(s: Situation, r) -> Match | None:
     """The chip's figures against the restriction's own thresholds, or against any of its criteria (alternatives)."""
     chip = label_of(s.g, s.chip)
-    holders = sorted(s.g.objects(r, ECG.hasCriterion)) if (r, ECG.hasCriterion, None) in s.g else [r]
+    holders = sorted(s.g.objects(r, ECG.anyCriterion)) if (r, ECG.anyCriterion, None) in s.g else [r]
     missing = []
     for holder in holders:
         result, steps, props = all_thresholds(s.g, s.chip, holder)
         if result == HOLDS:
             words = ", ".join(f"{label_of(s.g, URIRef(x.p))} {x.o}" for x in steps)
-            via = (Step(str(r), str(ECG.hasCriterion), str(holder)),) if holder != r else ()
+            via = (Step(str(r), str(ECG.anyCriterion), str(holder)),) if holder != r else ()
             return Match(steps + via, reason=f"within its thresholds ({words})"
                          + (f": {label_of(s.g, holder)}" if holder != r else ""))
         if result == UNKNOWN:

@@ -69,6 +69,7 @@ class ECG(DefinedNamespace):
     addressCountry: URIRef
     addressedTo: URIRef
     amends: URIRef
+    anyCriterion: URIRef
     appliesToActivity: URIRef
     appliesToChip: URIRef
     appliesToItem: URIRef
