@@ -186,6 +186,25 @@ def item(s: Situation, r) -> Match | None:
                  reason=f"{chip} is {eccn_label} ({found.how})")
 
 
+@reads(ECG.excludesItem)
+def excluded_item(s: Situation, r) -> Match | None:
+    """The chip must not be one of these items on the date (it is reached by another restriction already)."""
+    items = values(s, r, ECG.excludesItem)
+    found = classification(s)
+    chip = label_of(s.g, s.chip)
+    if found.eccn is None:
+        if found.missing:
+            raise Undetermined(f"whether {chip} is {names(s, items)} (and so outside this restriction) is unknown",
+                               found.missing)
+        return Match(reason=f"{chip} is not {names(s, items)}")
+    if broader_closure(s.g, found.eccn) & items:
+        raise NotApplicable(f"{chip} is {label_of(s.g, URIRef(found.eccn))} ({found.how}): another restriction reaches it")
+    if any(found.eccn in broader_closure(s.g, i) for i in items):
+        raise Undetermined(f"{chip} is only known as {label_of(s.g, URIRef(found.eccn))} ({found.how})",
+                           f"figures of {chip} (to tell whether it is {names(s, items)})")
+    return Match(found.steps, reason=f"{chip} is {label_of(s.g, URIRef(found.eccn))}, not {names(s, items)}")
+
+
 def _broader_steps(s: Situation, eccn: str, target: str) -> tuple[Step, ...]:
     paths = {eccn: ()}
     todo = [eccn]

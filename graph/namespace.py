@@ -94,6 +94,7 @@ class ECG(DefinedNamespace):
     excludedDestinationCountry: URIRef
     excludedDestinationGroup: URIRef
     excludesActivity: URIRef
+    excludesItem: URIRef
     explanation: URIRef
     exposedHeadquartersCountry: URIRef
     exposedParty: URIRef
