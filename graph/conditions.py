@@ -186,6 +186,25 @@ def item(s: Situation, r) -> Match | None:
                  reason=f"{chip} is {eccn_label} ({found.how})")
 
 
+@reads(ECG.excludesItem)
+def excluded_item(s: Situation, r) -> Match | None:
+    """The chip must not be one of these items on the date (it is reached by another restriction already)."""
+    items = values(s, r, ECG.excludesItem)
+    found = classification(s)
+    chip = label_of(s.g, s.chip)
+    if found.eccn is None:
+        if found.missing:
+            raise Undetermined(f"whether {chip} is {names(s, items)} (and so outside this restriction) is unknown",
+                               found.missing)
+        return Match(reason=f"{chip} is not {names(s, items)}")
+    if broader_closure(s.g, found.eccn) & items:
+        raise NotApplicable(f"{chip} is {label_of(s.g, URIRef(found.eccn))} ({found.how}): another restriction reaches it")
+    if any(found.eccn in broader_closure(s.g, i) for i in items):
+        raise Undetermined(f"{chip} is only known as {label_of(s.g, URIRef(found.eccn))} ({found.how})",
+                           f"figures of {chip} (to tell whether it is {names(s, items)})")
+    return Match(found.steps, reason=f"{chip} is {label_of(s.g, URIRef(found.eccn))}, not {names(s, items)}")
+
+
 def _broader_steps(s: Situation, eccn: str, target: str) -> tuple[Step, ...]:
     paths = {eccn: ()}
     todo = [eccn]
@@ -222,17 +241,17 @@ def item_origin(s: Situation, r) -> Match | None:
     raise NotApplicable(f"{chip} is not designed by a party headquartered in {names(s, group_iris | countries)}")
 
 
-@reads(ECG.threshold, ECG.hasCriterion)
+@reads(ECG.threshold, ECG.anyCriterion)
 def thresholds(s: Situation, r) -> Match | None:
     """The chip's figures against the restriction's own thresholds, or against any of its criteria (alternatives)."""
     chip = label_of(s.g, s.chip)
-    holders = sorted(s.g.objects(r, ECG.hasCriterion)) if (r, ECG.hasCriterion, None) in s.g else [r]
+    holders = sorted(s.g.objects(r, ECG.anyCriterion)) if (r, ECG.anyCriterion, None) in s.g else [r]
     missing = []
     for holder in holders:
         result, steps, props = all_thresholds(s.g, s.chip, holder)
         if result == HOLDS:
             words = ", ".join(f"{label_of(s.g, URIRef(x.p))} {x.o}" for x in steps)
-            via = (Step(str(r), str(ECG.hasCriterion), str(holder)),) if holder != r else ()
+            via = (Step(str(r), str(ECG.anyCriterion), str(holder)),) if holder != r else ()
             return Match(steps + via, reason=f"within its thresholds ({words})"
                          + (f": {label_of(s.g, holder)}" if holder != r else ""))
         if result == UNKNOWN:
@@ -369,6 +388,22 @@ def headquarters_in(s: Situation, r) -> Match | None:
                               f"headquartered in {label_of(g, URIRef(phq))}")
                     return Match(steps, (party,), reason, own=((party, steps, reason, None),))
     where = names(s, group_iris | countries)
+    possible = []
+    for party in candidates if through else ():
+        for owner, how, steps in _uncertain_parents(s, party):
+            ohq, ohq_steps = headquarters(s, Party(owner, party.role, label_of(g, URIRef(owner)), True))
+            inside = place_in(s, ohq, group_iris, countries)
+            if inside is None:
+                continue
+            if how == "control":  # control stated without a percentage: the parent is known
+                reason = (f"{party.label} ({party.role}) is controlled (accounting consolidation) by "
+                          f"{label_of(g, URIRef(owner))}, headquartered in {label_of(g, URIRef(ohq))}")
+                all_steps = steps + ohq_steps + inside
+                return Match(all_steps, (party,), reason, own=((party, all_steps, reason, None),))
+            possible.append(f"share of {label_of(g, URIRef(owner))} ({label_of(g, URIRef(ohq))}) in {party.label} {how}")
+    if possible:
+        raise Undetermined(f"the ultimate parent may be headquartered in {where}: " + "; ".join(possible),
+                           "possible ultimate parent: " + "; ".join(possible))
     if not candidates:
         raise NotApplicable("no party in the role whose headquarters it tests "
                             f"({', '.join(x.rsplit('/', 1)[-1] for x in roles)})")
@@ -378,6 +413,31 @@ def headquarters_in(s: Situation, r) -> Match | None:
                            "is undetermined", f"headquarters of {', '.join(unknown)}")
     who = ", ".join(p.label for p in candidates)
     raise NotApplicable(f"{who}: not headquartered in {where}" + (" (nor its ultimate parent)" if through else ""))
+
+
+def _uncertain_parents(s: Situation, party: Party):
+    """Direct owners of ``party`` whose stake is not a stated majority: control stated without a percentage
+    (``"control"``), or a share that may exceed half (``"unknown"`` / ``"between a% and b%"``)."""
+    from .ownership import stake_bounds, stake_view
+
+    if not party.named:
+        return []
+    view = stake_view(s.G, s.day)
+    if party.key not in view:
+        return []
+    out = []
+    for owner, _, key, data in sorted(view.in_edges(party.key, keys=True, data=True), key=lambda e: (e[0], e[2])):
+        if "percentage" in data:
+            continue  # a stated share: ultimate_parents has decided it
+        steps = fact_steps(owner, party.key, data, "percentageMin", "percentageMax", "ownershipBasis")
+        if data.get("ownershipBasis") in control_bases(s):
+            out.append((owner, "control", steps))
+            continue
+        low, high = stake_bounds(data)
+        if high > 50.0:
+            out.append((owner, "unknown" if (low, high) == (0.0, 100.0) else f"between {num(low)}% and {num(high)}%",
+                        steps))
+    return out
 
 
 def chain_steps(s: Situation, chain) -> tuple[Step, ...]:

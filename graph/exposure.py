@@ -497,7 +497,7 @@ def _apply_modifier(s, m, found: list[Exposure]) -> tuple[list[Exposure], Check]
             e = replace(e, policy=str(policy) if policy is not None else e.policy,
                         policy_label=label_of(g, policy) if policy is not None else e.policy_label,
                         citations=citations, links=links, path=path, notes=e.notes + conditions_of(g, m, s.day),
-                        explanation=e.explanation.rstrip(".") + f"; {change} ({match.reason}).")
+                        explanation=e.explanation.rstrip(".") + f"; {change}" + (f" ({match.reason})." if match.reason else "."))
         out.append(e)
     return out, Check(str(m), label_of(g, m), str(rule or ""), "modifies",
                       f"changed {len(hit)} exposure(s): {match.reason}")
@@ -549,7 +549,7 @@ def _apply_relief(s, x, found: list[Exposure]) -> tuple[list[Exposure], Check]:
 # Steps whose sources are instruments that apply to the exposure: the listing, the criterion met, the affiliate
 # extension. Other steps (a chip's figures, a party's headquarters, a group membership) are evidence; their
 # sources describe facts, they do not apply to the usage.
-_APPLYING = {str(ECG.listedParty), str(ECG.onList), str(ECG.fdpFootnote), str(ECG.hasCriterion),
+_APPLYING = {str(ECG.listedParty), str(ECG.onList), str(ECG.fdpFootnote), str(ECG.hasCriterion), str(ECG.anyCriterion),
              str(ECG.ownershipThreshold), str(ECG.imposedBy), str(ECG.modifies), str(ECG.relieves)}
 
 
@@ -603,11 +603,11 @@ def answer_json(answer: Answer) -> dict:
         "usage": usage,
         "exposures": [
             {
-                "party": e.party, "party_label": e.party_label, "role": e.role,
-                "rule": e.rule, "rule_label": e.rule_label,
+                "party": e.party or None, "party_label": e.party_label, "role": e.role or None,
+                "rule": e.rule or None, "rule_label": e.rule_label or None,
                 "restriction": e.restriction, "restriction_label": e.restriction_label,
-                "severity": e.severity_label, "severity_iri": e.severity,
-                "policy": e.policy_label, "policy_iri": e.policy,
+                "severity": e.severity_label, "severity_iri": e.severity or None,
+                "policy": e.policy_label or None, "policy_iri": e.policy or None,
                 "citations": list(e.citations),
                 "links": [{"citation": c, "url": u} for c, u in zip(e.citations, e.links or (None,) * len(e.citations))],
                 "action": e.action or None,

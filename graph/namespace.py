@@ -71,6 +71,7 @@ class ECG(DefinedNamespace):
     addressCountry: URIRef
     addressedTo: URIRef
     amends: URIRef
+    anyCriterion: URIRef
     appliesToActivity: URIRef
     appliesToChip: URIRef
     appliesToItem: URIRef
@@ -97,6 +98,7 @@ class ECG(DefinedNamespace):
     excludedDestinationCountry: URIRef
     excludedDestinationGroup: URIRef
     excludesActivity: URIRef
+    excludesItem: URIRef
     explanation: URIRef
     exposedHeadquartersCountry: URIRef
     exposedParty: URIRef

@@ -87,11 +87,12 @@ def test_q2_unknown_headquarters_leaves_the_headquarters_rule_open(g):
 
 def test_q3_a_stake_of_unknown_size_makes_a_possible_affiliate(g):
     """H100 from the U.S. to a German firm SMIC owns by an unknown share: while the Affiliates Rule is in force,
-    undetermined (possible affiliate); while it is suspended, not exposed."""
+    undetermined (possible affiliate, and SMIC possibly its ultimate parent for the headquarters rule); while it is
+    suspended, still undetermined, but only for the headquarters rule."""
     inforce = verdict(ask(g, chip="H100", user="Example Stake Unknown", supplier_country="US", as_of="2025-10-15"))
-    assert inforce.startswith("undetermined: possible affiliate") and "share of Semiconductor Manufacturing" in inforce
-    suspended = ask(g, chip="H100", user="Example Stake Unknown", supplier_country="US", as_of="2025-12-01")
-    assert verdict(suspended) == "not exposed"
+    assert inforce.startswith("undetermined:") and "possible affiliate: share of Semiconductor Manufacturing" in inforce
+    suspended = verdict(ask(g, chip="H100", user="Example Stake Unknown", supplier_country="US", as_of="2025-12-01"))
+    assert suspended.startswith("undetermined: possible ultimate parent") and "possible affiliate" not in suspended
 
 
 def test_q4_a_stated_range_decides_where_it_can(g):
@@ -106,13 +107,15 @@ def test_q4_a_stated_range_decides_where_it_can(g):
 
 def test_q5_control_by_consolidation_is_its_own_fact(g):
     """Huawei consolidates a German firm (no percentage): while the Affiliates Rule is in force the U.S. supplier
-    needs a licence (the firm is treated as listed by control, said as such); while suspended, informational only."""
+    needs a licence as for a listed party (control said as such); while it is suspended the listing no longer
+    reaches the firm (informational), though the headquarters rule still does through its controlling parent."""
     a = ask(g, chip="H100", user="Example Consolidated", supplier_country="US", as_of="2025-10-15")
     [e] = of(a, "entity-list-supply")
     assert (e.party_label, e.severity_label) == (US_EXPORTER, "licence required")
     assert "controlled by listed Huawei" in e.explanation and "100%" not in e.explanation
     b = ask(g, chip="H100", user="Example Consolidated", supplier_country="US", as_of="2025-12-01")
-    assert verdict(b) == "not exposed" and any(x.severity_label == "informational" for x in b.exposures)
+    assert not of(b, "entity-list-supply") and any(x.severity_label == "informational" for x in b.exposures)
+    assert [x.severity_label for x in of(b, "hq-d5-macau-worldwide")] == ["licence required"]
 
 
 # ------------------------------------------------------------------ 2. what moves, to whom
@@ -356,3 +359,29 @@ def test_q28_the_foundry_of_a_prc_designed_chip_is_under_due_diligence_with_its_
     assert {e.severity_label for e in mid} == {"context"}
     late = of(ask(g, chip="Ascend 910C", user_country="MY", act="use", as_of="2026-06-01"), "foundry-due-diligence")
     assert all(any("2026-12-31" in n for n in e.notes) for e in late)
+
+
+def test_q29_a_parent_of_unknown_share_leaves_the_headquarters_rule_open(g, tmp_path):
+    """A Singapore firm held by a Chinese parent of unknown share buys H100s from the U.S.: before 2023-11-17 not exposed;
+    after, the headquarters rule may reach it through its ultimate parent: undetermined, naming the share; had the
+    parent consolidated it instead, the licence would be required."""
+    path = tmp_path / "parent.ttl"
+    path.write_text(FIXTURE + """
+<firm/ex-parent> a ecg:Firm ; rdfs:label "Example Parent Group" ; ecg:headquarteredIn <country/CN> ;
+    dcterms:source <source/analyst-fixture> .
+<firm/ex-sub> a ecg:Firm ; rdfs:label "Example Subsidiary Pte" ; ecg:headquarteredIn <country/SG> ;
+    dcterms:source <source/analyst-fixture> .
+<ownership/ex-parent/ex-sub> a ecg:Ownership ; ecg:owner <firm/ex-parent> ; ecg:owned <firm/ex-sub> ;
+    dcterms:source <source/analyst-fixture> .
+<firm/ex-sub2> a ecg:Firm ; rdfs:label "Example Consolidated Pte" ; ecg:headquarteredIn <country/SG> ;
+    dcterms:source <source/analyst-fixture> .
+<ownership/ex-parent/ex-sub2> a ecg:Ownership ; ecg:owner <firm/ex-parent> ; ecg:owned <firm/ex-sub2> ;
+    ecg:ownershipBasis <ownership-basis/accounting-consolidation> ; dcterms:source <source/analyst-fixture> .
+""", encoding="utf-8")
+    h = load(path, imports=False, store="memory")
+    assert verdict(ask(h, chip="H100", user="Example Subsidiary Pte", supplier_country="US", as_of="2023-06-01")) == "not exposed"
+    v = verdict(ask(h, chip="H100", user="Example Subsidiary Pte", supplier_country="US", as_of="2024-06-01"))
+    assert v == "undetermined: possible ultimate parent: share of Example Parent Group (China) in Example Subsidiary Pte unknown"
+    a = ask(h, chip="H100", user="Example Consolidated Pte", supplier_country="US", as_of="2024-06-01")
+    [e] = of(a, "hq-d5-macau-worldwide")
+    assert e.severity_label == "licence required" and "accounting consolidation" in e.explanation

@@ -308,3 +308,26 @@ def test_a_party_known_only_by_its_address_is_used_where_it_is(tmp_path):
     assert any(s.p == str(ECG.usedIn) and s.o.endswith("/HK") for s in e.path)
     hq = next(c for c in a.checked if c.restriction.endswith("hq-d5-macau-worldwide"))
     assert "headquarters unknown" in hq.reason
+
+
+# --------------------------------------------------------------------------- the headline (issue 10)
+
+def test_the_table_leads_with_the_verdict_and_never_clears_what_it_cannot_tell(capsys):
+    from graph.cli import main
+
+    assert main(["expose", "--chip", "GB200", "--user-country", "CN", "--supplier", "NVIDIA", "--as-of", "2025-06-01"]) == 0
+    out = capsys.readouterr().out
+    headline = out.index("undetermined: figures")
+    assert "GB200" in out[headline:] and headline < out.index("- [undetermined]")
+    assert "No exposure found" not in out
+    assert main(["expose", "--chip", "H100", "--user-country", "DE", "--supplier-country", "US", "--as-of", "2026-06-01",
+                 "--act", "export"]) == 0
+    assert "\nnot exposed\n" in capsys.readouterr().out
+
+
+def test_an_unknown_act_is_a_one_line_error(capsys):
+    from graph.cli import main
+
+    assert main(["expose", "--chip", "H100", "--user-country", "DE", "--act", "smuggle"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown act 'smuggle'" in err and "export" in err and len(err.strip().splitlines()) == 1

@@ -51,7 +51,8 @@ def test_chips_by_eccn_includes_narrower_eccns(g):
     assert "chip/huawei-ascend-910b" not in a  # stated only as 3A090
     whole = ids(ask(g, "chips-by-eccn", eccn="id:eccn/3A090"), "chip")
     assert set(a) < set(whole) and {"chip/huawei-ascend-910", "chip/huawei-ascend-910b", "chip/intel-gaudi-3"} <= set(whole)
-    assert len(a) == len(set(a)) == 17 and len(whole) == len(set(whole)) == 23
+    # 25 with the MI210 (3A090.b) and the HBM stack (3A090.c) of issue 10
+    assert len(a) == len(set(a)) == 17 and len(whole) == len(set(whole)) == 25
 
 
 def test_group_members_on_a_date(g):
@@ -188,8 +189,10 @@ def test_chips_meeting_criteria_checks_every_threshold(g):
 
 
 def test_chips_meeting_criteria_only_counts_criteria_in_force_on_the_date(g):
-    # 3A090 and its criteria came with the rule of 2023-11-17
-    assert ask(g, "chips-meeting-criteria", chip="id:chip/nvidia-h100-sxm", date="2023-11-16") == []
+    # 3A090 came with the rule of October 2022 (interconnect and TPP); the TPP/PD criteria with that of 2023-11-17
+    assert ask(g, "chips-meeting-criteria", chip="id:chip/nvidia-h100-sxm", date="2022-10-20") == []
+    assert ids(ask(g, "chips-meeting-criteria", chip="id:chip/nvidia-h100-sxm", date="2023-11-16"), "criterion") == [
+        "eccn/3A090.a/criterion/2022"]
     assert len(ask(g, "chips-meeting-criteria", chip="id:chip/nvidia-h100-sxm", date="2023-11-17")) == 2
 
 
@@ -202,7 +205,8 @@ def test_firms_headquartered_in_d5_on_a_date(g):
 def test_restrictions_by_instrument(g):
     rows = ask(g, "restrictions-by-instrument", instrument="id:guidance/2025-05-13-training")
     assert ids(rows, "restriction") == sorted(["restriction/training-d5-wmd-milint", "restriction/training-d5-red-flag",
-                                               "restriction/us-person-support-training"])
+                                               "restriction/us-person-support-training",
+                                               "restriction/training-d5-iaas-entity-list-risk"])
 
 
 def test_required_binding_missing_is_an_error(curated):
