@@ -21,7 +21,8 @@ reading of the schema, and turned into triples for one import's named graph:
   ``ecg:sanctionProgram`` (or ``ecg:cslSourceName``) is the sanction's programme,
   programme id or authority, else whose ``ecg:opensanctionsDataset`` is one of
   its datasets (``ontology/data/list_mappings.ttl``), else on a new list made
-  from its programme name, reported as such;
+  from its programme name, reported as such; a party of a dataset that is one
+  list (``us_bis_denied``) that no Sanction names is on that list by its dataset;
 * each fact cites an ``ecg:SourceRecord`` ``id:ftm/<key>/record`` (the FtM
   entity, ``dcterms:isPartOf`` the file), so an explanation names the record.
 
@@ -171,6 +172,7 @@ def _stream(conv: StreamedConversion, path: Path, known: Lookups, *, name: str, 
                                                                  "parties, ownership, directorships and sanctions only",
                                         key_of(proxy.id)))
                 continue
+            ctx.line = line_no
             triples, links, notes = convert_one(ctx, proxy, data, datasets)
             yield from triples
             for link in links:
@@ -178,6 +180,12 @@ def _stream(conv: StreamedConversion, path: Path, known: Lookups, *, name: str, 
                 (linked if link.accepted else review).append(link)
             problems += [Problem(line_no, kind, text, key_of(proxy.id), "line") for kind, text in notes]
             kept[proxy.schema.name] += 1
+    for key, (entity_id, caption, dataset, first_seen, line) in sorted(ctx.by_dataset.items()):
+        if key not in ctx.sanctioned:
+            triples, note = _dataset_listing(ctx, key, entity_id, caption, dataset, first_seen)
+            yield from triples
+            if note:
+                problems.append(_problem(line, "note", note, key))
     if progress:
         progress(total or read, total or read)
     imported = sum(kept.values())
@@ -222,6 +230,11 @@ class _Context:
     def __init__(self, known: Lookups, doc: URIRef, file_name: str, created: dict[str, URIRef]):
         self.known, self.doc, self.file_name, self.created = known, doc, file_name, created
         self.country_cache: dict[str, URIRef | None] = {}
+        # parties of a dataset that is one list, and the entities some Sanction names: a party of such a
+        # dataset that no Sanction names is on that list by its dataset (written once the file is read)
+        self.by_dataset: dict[str, tuple] = {}  # key -> (FtM id, caption, dataset, first_seen, line)
+        self.line = 0
+        self.sanctioned: set[str] = set()
 
     def country(self, code: str) -> URIRef | None:
         if code not in self.country_cache:
@@ -296,6 +309,10 @@ def _party(ctx: _Context, proxy, data: dict, datasets) -> tuple[list, list, list
         out.append((party, ECG.note, Literal(f"OpenSanctions topics: {'; '.join(sorted(topics))}")))
     if datasets:
         out.append((party, ECG.note, Literal(f"OpenSanctions datasets: {'; '.join(sorted(datasets))}")))
+    for d in sorted(datasets):
+        if d in ctx.known.datasets:
+            ctx.by_dataset[key] = (proxy.id, label, d, str(data.get("first_seen") or ""), ctx.line)
+            break
     links = ctx.known.linker.links(str(party), [label, *names], cls=str(cls), identifiers=identifiers,
                                    countries=countries)
     for link in links:
@@ -412,6 +429,7 @@ def _sanction(ctx: _Context, proxy, data, datasets) -> tuple[list, list, list]:
             notes.append(("new list", f"Sanction {proxy.id}: programme {program!r} names no list the graph knows "
                                       f"(no ecg:sanctionProgram with that value): kept on the new list <{on_list}>"))
     party = FTM[key_of(proxy.first("entity"))]
+    ctx.sanctioned.add(key_of(proxy.first("entity")))
     out += [(listing, RDF.type, ECG.Listing), (listing, ECG.listedParty, party), (listing, ECG.onList, on_list),
             (listing, DCTERMS.source, record),
             (listing, RDFS.label, Literal(f"Sanction {proxy.id} on the {ctx.known.list_labels.get(on_list, on_list)}"))]
@@ -431,6 +449,26 @@ def _sanction(ctx: _Context, proxy, data, datasets) -> tuple[list, list, list]:
         if policy is not None:
             out.append((listing, ECG.reviewPolicy, policy))
     return out, [], notes
+
+
+def _dataset_listing(ctx: _Context, key: str, entity_id: str, caption: str, dataset: str, first_seen: str):
+    """The listing of a party by its dataset alone (``ecg:opensanctionsDataset``), citing the party's record."""
+    on_list = ctx.known.datasets[dataset]
+    listing, record = FTM[f"{key}/listing/{_coverage_key(dataset)}"], FTM[f"{key}/record"]
+    out = [(record, RDF.type, ECG.SourceRecord), (record, DCTERMS.isPartOf, ctx.doc),
+           (record, ECG.externalId, Literal(entity_id)),
+           (record, RDFS.label, Literal(f"FtM entity {entity_id} of dataset {dataset} in {ctx.file_name}")),
+           (listing, RDF.type, ECG.Listing), (listing, ECG.listedParty, FTM[key]), (listing, ECG.onList, on_list),
+           (listing, DCTERMS.source, record),
+           (listing, RDFS.label, Literal(f"{caption} on the {ctx.known.list_labels.get(on_list, on_list)}")),
+           (listing, ECG.note, Literal(f"Listed by its OpenSanctions dataset {dataset}, which is this list; "
+                                       "the file has no Sanction record for it."))]
+    day = full_date(first_seen)
+    if day is None:
+        return out, f"entity {entity_id} of dataset {dataset}: on the list by its dataset, with no start date"
+    out += [(listing, ECG.validFrom, Literal(day)),
+            (listing, ECG.note, Literal("No listing date given: the start is the day OpenSanctions first saw it."))]
+    return out, ""
 
 
 def _policy(known: Lookups, text: str):

@@ -216,3 +216,21 @@ if __name__ == "__main__":  # benchmark: python tests/test_ftm.py [N]  (import t
               f"({summary.imported / (t1 - t0):,.0f} entities/s); linked {len(summary.linked)}, review {len(summary.review)}, "
               f"skipped {summary.skipped}; N-Quads {size / 1e6:.0f} MB; peak RSS {peak:.0f} MB "
               f"(before the import {before:.0f} MB)")
+
+
+def test_a_party_of_a_dataset_that_is_one_list_is_on_it_without_a_sanction_record(tmp_path, curated):
+    lines = [{"id": "dpl-1", "schema": "Person", "datasets": ["us_bis_denied"], "first_seen": "2023-04-05T10:00:00",
+              "properties": {"name": ["Denied Example"], "topics": ["export.control"]}},
+             {"id": "dpl-2", "schema": "Company", "datasets": ["us_bis_denied"],
+              "properties": {"name": ["Denied Example Trading"]}},
+             {"id": "dpl-2-s", "schema": "Sanction", "datasets": ["us_bis_denied"],
+              "properties": {"entity": ["dpl-2"], "authority": ["Bureau of Industry and Security"],
+                             "listingDate": ["2022-01-01"]}}]
+    path = tmp_path / "dpl.ftm.json"
+    path.write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
+    out, _ = converted(path, curated)
+    on = {(out.value(lst, ECG.listedParty), out.value(lst, ECG.onList)) for lst in out.subjects(RDF.type, ECG.Listing)}
+    dpl = ID["list/denied-persons-list"]
+    assert on == {(FTM["dpl-1"], dpl), (FTM["dpl-2"], dpl)}  # dpl-2 once: by its Sanction, not again by its dataset
+    [by_dataset] = out.subjects(ECG.listedParty, FTM["dpl-1"])
+    assert out.value(by_dataset, ECG.validFrom) == Literal(dt.date(2023, 4, 5))

@@ -139,14 +139,17 @@ def test_a_party_owned_65_percent_through_bods_by_an_entity_list_firm_is_exposed
     assert any(str(BODS["statement/st-rel-exact-2"]) in s.sources for e in found for s in e.path)
 
 
-def test_imported_ownership_conforms_to_the_shapes(curated):
+def test_imported_facts_of_every_kind_conform_to_the_shapes(curated):
     from graph.validate import validate
 
     add_import(FIXTURES / "gleif" / "lei-cdf.xml", curated, kind="gleif", started=JUNE)
     add_import(FIXTURES / "gleif" / "rr-cdf.json", curated, kind="gleif", started=JUNE)
     add_import(FIXTURES / "bods" / "statements.json", curated, kind="bods", started=JUNE)
+    add_import(FIXTURES / "ftm" / "entities.ftm.json", curated, kind="ftm", started=JUNE)
     report = validate(load())
-    mine = [v for v in report.violations if v.focus.startswith((str(GLEIF), str(BODS)))]
+    from graph.ftm import FTM
+
+    mine = [v for v in report.violations if v.focus.startswith((str(GLEIF), str(BODS), str(FTM), str(ID["list/"])))]
     assert mine == []
 
 
