@@ -6,7 +6,9 @@ line on stderr and exit 2 (``validate`` exits 1 on violations).
 
 from __future__ import annotations
 
+
 import json
+import re
 import sys
 from pathlib import Path
 from typing import List, Literal, Optional
@@ -1260,7 +1262,7 @@ def main(argv=None) -> int:
 
 def _plain_error(exc) -> str:
     """The error's one line, with a parser's list of expected tokens replaced by what it means."""
-    text = " ".join(str(exc).split())
+    text = re.sub(r"[ \t]*\n\s*", " ", str(exc)).strip()  # one line; other controls stay, spelled out when printed
     if "Prefix not found" in text and "expected one of" in text:  # oxigraph's parser on an undeclared prefix
         from .namespace import PREFIXES
 

@@ -187,7 +187,7 @@ def test_imports_killed_at_random_moments_never_break_the_store(curated, tmp_pat
     summary = add_import(big, curated, name="big")
     assert summary.unchanged or summary.imported == 3000
     held = graphs_of_listings(load())
-    assert len(held) == 3000 + 5 + 17 and all(len(graphs) == 1 for graphs in held.values())  # + june + curated
+    assert len(held) == 3000 + 6 + 17 and all(len(graphs) == 1 for graphs in held.values())  # + june + curated
     assert leftovers() == []
 
 
