@@ -439,7 +439,7 @@ def demo(
 ):
     """Build the curated graph, validate it, print what it holds, answer the shared scenarios and write the exports."""
     from .describe import counts
-    from .exposure import exposures
+    from .exposure import exposures, verdict
     from .load import load, ontology_dir
     from .usage import usages_from_file
     from .validate import validate as run
@@ -456,12 +456,14 @@ def demo(
     for i, usage in enumerate(usages_from_file(g, examples / "scenarios.json"), 1):
         answer = exposures(g, usage)
         typer.echo(printable(f"  {i}. {_usage_words(g, usage)}"))
+        typer.echo(printable(f"     verdict: {verdict(answer)}"))
         for e in answer.exposures:
             policy = f", {e.policy_label}" if e.policy_label else ""
             typer.echo(printable(f"     - {e.severity_label}{policy}: {e.party_label or 'nobody'} ({e.role or 'rule status'})"
                                  f" <- {e.restriction_label} [{'; '.join(e.citations)}]"))
-        if not answer.exposures:
-            typer.echo(f"     - no exposure ({len(answer.checked)} restrictions checked)")
+        for c in answer.checked:
+            if c.result == "undetermined":
+                typer.echo(printable(f"     - undetermined: {c.label}: missing {c.missing or c.reason}"))
     out.mkdir(parents=True, exist_ok=True)
     import shutil
 
