@@ -358,20 +358,9 @@ def _coverage_notes(g) -> list[str]:
 
 
 def _usage_words(g, u) -> str:
-    from rdflib import URIRef
+    from .usage import usage_words
 
-    from .names import label_of
-
-    def name(iri, country, word):
-        if iri:
-            return f"{word} {label_of(g, URIRef(iri))}"
-        return f"{word} an unnamed party in {label_of(g, URIRef(country))}" if country else ""
-
-    parts = [label_of(g, URIRef(u.chip)), label_of(g, URIRef(u.activity)),
-             name(u.user, u.user_country, "by"), name(u.for_, u.for_country, "for"),
-             name(u.supplier, u.supplier_country, "supplied by"),
-             f"in {label_of(g, URIRef(u.where))}" if u.where else "", f"on {u.as_of}"]
-    return ", ".join(p for p in parts if p)
+    return usage_words(g, u)
 
 
 def _print_answer(g, answer, *, explain: bool = False) -> None:

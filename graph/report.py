@@ -18,22 +18,9 @@ from rdflib import Graph, Literal, URIRef
 
 from .namespace import ECG
 from .names import label_of
+from .usage import usage_words
 
 _IRI = ("http://", "https://", "urn:")
-
-
-def usage_words(g: Graph, u) -> str:
-    """A usage in words: chip, activity, parties, place, date."""
-    def name(iri, country, word):
-        if iri:
-            return f"{word} {label_of(g, URIRef(iri))}"
-        return f"{word} an unnamed party in {label_of(g, URIRef(country))}" if country else ""
-
-    parts = [label_of(g, URIRef(u.chip)), label_of(g, URIRef(u.activity)),
-             name(u.user, u.user_country, "by"), name(u.for_, u.for_country, "for"),
-             name(u.supplier, u.supplier_country, "supplied by"),
-             f"in {label_of(g, URIRef(u.where))}" if u.where else "", f"on {u.as_of}"]
-    return ", ".join(p for p in parts if p)
 
 
 def citation_links(g: Graph) -> dict[str, str]:

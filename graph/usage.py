@@ -10,11 +10,11 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from rdflib import RDF, Graph
+from rdflib import RDF, Graph, URIRef
 
 from .errors import EcgraphError, InputError, ParseError
 from .exposure import Usage
-from .names import name_index, resolve
+from .names import label_of, name_index, resolve
 from .namespace import ECG
 from .timeline import parse_date
 
@@ -165,3 +165,17 @@ def usages_in(g: Graph, source: Graph, *, day="today") -> list[Usage]:
             raise InputError(f"usage {node}: {exc}") from None
         out.append(replace(usage, iri=str(node)))
     return out
+
+
+def usage_words(g: Graph, u) -> str:
+    """A usage in words: chip, activity, parties, place, date."""
+    def name(iri, country, word):
+        if iri:
+            return f"{word} {label_of(g, URIRef(iri))}"
+        return f"{word} an unnamed party in {label_of(g, URIRef(country))}" if country else ""
+
+    parts = [label_of(g, URIRef(u.chip)), label_of(g, URIRef(u.activity)),
+             name(u.user, u.user_country, "by"), name(u.for_, u.for_country, "for"),
+             name(u.supplier, u.supplier_country, "supplied by"),
+             f"in {label_of(g, URIRef(u.where))}" if u.where else "", f"on {u.as_of}"]
+    return ", ".join(p for p in parts if p)
