@@ -39,7 +39,7 @@ from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from .csl import ImportSummary, Lookups, Problem, _digest, _safe_key, file_node, graph_name, lookups, run_node
 from .errors import InputError
-from .ftm import StreamedConversion, full_date
+from .ftm import StreamedConversion, file_head, full_date
 from .namespace import ECG, ID
 
 BODS = Namespace(str(ID) + "bods/")
@@ -82,14 +82,7 @@ def convert_file(path: Path, g: Graph, *, name: str, sha256: str, started: dt.da
                  ) -> StreamedConversion:
     """Convert the BODS 0.4 file ``path`` (a JSON array or JSON Lines of statements) for the import ``name``."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    with path.open("rb") as fh:
-        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head:
-        raise InputError(f"{path}: empty file")
-    if not head.startswith((b"[", b"{")):
-        raise InputError(f"{path}:1: not a BODS file: a JSON array of statements, or one statement a line")
+    head = file_head(path, (b"[", b"{"), "not a BODS file: a JSON array of statements, or one statement a line")
     known = known or lookups(g)
     return StreamedConversion(lambda conv: _stream(conv, path, known, name=name, sha256=sha256,
                                                    started=started, progress=progress))

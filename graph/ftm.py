@@ -59,6 +59,20 @@ _ALIASES = ("name", "alias", "previousName", "abbreviation")
 _URL = re.compile(r"https?://[^\s<>\"{}|\\^`]+")
 
 
+def file_head(path: Path, starts: tuple[bytes, ...], expected: str) -> bytes:
+    """The first bytes of ``path`` past a BOM and blanks, or a one-line error when it is missing, empty or not ``expected``."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    with path.open("rb") as fh:
+        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head:
+        raise InputError(f"{path}: empty file")
+    if not head.startswith(starts):
+        raise InputError(f"{path}:1: {expected}")
+    return head
+
+
 class StreamedConversion:
     """A conversion whose triples are produced while the file is read; ``summary`` and ``listings``
     are known once ``triples`` has been consumed (the import store writes the triples first)."""

@@ -42,7 +42,7 @@ from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from .csl import ImportSummary, Lookups, Problem, _digest, file_node, graph_name, lookups, run_node
 from .errors import InputError
-from .ftm import StreamedConversion, full_date
+from .ftm import StreamedConversion, file_head, full_date
 from .namespace import ECG, ID
 
 GLEIF = Namespace(str(ID) + "gleif/")
@@ -143,14 +143,7 @@ def convert_file(path: Path, g: Graph, *, name: str, sha256: str, started: dt.da
                  ) -> StreamedConversion:
     """Convert a GLEIF file (LEI-CDF, RR-CDF or reporting exceptions; XML or JSON) for the import ``name``."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    with path.open("rb") as fh:
-        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head:
-        raise InputError(f"{path}: empty file")
-    if not head.startswith((b"<", b"{")):
-        raise InputError(f"{path}:1: not a GLEIF file: expected the XML or the golden-copy JSON form")
+    head = file_head(path, (b"<", b"{"), "not a GLEIF file: expected the XML or the golden-copy JSON form")
     known = known or lookups(g)
     return StreamedConversion(lambda conv: _stream(conv, path, head.startswith(b"<"), known, name=name,
                                                    sha256=sha256, started=started, progress=progress))
