@@ -264,45 +264,98 @@ def _answer(store, job: dict) -> tuple[str, bytes]:
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
+_FORKSERVER = None
+_FORKSERVER_LOCK = threading.Lock()
+_PRELOAD = ["graph.server", "graph.sparql", "graph.offline", "pyoxigraph", "oxrdflib._converter", "rdflib.query",
+            "rdflib.plugins.sparql.parser", "rdflib.plugins.sparql.results.jsonresults",
+            "rdflib.plugins.sparql.results.xmlresults", "rdflib.plugins.sparql.results.csvresults",
+            "rdflib.plugins.serializers.turtle", "rdflib.plugins.serializers.nt",
+            "rdflib.plugins.serializers.rdfxml", "rdflib.plugins.serializers.jsonld"]
+
+
+def _context():
+    """A multiprocessing fork server with the workers' imports done, so that a worker starts in milliseconds.
+
+    Starting a worker from scratch costs about a CPU-second of imports, paid
+    again each time a query is stopped by killing its worker; forking a warm
+    process costs almost nothing. The fork server is single-threaded and holds
+    no store (each worker opens its own), so forking it is safe.
+    """
+    global _FORKSERVER
+    with _FORKSERVER_LOCK:
+        if _FORKSERVER is None:
+            import multiprocessing
+
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(_PRELOAD)
+            _FORKSERVER = ctx
+        return _FORKSERVER
+
+
+from multiprocessing import popen_forkserver as _popen_forkserver  # noqa: E402  (the server is a leaf module)
+from multiprocessing.context import ForkServerProcess as _ForkServerProcess  # noqa: E402
+
+
+class _ForkPopen(_popen_forkserver.Popen):
+    """Starts a fork-server child without the parent's ``__main__`` (a script, ``-c`` or pytest) re-run in it."""
+
+    def _launch(self, process_obj):
+        from multiprocessing import spawn
+
+        original = spawn.get_preparation_data
+
+        def preparation(name):
+            return {k: v for k, v in original(name).items() if not k.startswith("init_main")}
+
+        with _FORKSERVER_LOCK:
+            spawn.get_preparation_data = preparation
+            try:
+                return super()._launch(process_obj)
+            finally:
+                spawn.get_preparation_data = original
+
+
+class _ForkProcess(_ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj):
+        return _ForkPopen(process_obj)
+
+
 class _Worker:
-    """One worker process (``python -c ... _worker``) and the two ends of its pipes."""
+    """One worker process (forked from the fork server, running :func:`_worker`) and the two ends of its pipes."""
 
     def __init__(self, store_dir: str, *, memory_mb: int = 0, nice: int = 0):
         import os
-        import subprocess
-        import sys
-        from multiprocessing.connection import Connection
 
-        package_root = str(Path(__file__).resolve().parent.parent)
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from graph.server import _worker; _worker(sys.argv[1], int(sys.argv[2]))",
-             store_dir, str(memory_mb)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        ctx = _context()
+        job_reader, self.to = ctx.Pipe(duplex=False)
+        self.back, answer_writer = ctx.Pipe(duplex=False)
+        self.proc = _ForkProcess(target=_worker, args=(store_dir, memory_mb, job_reader, answer_writer),
+                                 daemon=True, name="ecgraph-query-worker")
+        self.proc.start()
+        job_reader.close()
+        answer_writer.close()
         if nice:
             try:
                 os.setpriority(os.PRIO_PROCESS, self.proc.pid, nice)
             except OSError:
                 pass
-        self.to = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
-        self.back = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
-        self.proc.stdin.close()
-        self.proc.stdout.close()
         ready = self.back.poll(300)
         try:
             status, detail = self.back.recv() if ready else ("error", "worker did not start in 300 s")
         except (EOFError, OSError):
-            status, detail = "error", f"worker exited while starting (code {self.proc.poll()})"
+            status, detail = "error", f"worker exited while starting (code {self.proc.exitcode})"
         if status != "ready":
             self.kill()
             raise EcgraphError(detail)
 
     def wait(self) -> int:
-        return self.proc.wait()
+        self.proc.join()
+        return self.proc.exitcode
 
     def kill(self) -> None:
         self.proc.kill()
-        self.proc.wait()
+        self.proc.join()
         self.to.close()
         self.back.close()
 
@@ -372,7 +425,8 @@ class _Lane:
                     break
                 if left <= 0:
                     return _LATE
-                if start is not None and _cpu_seconds(worker.proc.pid) - start >= cpu_budget:
+                if start is not None and _cpu_seconds(worker.proc.pid) - start >= (
+                        cpu_budget() if callable(cpu_budget) else cpu_budget):
                     return _LATE
             status, detail = worker.back.recv()
         except (EOFError, OSError):
@@ -417,8 +471,8 @@ class _Pool:
     """Query workers in two lanes, so that long queries never hold up short ones.
 
     Every query starts on a *short* worker. One that has spent ``budget`` CPU
-    seconds there (CPU time, so a busy machine does not make short queries look
-    long) is stopped (its worker killed and replaced) and run again on a *long*
+    seconds there (a fifth of that while other clients wait for a short worker;
+    CPU time, so a busy machine does not make short queries look long) is stopped (its worker killed and replaced) and run again on a *long*
     worker, of which there are ``slow`` at the lowest CPU priority, so a runaway
     query slows ordinary ones as little as the machine allows; its text is
     remembered and goes straight to the long lane next time. A query past the
@@ -438,6 +492,11 @@ class _Pool:
         self._long: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         self._waiting = 0
+        self._queued = 0  # clients waiting for a short-query worker
+
+    def _budget_now(self) -> float:
+        """The short lane's CPU budget: the full one when no one waits, a fifth of it while others queue."""
+        return self.budget if self._queued == 0 else self.budget / 5
 
     def run(self, job: dict, timeout: float):
         """The worker's answer to ``job``; :class:`Refused` on timeout, on a busy pool or on a refusal."""
@@ -445,14 +504,19 @@ class _Pool:
         key = (job["query"], tuple(job["default_graphs"]), tuple(job["named_graphs"]))
         if self.slow is not None and key in self._long:
             return self._run_long(job, deadline, timeout, key)
+        with self._lock:
+            self._queued += 1
         try:
             worker = self.fast.idle.get(timeout=timeout)
         except queue.Empty:
             raise Refused(503, f"all {self.size} query workers stayed busy for {timeout:g} s; try again") from None
+        finally:
+            with self._lock:
+                self._queued -= 1
         if self.slow is None:
             answer = self.fast.exchange(worker, job, deadline - time.monotonic())
         else:
-            answer = self.fast.exchange(worker, job, deadline - time.monotonic(), cpu_budget=self.budget)
+            answer = self.fast.exchange(worker, job, deadline - time.monotonic(), cpu_budget=self._budget_now)
         if answer is not _LATE:
             return answer
         self.fast.replace(worker)
