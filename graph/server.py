@@ -25,10 +25,12 @@ line, and an answer a format cannot write (a predicate RDF/XML cannot express)
 with 406. HEAD gets the headers of GET and no body. Nothing is loaded from the
 internet: ``/`` is a plain HTML form.
 
-The dataset: the default graph is the union of the named graphs served (what
-``ecgraph serve`` loaded: the curated graph, the imports, each ``--data`` file,
-and the inferred graph unless ``--no-inferred``; with ``--no-curated`` exactly
-the ``--data`` files), unless the query names its own with ``FROM``/``FROM NAMED``
+The dataset: for ``ecgraph serve`` the default graph is the union of the named
+graphs served (what it loaded: the curated graph, the imports, each ``--data``
+file, and the inferred graph unless ``--no-inferred``; with ``--no-curated``
+exactly the ``--data`` files); for :func:`start` by default it is the dataset's
+own default graph, its named graphs apart (``default_graph="union"`` is what
+``serve`` passes). Either way, unless the query names its own with ``FROM``/``FROM NAMED``
 or the request gives ``default-graph-uri``/``named-graph-uri`` (which win over
 the query's, as the SPARQL 1.1 Protocol says; then the dataset is exactly the
 graphs given).
@@ -220,7 +222,7 @@ def _answer(store, job: dict) -> tuple[str, bytes]:
     if job["default_graphs"] or job["named_graphs"]:  # the protocol's dataset wins over the query's FROM
         options["default_graph"] = [ox.NamedNode(u) for u in job["default_graphs"]]
         options["named_graphs"] = [ox.NamedNode(u) for u in job["named_graphs"]]
-    elif not sparql.has_dataset_clause(text):  # the union option would override FROM / FROM NAMED
+    elif not sparql.has_dataset_clause(text) and job.get("union", True):  # it would override FROM / FROM NAMED
         options["use_default_graph_as_union"] = True
     cap = job["max_rows"]
     try:
@@ -580,6 +582,7 @@ class Endpoint:
     cors: tuple = ()  # origins allowed to read answers from another site; none by default
     hosts: tuple = ()  # Host header names answered (empty: any); loopback names when bound to loopback
     memory_mb: int = 0
+    union: bool = False  # the default graph: the union of the named graphs, else the dataset's own default graph
 
     def close(self) -> None:
         self.pool.close()
@@ -589,8 +592,13 @@ class Endpoint:
 
 def endpoint(g, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS, workers: int = 2,
              exports: Path | None = None, long_workers: int = 1, budget: float = DEFAULT_BUDGET,
-             memory_mb: int = DEFAULT_MEMORY_MB, cors=()) -> Endpoint:
+             memory_mb: int = DEFAULT_MEMORY_MB, cors=(), default_graph: str = "default") -> Endpoint:
     """Copy dataset ``g`` into a read-only Oxigraph store on disk and start the worker pool over it.
+
+    ``default_graph`` says what a query's default graph is: ``"default"`` (the
+    dataset's own default graph, its named graphs apart, as in any SPARQL
+    dataset) or ``"union"`` (the union of all its graphs: what ``ecgraph serve``
+    uses, since every file it loads is a named graph of its own).
 
     ``workers`` answer every query first; a query still running after ``budget``
     seconds moves to one of ``long_workers`` (see :class:`_Pool`); each worker may
@@ -600,6 +608,8 @@ def endpoint(g, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX
 
     if timeout <= 0 or max_rows <= 0 or workers <= 0 or long_workers < 0 or memory_mb < 0:
         raise EcgraphError("--timeout, --max-rows and --workers must be positive")
+    if default_graph not in ("default", "union"):
+        raise EcgraphError(f"default_graph {default_graph!r}: use 'default' or 'union'")
     for origin in cors:
         if not _ORIGIN.fullmatch(origin):
             raise EcgraphError(f"--cors {origin!r} is not an origin such as https://example.org or http://localhost:3000")
@@ -610,7 +620,8 @@ def endpoint(g, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX
     disk.flush()
     graphs = {str(name.value): sum(1 for _ in disk.quads_for_pattern(None, None, None, name))
               for name in disk.named_graphs()}
-    triples = len(disk)
+    triples = len(disk) if default_graph == "union" else sum(
+        1 for _ in disk.quads_for_pattern(None, None, None, ox.DefaultGraph()))
     del disk
     import gc
 
@@ -620,7 +631,8 @@ def endpoint(g, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX
     except Exception:
         tmp.cleanup()
         raise
-    return Endpoint(pool, timeout, max_rows, graphs, triples, exports, tmp, tuple(cors), memory_mb=memory_mb)
+    return Endpoint(pool, timeout, max_rows, graphs, triples, exports, tmp, tuple(cors), memory_mb=memory_mb,
+                    union=default_graph == "union")
 
 
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
@@ -709,7 +721,7 @@ def handle_query(ep: Endpoint, text: str, *, fmt_param: str | None, accept: str,
     if form == "UPDATE":
         raise Refused(403, "this endpoint is read-only: SPARQL Update is refused")
     fmt = _negotiate(form, fmt_param, accept)
-    job = {"query": text, "format": fmt, "max_rows": ep.max_rows,
+    job = {"query": text, "format": fmt, "max_rows": ep.max_rows, "union": ep.union,
            "default_graphs": list(default_graphs), "named_graphs": list(named_graphs)}
     return ep.pool.run(job, ep.timeout)
 
@@ -892,13 +904,15 @@ def _description(ep: Endpoint, environ, fmt: str) -> tuple[str, bytes]:
     g.add((service, RDF.type, SD.Service))
     g.add((service, SD.endpoint, URIRef(f"http://{host}/sparql")))
     g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
-    g.add((service, SD.feature, SD.UnionDefaultGraph))
+    if ep.union:
+        g.add((service, SD.feature, SD.UnionDefaultGraph))
     for f in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
               "Turtle", "N-Triples", "JSON-LD", "RDF_XML"):
         g.add((service, SD.resultFormat, FORMATS[f]))
     g.add((service, URIRef("http://purl.org/dc/terms/description"), Literal(
         f"ecgraph, read-only: SPARQL Update and SERVICE are refused; each query may run {ep.timeout:g} s "
-        f"and return {ep.max_rows} rows. The default graph is the union of the named graphs.")))
+        f"and return {ep.max_rows} rows. The default graph is "
+        f"{'the union of the named graphs' if ep.union else 'the dataset default graph'}.")))
     dataset, default = BNode(), BNode()
     g.add((service, SD.defaultDataset, dataset))
     g.add((dataset, RDF.type, SD.Dataset))
@@ -1013,7 +1027,8 @@ def start(g, *, host: str = "127.0.0.1", port: int = 7878, timeout: float = DEFA
           max_rows: int = DEFAULT_MAX_ROWS, workers: int = 2, exports: Path | None = None,
           quiet: bool = True, cors=(), long_workers: int = 1, budget: float = DEFAULT_BUDGET,
           memory_mb: int = DEFAULT_MEMORY_MB, idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
-          threads: int | None = None, connections: int = 1000, backlog: int = 1024) -> _Server:
+          threads: int | None = None, connections: int = 1000, backlog: int = 1024,
+          default_graph: str = "default") -> _Server:
     """Serve dataset ``g`` at ``http://host:port/sparql`` from a background thread (``port=0``: any free port).
 
     The HTTP side is waitress: ``threads`` threads run requests (default: enough
@@ -1022,12 +1037,14 @@ def start(g, *, host: str = "127.0.0.1", port: int = 7878, timeout: float = DEFA
     limit is lower: the server stops accepting rather than fail to), a
     connection idle or stalled for ``idle_timeout`` seconds is closed, and
     ``backlog`` connections may wait to be accepted. See :func:`endpoint` for the
-    workers, and :func:`app` for CORS (``cors``: origins allowed, none by default).
+    workers and ``default_graph`` (the dataset's own default graph unless ``"union"``),
+    and :func:`app` for CORS (``cors``: origins allowed, none by default).
     """
     import logging
 
     ep = endpoint(g, timeout=timeout, max_rows=max_rows, workers=workers, exports=exports,
-                  long_workers=long_workers, budget=budget, memory_mb=memory_mb, cors=cors)
+                  long_workers=long_workers, budget=budget, memory_mb=memory_mb, cors=cors,
+                  default_graph=default_graph)
     if host in _LOOPBACK:
         ep.hosts = _LOOPBACK
     try:
