@@ -145,8 +145,10 @@ def _worker(store_dir: str, memory_mb: int = 0, reader=None, writer=None) -> Non
             writer.send(("refused", (503, f"query stopped: it needed more than this endpoint's {memory_mb} MB")))
         except QueryError as exc:
             writer.send(("refused", (400, str(exc))))
-        except Exception as exc:
-            writer.send(("refused", (400, f"query failed: {type(exc).__name__}: {' '.join(str(exc).split())[:400]}")))
+        except Exception as exc:  # a good query the engine could not run (an unknown function, ...)
+            message = " ".join(str(exc).split())[:400]
+            status = 501 if "not supported" in message else 500
+            writer.send(("refused", (status, f"query failed: {type(exc).__name__}: {message}")))
 
 
 def _engine_thread(stack: int):  # pragma: no cover - runs in a child process
@@ -1109,7 +1111,10 @@ def _waitress(application, *, host, port, threads, connections, backlog, idle_ti
     server = Server(application, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0])
 
     def stop():
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
+        try:  # close everything from the loop's own thread
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
+        except OSError:  # the loop has already closed its trigger
+            wasyncore.close_all(socket_map)
         deadline = time.monotonic() + 10
         while socket_map and time.monotonic() < deadline:
             time.sleep(0.02)
