@@ -810,7 +810,7 @@ def serve(
         if inferred:
             _add_inferred(g, as_of)
     run(g, host=host, port=port, timeout=timeout, max_rows=max_rows, workers=workers, exports=exports,
-        long_workers=long_workers, memory_mb=memory, cors=tuple(cors or ()))
+        long_workers=long_workers, memory_mb=memory, cors=tuple(cors or ()), default_graph="union")
 
 
 @app.command("export")

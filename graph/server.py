@@ -25,10 +25,12 @@ line, and an answer a format cannot write (a predicate RDF/XML cannot express)
 with 406. HEAD gets the headers of GET and no body. Nothing is loaded from the
 internet: ``/`` is a plain HTML form.
 
-The dataset: the default graph is the union of the named graphs served (what
-``ecgraph serve`` loaded: the curated graph, the imports, each ``--data`` file,
-and the inferred graph unless ``--no-inferred``; with ``--no-curated`` exactly
-the ``--data`` files), unless the query names its own with ``FROM``/``FROM NAMED``
+The dataset: for ``ecgraph serve`` the default graph is the union of the named
+graphs served (what it loaded: the curated graph, the imports, each ``--data``
+file, and the inferred graph unless ``--no-inferred``; with ``--no-curated``
+exactly the ``--data`` files); for :func:`start` by default it is the dataset's
+own default graph, its named graphs apart (``default_graph="union"`` is what
+``serve`` passes). Either way, unless the query names its own with ``FROM``/``FROM NAMED``
 or the request gives ``default-graph-uri``/``named-graph-uri`` (which win over
 the query's, as the SPARQL 1.1 Protocol says; then the dataset is exactly the
 graphs given).
@@ -143,8 +145,10 @@ def _worker(store_dir: str, memory_mb: int = 0, reader=None, writer=None) -> Non
             writer.send(("refused", (503, f"query stopped: it needed more than this endpoint's {memory_mb} MB")))
         except QueryError as exc:
             writer.send(("refused", (400, str(exc))))
-        except Exception as exc:
-            writer.send(("refused", (400, f"query failed: {type(exc).__name__}: {' '.join(str(exc).split())[:400]}")))
+        except Exception as exc:  # a good query the engine could not run (an unknown function, ...)
+            message = " ".join(str(exc).split())[:400]
+            status = 501 if "not supported" in message else 500
+            writer.send(("refused", (status, f"query failed: {type(exc).__name__}: {message}")))
 
 
 def _engine_thread(stack: int):  # pragma: no cover - runs in a child process
@@ -220,7 +224,7 @@ def _answer(store, job: dict) -> tuple[str, bytes]:
     if job["default_graphs"] or job["named_graphs"]:  # the protocol's dataset wins over the query's FROM
         options["default_graph"] = [ox.NamedNode(u) for u in job["default_graphs"]]
         options["named_graphs"] = [ox.NamedNode(u) for u in job["named_graphs"]]
-    elif not sparql.has_dataset_clause(text):  # the union option would override FROM / FROM NAMED
+    elif not sparql.has_dataset_clause(text) and job.get("union", True):  # it would override FROM / FROM NAMED
         options["use_default_graph_as_union"] = True
     cap = job["max_rows"]
     try:
@@ -264,45 +268,98 @@ def _answer(store, job: dict) -> tuple[str, bytes]:
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
+_FORKSERVER = None
+_FORKSERVER_LOCK = threading.Lock()
+_PRELOAD = ["graph.server", "graph.sparql", "graph.offline", "pyoxigraph", "oxrdflib._converter", "rdflib.query",
+            "rdflib.plugins.sparql.parser", "rdflib.plugins.sparql.results.jsonresults",
+            "rdflib.plugins.sparql.results.xmlresults", "rdflib.plugins.sparql.results.csvresults",
+            "rdflib.plugins.serializers.turtle", "rdflib.plugins.serializers.nt",
+            "rdflib.plugins.serializers.rdfxml", "rdflib.plugins.serializers.jsonld"]
+
+
+def _context():
+    """A multiprocessing fork server with the workers' imports done, so that a worker starts in milliseconds.
+
+    Starting a worker from scratch costs about a CPU-second of imports, paid
+    again each time a query is stopped by killing its worker; forking a warm
+    process costs almost nothing. The fork server is single-threaded and holds
+    no store (each worker opens its own), so forking it is safe.
+    """
+    global _FORKSERVER
+    with _FORKSERVER_LOCK:
+        if _FORKSERVER is None:
+            import multiprocessing
+
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(_PRELOAD)
+            _FORKSERVER = ctx
+        return _FORKSERVER
+
+
+from multiprocessing import popen_forkserver as _popen_forkserver  # noqa: E402  (the server is a leaf module)
+from multiprocessing.context import ForkServerProcess as _ForkServerProcess  # noqa: E402
+
+
+class _ForkPopen(_popen_forkserver.Popen):
+    """Starts a fork-server child without the parent's ``__main__`` (a script, ``-c`` or pytest) re-run in it."""
+
+    def _launch(self, process_obj):
+        from multiprocessing import spawn
+
+        original = spawn.get_preparation_data
+
+        def preparation(name):
+            return {k: v for k, v in original(name).items() if not k.startswith("init_main")}
+
+        with _FORKSERVER_LOCK:
+            spawn.get_preparation_data = preparation
+            try:
+                return super()._launch(process_obj)
+            finally:
+                spawn.get_preparation_data = original
+
+
+class _ForkProcess(_ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj):
+        return _ForkPopen(process_obj)
+
+
 class _Worker:
-    """One worker process (``python -c ... _worker``) and the two ends of its pipes."""
+    """One worker process (forked from the fork server, running :func:`_worker`) and the two ends of its pipes."""
 
     def __init__(self, store_dir: str, *, memory_mb: int = 0, nice: int = 0):
         import os
-        import subprocess
-        import sys
-        from multiprocessing.connection import Connection
 
-        package_root = str(Path(__file__).resolve().parent.parent)
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from graph.server import _worker; _worker(sys.argv[1], int(sys.argv[2]))",
-             store_dir, str(memory_mb)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        ctx = _context()
+        job_reader, self.to = ctx.Pipe(duplex=False)
+        self.back, answer_writer = ctx.Pipe(duplex=False)
+        self.proc = _ForkProcess(target=_worker, args=(store_dir, memory_mb, job_reader, answer_writer),
+                                 daemon=True, name="ecgraph-query-worker")
+        self.proc.start()
+        job_reader.close()
+        answer_writer.close()
         if nice:
             try:
                 os.setpriority(os.PRIO_PROCESS, self.proc.pid, nice)
             except OSError:
                 pass
-        self.to = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
-        self.back = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
-        self.proc.stdin.close()
-        self.proc.stdout.close()
         ready = self.back.poll(300)
         try:
             status, detail = self.back.recv() if ready else ("error", "worker did not start in 300 s")
         except (EOFError, OSError):
-            status, detail = "error", f"worker exited while starting (code {self.proc.poll()})"
+            status, detail = "error", f"worker exited while starting (code {self.proc.exitcode})"
         if status != "ready":
             self.kill()
             raise EcgraphError(detail)
 
     def wait(self) -> int:
-        return self.proc.wait()
+        self.proc.join()
+        return self.proc.exitcode
 
     def kill(self) -> None:
         self.proc.kill()
-        self.proc.wait()
+        self.proc.join()
         self.to.close()
         self.back.close()
 
@@ -372,7 +429,8 @@ class _Lane:
                     break
                 if left <= 0:
                     return _LATE
-                if start is not None and _cpu_seconds(worker.proc.pid) - start >= cpu_budget:
+                if start is not None and _cpu_seconds(worker.proc.pid) - start >= (
+                        cpu_budget() if callable(cpu_budget) else cpu_budget):
                     return _LATE
             status, detail = worker.back.recv()
         except (EOFError, OSError):
@@ -417,8 +475,8 @@ class _Pool:
     """Query workers in two lanes, so that long queries never hold up short ones.
 
     Every query starts on a *short* worker. One that has spent ``budget`` CPU
-    seconds there (CPU time, so a busy machine does not make short queries look
-    long) is stopped (its worker killed and replaced) and run again on a *long*
+    seconds there (a fifth of that while other clients wait for a short worker;
+    CPU time, so a busy machine does not make short queries look long) is stopped (its worker killed and replaced) and run again on a *long*
     worker, of which there are ``slow`` at the lowest CPU priority, so a runaway
     query slows ordinary ones as little as the machine allows; its text is
     remembered and goes straight to the long lane next time. A query past the
@@ -438,6 +496,11 @@ class _Pool:
         self._long: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         self._waiting = 0
+        self._queued = 0  # clients waiting for a short-query worker
+
+    def _budget_now(self) -> float:
+        """The short lane's CPU budget: the full one when no one waits, a fifth of it while others queue."""
+        return self.budget if self._queued == 0 else self.budget / 5
 
     def run(self, job: dict, timeout: float):
         """The worker's answer to ``job``; :class:`Refused` on timeout, on a busy pool or on a refusal."""
@@ -445,14 +508,19 @@ class _Pool:
         key = (job["query"], tuple(job["default_graphs"]), tuple(job["named_graphs"]))
         if self.slow is not None and key in self._long:
             return self._run_long(job, deadline, timeout, key)
+        with self._lock:
+            self._queued += 1
         try:
             worker = self.fast.idle.get(timeout=timeout)
         except queue.Empty:
             raise Refused(503, f"all {self.size} query workers stayed busy for {timeout:g} s; try again") from None
+        finally:
+            with self._lock:
+                self._queued -= 1
         if self.slow is None:
             answer = self.fast.exchange(worker, job, deadline - time.monotonic())
         else:
-            answer = self.fast.exchange(worker, job, deadline - time.monotonic(), cpu_budget=self.budget)
+            answer = self.fast.exchange(worker, job, deadline - time.monotonic(), cpu_budget=self._budget_now)
         if answer is not _LATE:
             return answer
         self.fast.replace(worker)
@@ -516,6 +584,7 @@ class Endpoint:
     cors: tuple = ()  # origins allowed to read answers from another site; none by default
     hosts: tuple = ()  # Host header names answered (empty: any); loopback names when bound to loopback
     memory_mb: int = 0
+    union: bool = False  # the default graph: the union of the named graphs, else the dataset's own default graph
 
     def close(self) -> None:
         self.pool.close()
@@ -525,8 +594,13 @@ class Endpoint:
 
 def endpoint(g, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS, workers: int = 2,
              exports: Path | None = None, long_workers: int = 1, budget: float = DEFAULT_BUDGET,
-             memory_mb: int = DEFAULT_MEMORY_MB, cors=()) -> Endpoint:
+             memory_mb: int = DEFAULT_MEMORY_MB, cors=(), default_graph: str = "default") -> Endpoint:
     """Copy dataset ``g`` into a read-only Oxigraph store on disk and start the worker pool over it.
+
+    ``default_graph`` says what a query's default graph is: ``"default"`` (the
+    dataset's own default graph, its named graphs apart, as in any SPARQL
+    dataset) or ``"union"`` (the union of all its graphs: what ``ecgraph serve``
+    uses, since every file it loads is a named graph of its own).
 
     ``workers`` answer every query first; a query still running after ``budget``
     seconds moves to one of ``long_workers`` (see :class:`_Pool`); each worker may
@@ -536,6 +610,8 @@ def endpoint(g, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX
 
     if timeout <= 0 or max_rows <= 0 or workers <= 0 or long_workers < 0 or memory_mb < 0:
         raise EcgraphError("--timeout, --max-rows and --workers must be positive")
+    if default_graph not in ("default", "union"):
+        raise EcgraphError(f"default_graph {default_graph!r}: use 'default' or 'union'")
     for origin in cors:
         if not _ORIGIN.fullmatch(origin):
             raise EcgraphError(f"--cors {origin!r} is not an origin such as https://example.org or http://localhost:3000")
@@ -546,7 +622,8 @@ def endpoint(g, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX
     disk.flush()
     graphs = {str(name.value): sum(1 for _ in disk.quads_for_pattern(None, None, None, name))
               for name in disk.named_graphs()}
-    triples = len(disk)
+    triples = len(disk) if default_graph == "union" else sum(
+        1 for _ in disk.quads_for_pattern(None, None, None, ox.DefaultGraph()))
     del disk
     import gc
 
@@ -556,7 +633,8 @@ def endpoint(g, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX
     except Exception:
         tmp.cleanup()
         raise
-    return Endpoint(pool, timeout, max_rows, graphs, triples, exports, tmp, tuple(cors), memory_mb=memory_mb)
+    return Endpoint(pool, timeout, max_rows, graphs, triples, exports, tmp, tuple(cors), memory_mb=memory_mb,
+                    union=default_graph == "union")
 
 
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
@@ -645,7 +723,7 @@ def handle_query(ep: Endpoint, text: str, *, fmt_param: str | None, accept: str,
     if form == "UPDATE":
         raise Refused(403, "this endpoint is read-only: SPARQL Update is refused")
     fmt = _negotiate(form, fmt_param, accept)
-    job = {"query": text, "format": fmt, "max_rows": ep.max_rows,
+    job = {"query": text, "format": fmt, "max_rows": ep.max_rows, "union": ep.union,
            "default_graphs": list(default_graphs), "named_graphs": list(named_graphs)}
     return ep.pool.run(job, ep.timeout)
 
@@ -828,13 +906,15 @@ def _description(ep: Endpoint, environ, fmt: str) -> tuple[str, bytes]:
     g.add((service, RDF.type, SD.Service))
     g.add((service, SD.endpoint, URIRef(f"http://{host}/sparql")))
     g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
-    g.add((service, SD.feature, SD.UnionDefaultGraph))
+    if ep.union:
+        g.add((service, SD.feature, SD.UnionDefaultGraph))
     for f in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
               "Turtle", "N-Triples", "JSON-LD", "RDF_XML"):
         g.add((service, SD.resultFormat, FORMATS[f]))
     g.add((service, URIRef("http://purl.org/dc/terms/description"), Literal(
         f"ecgraph, read-only: SPARQL Update and SERVICE are refused; each query may run {ep.timeout:g} s "
-        f"and return {ep.max_rows} rows. The default graph is the union of the named graphs.")))
+        f"and return {ep.max_rows} rows. The default graph is "
+        f"{'the union of the named graphs' if ep.union else 'the dataset default graph'}.")))
     dataset, default = BNode(), BNode()
     g.add((service, SD.defaultDataset, dataset))
     g.add((dataset, RDF.type, SD.Dataset))
@@ -949,7 +1029,8 @@ def start(g, *, host: str = "127.0.0.1", port: int = 7878, timeout: float = DEFA
           max_rows: int = DEFAULT_MAX_ROWS, workers: int = 2, exports: Path | None = None,
           quiet: bool = True, cors=(), long_workers: int = 1, budget: float = DEFAULT_BUDGET,
           memory_mb: int = DEFAULT_MEMORY_MB, idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
-          threads: int | None = None, connections: int = 1000, backlog: int = 1024) -> _Server:
+          threads: int | None = None, connections: int = 1000, backlog: int = 1024,
+          default_graph: str = "default") -> _Server:
     """Serve dataset ``g`` at ``http://host:port/sparql`` from a background thread (``port=0``: any free port).
 
     The HTTP side is waitress: ``threads`` threads run requests (default: enough
@@ -958,12 +1039,14 @@ def start(g, *, host: str = "127.0.0.1", port: int = 7878, timeout: float = DEFA
     limit is lower: the server stops accepting rather than fail to), a
     connection idle or stalled for ``idle_timeout`` seconds is closed, and
     ``backlog`` connections may wait to be accepted. See :func:`endpoint` for the
-    workers, and :func:`app` for CORS (``cors``: origins allowed, none by default).
+    workers and ``default_graph`` (the dataset's own default graph unless ``"union"``),
+    and :func:`app` for CORS (``cors``: origins allowed, none by default).
     """
     import logging
 
     ep = endpoint(g, timeout=timeout, max_rows=max_rows, workers=workers, exports=exports,
-                  long_workers=long_workers, budget=budget, memory_mb=memory_mb, cors=cors)
+                  long_workers=long_workers, budget=budget, memory_mb=memory_mb, cors=cors,
+                  default_graph=default_graph)
     if host in _LOOPBACK:
         ep.hosts = _LOOPBACK
     try:
@@ -1028,7 +1111,10 @@ def _waitress(application, *, host, port, threads, connections, backlog, idle_ti
     server = Server(application, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0])
 
     def stop():
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
+        try:  # close everything from the loop's own thread
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
+        except OSError:  # the loop has already closed its trigger
+            wasyncore.close_all(socket_map)
         deadline = time.monotonic() + 10
         while socket_map and time.monotonic() < deadline:
             time.sleep(0.02)

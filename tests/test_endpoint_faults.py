@@ -52,7 +52,8 @@ def tiny(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny_endpoint(tiny):
     g = load(tiny, curated=False, imports=False, store="oxigraph")
-    with server.start(g, port=0, timeout=5, workers=1, long_workers=1, cors=("https://allowed.example",)) as s:
+    with server.start(g, port=0, timeout=5, workers=1, long_workers=1, cors=("https://allowed.example",),
+                      default_graph="union") as s:
         yield s.url
 
 
@@ -188,7 +189,7 @@ def test_an_idle_connection_is_closed_after_the_idle_timeout(curated):
 
 
 def test_a_runaway_query_does_not_hold_up_a_short_one(curated):
-    with server.start(curated, port=0, timeout=8, workers=1, long_workers=1) as s:
+    with server.start(curated, port=0, timeout=8, workers=1, long_workers=1, default_graph="union") as s:
         outcome = {}
         runaway = threading.Thread(target=lambda: outcome.update(answer=ask(s.url, RUNAWAY)))
         runaway.start()
@@ -202,7 +203,8 @@ def test_a_runaway_query_does_not_hold_up_a_short_one(curated):
 
 def test_a_query_past_the_memory_cap_gets_503_and_the_endpoint_answers_on(curated):
     hog = "SELECT ?a ?c ?f WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f ?a"
-    with server.start(curated, port=0, timeout=30, workers=1, long_workers=1, memory_mb=64) as s:
+    with server.start(curated, port=0, timeout=30, workers=1, long_workers=1, memory_mb=64,
+                      default_graph="union") as s:
         status, _, body = ask(s.url, hog, format="csv")
         assert status in (503, 413) and body.count("\n") == 1
         assert ask(s.url, FRANCE, format="csv")[0] == 200
@@ -219,3 +221,18 @@ def test_the_loadtest_counts_answers_and_runs_only_on_loopback(tiny_endpoint):
     assert ordinary.latencies and ordinary.resets == 0 and "p99" in out.getvalue()
     with pytest.raises(SystemExit, match="loopback"):
         loadtest.run("http://example.org/sparql", duration=1, out=out)
+
+
+def test_start_keeps_a_datasets_own_default_graph_apart_from_its_named_graphs():
+    from rdflib import Dataset, Literal, URIRef
+
+    ds = Dataset()
+    ds.add((URIRef("http://example.org/d"), URIRef("http://example.org/p"), Literal("in the default graph")))
+    ds.graph(URIRef("http://example.org/g")).add(
+        (URIRef("http://example.org/n"), URIRef("http://example.org/p"), Literal("in a named graph")))
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    with server.start(ds, port=0, workers=1, long_workers=0) as s:
+        assert ask(s.url, count, format="csv")[2].split() == ["n", "1"]
+        assert ask(s.url, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", format="csv")[2].split() == ["n", "1"]
+    with server.start(ds, port=0, workers=1, long_workers=0, default_graph="union") as s:
+        assert ask(s.url, count, format="csv")[2].split() == ["n", "2"]  # the union of all its graphs

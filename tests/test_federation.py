@@ -183,7 +183,7 @@ def test_cli_refuses_a_service_endpoint_given_by_bind(listener, capsys):
 
 @pytest.fixture(scope="module")
 def endpoint(curated):
-    with server.start(curated, port=0, timeout=10, workers=1, long_workers=1) as running:
+    with server.start(curated, port=0, timeout=10, workers=1, long_workers=1, default_graph="union") as running:
         yield running.url
 
 

@@ -25,7 +25,8 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 def endpoint(curated, tmp_path_factory):
     exports = tmp_path_factory.mktemp("exports")
     (exports / "network.html").write_text("<html>the network view</html>")
-    with server.start(curated, port=0, timeout=3, max_rows=500, workers=2, exports=exports) as running:
+    with server.start(curated, port=0, timeout=3, max_rows=500, workers=2, exports=exports,
+                      default_graph="union") as running:
         yield running.url
 
 
