@@ -751,9 +751,32 @@ def format_result(result: Result, fmt: str | None = None) -> str:
         return _table(result)
     if fmt == "tsv":
         return _tsv(result)
+    if fmt == "xml" and result.type == "SELECT":
+        result = _lexical_literals(result)
     out = result.serialize(format=fmt)
     text = out.decode("utf-8") if isinstance(out, bytes) else out
     return text
+
+
+class _Lexical(Literal):
+    """A literal that is true whenever its lexical form is not empty.
+
+    rdflib's XML results writer hands each literal to SAX ``characters()``, which skips
+    "empty" content, and a Literal is false when its *value* is (0, 0.0, PT0S): those
+    values came out as ``<literal datatype="...integer"></literal>`` (RDFLib/rdflib#3138).
+    """
+
+    def __bool__(self):
+        return bool(str(self))
+
+
+def _lexical_literals(result: Result) -> Result:
+    """A copy of a SELECT result whose literals keep their lexical form and are never falsy."""
+    out = Result("SELECT")
+    out.vars = result.vars
+    out.bindings = [{v: _Lexical(str(t), lang=t.language, datatype=t.datatype, normalize=False)
+                     if isinstance(t, Literal) else t for v, t in row.items()} for row in result.bindings]
+    return out
 
 
 def _short(node) -> str:

@@ -5,7 +5,7 @@ import json
 import socket
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import XSD, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.query import Result
 
@@ -257,3 +257,17 @@ def test_cli_ask_in_csv_is_one_line_and_exit_2(capsys):
     assert main(["query", "ASK { ?s ?p ?o }", "--format", "csv"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "does not suit ASK answers" in err
+
+
+def test_xml_results_keep_zero_values_as_written(g):
+    # rdflib's XML writer used to drop literals whose value is false (0, 0.0, PT0S): RDFLib/rdflib#3138
+    r = sparql.query(g, 'SELECT ?n ?d ?t ?e WHERE { BIND(0 AS ?n) BIND(0.0 AS ?d) '
+                        'BIND("PT0S"^^xsd:duration AS ?t) BIND("" AS ?e) }')
+    from xml.etree import ElementTree
+
+    ns = {"r": "http://www.w3.org/2005/sparql-results#"}
+    root = ElementTree.fromstring(sparql.format_result(r, "xml"))
+    values = {b.get("name"): b.find("r:literal", ns).text or "" for b in root.iterfind(".//r:binding", ns)}
+    assert values["n"] == "0" and values["e"] == ""
+    assert Literal(values["d"], datatype=XSD.decimal).toPython() == 0  # each store writes its own lexical form
+    assert values["t"] in ("PT0S", "P0D")
