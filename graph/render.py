@@ -854,10 +854,12 @@ def query_view(g, text: str, *, title: str = "CONSTRUCT result", where: str = "q
 
     from .network import collapsing_classes, to_networkx
 
-    try:
-        result = g.query(text)
-    except Exception as exc:  # rdflib and pyparsing raise many kinds
-        raise QueryError(f"{where}: the query does not run: {' '.join(str(exc).split())[:200]}") from None
+    from . import sparql
+
+    try:  # the one query path: SERVICE refused from the parse, no network, bounded nesting
+        result = sparql.query(g, text)
+    except QueryError as exc:
+        raise QueryError(f"{where}: {exc}") from None
     if result.type != "CONSTRUCT" or result.graph is None:
         raise QueryError(f"{where}: view --query needs a CONSTRUCT query, this is a {result.type}")
     found = Graph()

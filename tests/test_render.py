@@ -264,3 +264,11 @@ def test_pages_are_package_data_files():
     for name in ("view.html", "view.js", "view.css", "gallery.html", "timeline.html", "timeline.js", "memo.html",
                  "vendor/vis-timeline/LICENSE.md"):
         assert (HERE / name).is_file(), name
+
+
+def test_a_view_of_a_federated_query_is_refused_before_any_request(curated):
+    from graph.errors import QueryError
+    from graph.render import query_view
+
+    with pytest.raises(QueryError, match="SERVICE|another host"):
+        query_view(curated, "CONSTRUCT { ?s ?p ?o } WHERE { # hidden\r SERVICE <http://127.0.0.1:59999/> { ?s ?p ?o } }")
