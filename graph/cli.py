@@ -278,7 +278,13 @@ def expose(
     else:
         raise EcgraphError("give --chip NAME (with the parties) or --usage FILE")
     answers = [exposures(g, u) for u in usages]
-    _compare_and_report(g, answers, compare=compare, report=report, data=data, endpoint=endpoint)
+    changes = _answer_changes(g, answers, compare) if compare is not None else None
+    audits = _audits(answers, data=data, endpoint=endpoint) if (report is not None or format == "json") else None
+    if report is not None:
+        from .report import write_memos
+
+        for path in write_memos(g, answers, report, audits):
+            typer.echo(f"wrote {path}", err=True)
     notes = _coverage_notes(g)
     if html_out is not None:
         from .render import write_exposure_html
@@ -293,11 +299,17 @@ def expose(
             out += to_rdf(a)
         out.serialize(rdf_out, format="turtle")
     if format == "json":
-        values = [{**answer_json(a), "notes": notes} for a in answers]
+        from dataclasses import asdict
+
+        values = [{**answer_json(a), "notes": notes, "audit": audit.as_json(),
+                   **({"compare": {"to": compare, "changes": [asdict(d) for d in diff]}} if changes is not None else {})}
+                  for a, audit, diff in zip(answers, audits, changes or [None] * len(answers))]
         _print_json(values[0] if usage is None else values)
         return
     for a in answers:
         _print_answer(g, a, explain=explain)
+    if changes is not None:
+        _print_changes(answers, changes, compare)
     for note in notes:
         typer.secho(printable(f"note: {note}"), fg="yellow", err=True)
 
@@ -980,36 +992,39 @@ def changes(
                    "; ".join(c.citations) or "; ".join(_short_source(g, x) for x in c.sources)) for c in found])
 
 
-def _compare_and_report(g, answers, *, compare, report, data, endpoint=None) -> None:
-    """expose --compare D2 (the differences, on stderr so --format json stays one document) and --report FILE."""
-    if compare is not None:
-        from dataclasses import replace
+def _answer_changes(g, answers, compare: str) -> list:
+    """expose --compare D2: for each answer, what differs in the same usage's answer on D2."""
+    from dataclasses import replace
 
-        from .changes import answer_changes
-        from .exposure import exposures
-        from .timeline import parse_date
+    from .changes import answer_changes
+    from .exposure import exposures
+    from .timeline import parse_date
 
-        day = parse_date(compare, what="--compare")
-        console = _console_err()
-        for a in answers:
-            diff = answer_changes(a, exposures(g, replace(a.usage, as_of=day)))
-            console.print(f"[bold]from {a.usage.as_of} to {day}:[/bold] "
-                          + (f"{len(diff)} changes" if diff else "no change in the answer"))
-            for d in diff:
-                arrow = f"{d.before or '-'} -> {d.after or '-'}"
-                who = f"{d.party}: " if d.party else ""
-                cites = f" [{'; '.join(d.citations)}]" if d.citations else ""
-                console.print(f"  {d.change:<7} {d.what:<8} {who}{d.restriction}: {arrow}{cites}", markup=False,
-                              highlight=False)
-    if report is not None:
-        from .audit import audit_record, question_of
-        from .report import write_memos
+    day = parse_date(compare, what="--compare")
+    return [answer_changes(a, exposures(g, replace(a.usage, as_of=day))) for a in answers]
 
-        # from --endpoint the data is the remote store's: the question names it (the hashes are of this install)
-        audits = [audit_record({**question_of(a.usage), **({"endpoint": endpoint} if endpoint else {})},
-                               extra=data or ()) for a in answers]
-        for path in write_memos(g, answers, report, audits):
-            typer.echo(f"wrote {path}", err=True)
+
+def _print_changes(answers, changes, compare: str) -> None:
+    """The differences after the answers (table output); JSON carries them under "compare"."""
+    console = _console()
+    for a, diff in zip(answers, changes):
+        console.print(f"[bold]from {a.usage.as_of} to {markup_safe(compare)}:[/bold] "
+                      + (f"{len(diff)} changes" if diff else "no change in the answer"))
+        for d in diff:
+            arrow = f"{d.before or '-'} -> {d.after or '-'}"
+            who = f"{d.party}: " if d.party else ""
+            cites = f" [{'; '.join(d.citations)}]" if d.citations else ""
+            console.print(printable(f"  {d.change:<7} {d.what:<8} {who}{d.restriction}: {arrow}{cites}"), markup=False,
+                          highlight=False)
+
+
+def _audits(answers, *, data, endpoint=None) -> list:
+    """The audit record of each answer: data version, tool version, time and the question."""
+    from .audit import audit_record, question_of
+
+    # from --endpoint the data is the remote store's: the question names it (the hashes are of this install)
+    return [audit_record({**question_of(a.usage), **({"endpoint": endpoint} if endpoint else {})}, extra=data or ())
+            for a in answers]
 
 
 def _console_err():

@@ -95,12 +95,17 @@ def test_the_memo_is_byte_stable_but_for_its_time(capsys, tmp_path):
 
 
 def test_compare_says_what_changes_between_two_dates(capsys):
-    code, out, err = run(capsys, "expose", *ASCEND, "--as-of", "2025-01-01", "--compare", "2025-06-01",
-                         "--format", "json")
-    assert code == 0 and json.loads(out)["usage"]["as_of"] == "2025-01-01"
-    assert "from 2025-01-01 to 2025-06-01" in err and "GP10" in err and "-> enforcement risk" in err
-    code, _, err = run(capsys, "expose", *ASCEND, "--as-of", "2025-06-01", "--compare", "2025-06-02")
-    assert code == 0 and "no change in the answer" in err
+    code, out, _ = run(capsys, "expose", *ASCEND, "--as-of", "2025-01-01", "--compare", "2025-06-01",
+                       "--format", "json")
+    answer = json.loads(out)
+    assert code == 0 and answer["usage"]["as_of"] == "2025-01-01" and answer["compare"]["to"] == "2025-06-01"
+    assert any(c["change"] in ("new", "changed") and "GP10" in c["restriction"] and c["after"] == "enforcement risk"
+               for c in answer["compare"]["changes"])
+    assert answer["audit"]["question"]["chip"] and answer["audit"]["data_version"]  # the audit record rides along
+    code, out, _ = run(capsys, "expose", *ASCEND, "--as-of", "2025-01-01", "--compare", "2025-06-01")
+    assert code == 0 and "from 2025-01-01 to 2025-06-01" in out and "-> enforcement risk" in out
+    code, out, _ = run(capsys, "expose", *ASCEND, "--as-of", "2025-06-01", "--compare", "2025-06-02")
+    assert code == 0 and "no change in the answer" in out
 
 
 def test_a_watched_party_changes_after_an_import(capsys):
