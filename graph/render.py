@@ -1054,8 +1054,11 @@ def render_exposure_html(g, G: nx.MultiDiGraph, answer, *, title: str | None = N
                 lines.append("sources: " + "; ".join(label_of(g, URIRef(s)) for s in attrs["sources"]))
             tooltips[(u, v, k)] = "\n".join(x for x in lines if x)
     names = {k: v for k, v in names.items() if k != str(ECG.Exposure)}  # exposure edges show their severity
+    from .exposure import verdict
+
     n = len(answer.exposures)
-    note = f"{n} exposure{'s' if n != 1 else ''} on {usage.as_of.isoformat()}; their paths are drawn in red."
+    note = (f"{verdict(answer)}. {n} exposure{'s' if n != 1 else ''} on {usage.as_of.isoformat()}; "
+            "their paths are drawn in red.")
     return render_html(X, title=title, highlight=highlight, names=names, tooltips=tooltips, note=note,
                        panel=panel, center=usage.iri)
 

@@ -272,3 +272,14 @@ def test_a_view_of_a_federated_query_is_refused_before_any_request(curated):
 
     with pytest.raises(QueryError, match="SERVICE|another host"):
         query_view(curated, "CONSTRUCT { ?s ?p ?o } WHERE { # hidden\r SERVICE <http://127.0.0.1:59999/> { ?s ?p ?o } }")
+
+
+def test_an_exposure_page_opens_with_the_verdict(curated):
+    from graph.exposure import exposures
+    from graph.render import render_exposure_html
+    from graph.usage import usage_from_names
+
+    answer = exposures(curated, usage_from_names(curated, chip="GB200", user_country="CN", supplier="NVIDIA",
+                                                 as_of="2025-06-01"))
+    page = render_exposure_html(curated, to_networkx(curated), answer)
+    assert "undetermined: figures" in page and "No exposure" not in page
