@@ -306,6 +306,9 @@ def _prepared(data, store):
         if cache is not None and not cache.is_file() and (steps or data or stored_imports()):
             say("building the traversal graph (first run on this data; kept for the next runs)")
         traversal_graph(g)
+    import gc
+
+    gc.freeze()  # a short-lived process: the loaded graphs live to its end, so the collector need not rescan them
     return g
 
 
@@ -462,7 +465,8 @@ def query(
     elif sparql.looks_like_name(text):
         named = sparql.named_query(text.strip())
         text, params = named.text, named.params
-    g = None if endpoint else load_graph(data, store)
+    # without derived facts nothing is written to the graph: the on-disk store of the imports serves it
+    g = None if endpoint else load_graph(data, store, read_only=not inferred)
     if g is not None and inferred:
         _add_inferred(g, as_of)
     bindings = sparql.parse_bindings(bind, params=params, g=g)
