@@ -91,6 +91,9 @@ def _add_inferred(g, as_of: str) -> None:
     from .infer import add_inferences
     from .timeline import parse_date
 
+    import gc
+
+    gc.freeze()  # the loaded graph lives to the end of the process: the collector need not rescan it while deriving
     add_inferences(g, parse_date(as_of, what="--as-of"))
 
 
@@ -722,7 +725,7 @@ def bench(
     from .bench import parse_sizes, run
 
     size = 0 if paths.strip() == "0" else parse_sizes(paths)[0][1]
-    run([] if sizes.strip() == "0" else parse_sizes(sizes), repeat=repeat, baseline=baseline, limit=limit, cold=cold,
+    run(parse_sizes(sizes), repeat=repeat, baseline=baseline, limit=limit, cold=cold,
         paths=size, csl=csl)
 
 
