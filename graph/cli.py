@@ -468,9 +468,8 @@ def query(
     elif sparql.looks_like_name(text):
         named = sparql.named_query(text.strip())
         text, params = named.text, named.params
-    # parsed into memory, not the on-disk store of the imports: queries that join many rows run 10x faster
-    # there (listings-on-date with 26,000 listings: 0.5 s against 6.7 s), which pays for the 2 s of parsing
-    g = None if endpoint else load_graph(data, store)
+    # without derived facts nothing is written to the graph: the on-disk store of the imports serves it
+    g = None if endpoint else load_graph(data, store, read_only=not inferred)
     if g is not None and inferred:
         _add_inferred(g, as_of)
     bindings = sparql.parse_bindings(bind, params=params, g=g)
