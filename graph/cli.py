@@ -468,7 +468,8 @@ def query(
     elif sparql.looks_like_name(text):
         named = sparql.named_query(text.strip())
         text, params = named.text, named.params
-    # without derived facts nothing is written to the graph: the on-disk store of the imports serves it
+    # without derived facts nothing is written to the graph: the on-disk store of the imports serves it (0.3 s to
+    # open against 2 s of parsing a full CSL; it is slower on joins of many rows, listings-on-date 6.7 s vs 0.5 s)
     g = None if endpoint else load_graph(data, store, read_only=not inferred)
     if g is not None and inferred:
         _add_inferred(g, as_of)
