@@ -245,3 +245,16 @@ def test_no_named_query_gives_a_row_twice_with_two_overlapping_imports(with_two_
         rows = [tuple(r) for r in ask(with_two_imports, name, **binds)]
         repeated = sorted({r for r in rows if rows.count(r) > 1}, key=str)
         assert not repeated, f"{name} gives {len(rows) - len(set(rows))} repeated rows, e.g. {repeated[:2]}"
+
+
+def test_a_query_from_the_command_line_has_a_time_limit_unless_told_otherwise(monkeypatch, capsys):
+    from graph import cli
+
+    seen = []
+    real = sparql.query
+    monkeypatch.setattr(sparql, "query", lambda *a, **k: seen.append(k["timeout"]) or real(*a, **k))
+    assert cli.main(["query", "chips-by-eccn", "--no-inferred", "--format", "csv"]) == 0
+    assert cli.main(["query", "chips-by-eccn", "--no-inferred", "--timeout", "0", "--format", "csv"]) == 0
+    assert seen == [cli.QUERY_TIMEOUT, None] and cli.QUERY_TIMEOUT > 0
+    assert cli.main(["query", "chips-by-eccn", "--timeout", "-1"]) == 2
+    assert "--timeout must be 0" in capsys.readouterr().err
