@@ -2,17 +2,27 @@
 
 Data flows one way: Turtle -> rdflib Dataset (:func:`load`) -> networkx view
 (:func:`to_networkx`) -> answers -> words, tables, HTML. Heavy libraries
-(pyshacl, pyvis, the web server) are imported only where they are used.
+(pyshacl, pyvis, the web server) are imported only where they are used; the
+names that need networkx (the engine, the traversal view, name resolution) are
+imported on first use (PEP 562), so ``import graph`` and every command that does
+not traverse stay clear of it.
 """
 
+from importlib import import_module
+
 from .errors import EcgraphError, InputError, ParseError, QueryError, UnknownNameError
-from .exposure import Usage, exposures
 from .load import load
 from .namespace import ECG, ID
-from .names import resolve
-from .network import to_networkx
-from .usage import usage_from_names
 from .validate import validate
+
+# public name -> the module that defines it, imported when the name is first used
+_LAZY = {
+    "Usage": ".exposure",
+    "exposures": ".exposure",
+    "resolve": ".names",
+    "to_networkx": ".network",
+    "usage_from_names": ".usage",
+}
 
 __all__ = sorted([
     "ECG",
@@ -31,3 +41,15 @@ __all__ = sorted([
     "validate",
 ])
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value  # later look-ups are plain attribute reads
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_LAZY})

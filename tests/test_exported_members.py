@@ -24,3 +24,10 @@ def test_importing_the_package_leaves_heavy_libraries_alone():
     code = "import sys, graph; print(sorted(m for m in ('pyvis', 'pyshacl', 'uvicorn', 'starlette', 'SPARQLWrapper') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_importing_the_package_is_cheap_until_a_name_is_used():
+    code = ("import sys, graph; before = 'networkx' in sys.modules; graph.exposures; "
+            "print(before, 'networkx' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]
