@@ -666,7 +666,8 @@ def _run_import(kind: str, file: Path, name, partial: bool, store, format: str) 
     typer.echo(printable(f"imported {summary.imported} of {summary.records} records from {file} as {summary.name} "
                          f"({summary.added} added, {summary.ended} ended since the previous import)"))
     if getattr(summary, "kept_earlier", 0):
-        typer.echo(f"kept {summary.kept_earlier} earlier listings of rows skipped in this file")
+        typer.echo(f"kept {summary.kept_earlier} earlier listings of rows skipped in this file" if kind == "csl" else
+                   f"kept {summary.kept_earlier} earlier stakes, directorships or listings of records skipped in this file")
     if summary.kept:
         typer.echo(printable("kept " + ", ".join(f"{n} {what}" for what, n in summary.kept)))
     typer.echo(f"linked {len(summary.linked)} to curated parties; {len(summary.review)} weak matches for review"
