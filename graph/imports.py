@@ -167,14 +167,15 @@ def add_import(
         conv = _convert(kind, path, g, name=name, sha256=sha, started=started, progress=progress)
         gname = graph_name(name)
         suffix = f" <{gname}> .\n"
-        written: set[str] = set()  # the subjects this import holds: a carried fact brings only those it lacks
         with open_atomic(folder / f"{name}.nq", pause="import:nq-written") as fh:
-            fh.writelines(_nq(t, written) + suffix for t in conv.triples)  # a stream: summary comes after
+            fh.writelines(_nq(t) + suffix for t in conv.triples)  # a stream for the large formats: summary comes after
             fh.flush()
             checkpoint("import:nq-half")
             present = set(getattr(conv.summary, "skipped_ids", ()) or ())  # skipped rows are not gone rows
+            # a carried fact brings only the nodes this import lacks: looked up in what it wrote, not held in memory
             extra, carried, history, added, ended, kept = _diff(conv.listings, name, started, file_node(sha),
-                                                                present=present, partial=partial, written=written)
+                                                                present=present, partial=partial,
+                                                                held=_subjects_in(Path(fh.name)))
             fh.writelines(_nq(t) + suffix for t in extra)
             fh.writelines(line.rsplit(" <", 1)[0] + suffix for line in carried)
         checkpoint("import:nq-renamed")
@@ -251,12 +252,13 @@ def _skipped(key: str, present: set[str]) -> bool:
 
 
 def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime, new_file: URIRef, *,
-          present: set[str] = frozenset(), partial: bool = False, written: set[str] = frozenset()):
+          present: set[str] = frozenset(), partial: bool = False,
+          held: Callable[[set[str]], set[str]] = lambda candidates: set()):
     """Compare with the latest earlier import of each list: extra triples, carried lines, the new history.
 
     A list is a CSL list (keys: record keys) or the coverage of a streamed import (keys: the IRIs of its
     dated facts, :data:`graph.ftm.DATED`). ``present`` holds the keys (or record IRIs) the file has but
-    could not import; a ``partial`` file ends nothing; ``written`` holds the subjects the new import has.
+    could not import; a ``partial`` file ends nothing; ``held(iris)`` says which the new import describes.
     """
     run = run_node(name)
     today = started.date()
@@ -304,7 +306,7 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
             marks.setdefault(key, "kept")
         history[list_iri] = before
     for nq, marks in wanted.items():
-        lines, starts = _lines_for(nq, marks, written)
+        lines, starts = _lines_for(nq, marks, held)
         carried += lines
         for key, mark in sorted(marks.items()):
             if mark != "ended":
@@ -312,7 +314,8 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
             ended += 1
             listing = fact_of(key)
             start = starts.get(key)
-            until = max(last_day, start) if start else last_day
+            until = min(last_day, starts.get(f"{key}/until", last_day))  # an end the file already gave stays
+            until = max(until, start) if start else until
             extra += [
                 (listing, ECG.validUntil, Literal(until)),
                 (listing, ECG.note, Literal(f"Not in the file of import {name} ({today}): treated as ended.")),
@@ -349,16 +352,19 @@ def _committed() -> list[tuple[dict, Path]]:
     return out
 
 
-def _lines_for(nq: Path, marks: dict[str, str], written: set[str] = frozenset()
+def _lines_for(nq: Path, marks: dict[str, str], held: Callable[[set[str]], set[str]] = lambda c: set()
                ) -> tuple[list[str], dict[str, dt.date]]:
     """The N-Quads lines of ``nq`` to carry for the keys of ``marks``, and each fact's start.
 
     A CSL record key brings every subject under it (party, listing, matches). A fact IRI brings
-    the fact and the nodes it names (its source record, parties, a list it created) that ``nq``
-    describes and the new import does not (``written``), so nothing is held twice.
+    the fact and the nodes it names (its source record, parties, a list it created, their file)
+    that ``nq`` describes and the new import does not (``held``), so nothing is held twice.
+    A fact marked ``"ended"`` loses the end date it had: the caller gives it the earlier of that
+    (``starts[key + "/until"]``) and the new one.
     """
     prefix = f"<{CSL}"
-    valid_from = f"<{ECG.validFrom}>"
+    valid_from, valid_until = f"<{ECG.validFrom}>", f"> <{ECG.validUntil}> "
+    ending = {str(fact_of(k)): k for k, mark in marks.items() if mark == "ended"}
     facts = {str(fact_of(k)): k for k in marks if ":" in k}
     lines, starts, named = [], {}, set()
     with nq.open(encoding="utf-8") as fh:
@@ -366,6 +372,10 @@ def _lines_for(nq: Path, marks: dict[str, str], written: set[str] = frozenset()
             if not line.startswith("<"):
                 continue
             subject = line[1:line.index(">")]
+            if subject in ending and valid_until in line:
+                day = dt.date.fromisoformat(line.split('"', 2)[1])
+                starts[f"{ending[subject]}/until"] = min(day, starts.get(f"{ending[subject]}/until", day))
+                continue
             fact_key = facts.get(subject)
             if fact_key is not None:
                 lines.append(line)
@@ -380,12 +390,13 @@ def _lines_for(nq: Path, marks: dict[str, str], written: set[str] = frozenset()
                 lines.append(line)
                 if valid_from in line and subject.endswith("/listing"):
                     starts[key] = dt.date.fromisoformat(line.split('"', 2)[1])
-    done = set(written) | set(facts)
+    done = set(facts)
     for _hop in range(3):  # the nodes the carried facts name (record, parties, its file) that the new import lacks
         frontier = named - done
+        done |= frontier
+        frontier -= held(frontier) if frontier else set()
         if not frontier:
             break
-        done |= frontier
         named = set()
         with nq.open(encoding="utf-8") as fh:
             for line in fh:
@@ -393,6 +404,19 @@ def _lines_for(nq: Path, marks: dict[str, str], written: set[str] = frozenset()
                     lines.append(line)
                     named |= _named(line, subject)
     return lines, starts
+
+
+def _subjects_in(path: Path) -> Callable[[set[str]], set[str]]:
+    """``held(iris)``: which of ``iris`` are subjects in the N-Quads file ``path`` (one pass, only when asked)."""
+    def held(iris: set[str]) -> set[str]:
+        found = set()
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("<") and (subject := line[1:line.index(">")]) in iris:
+                    found.add(subject)
+        return found
+
+    return held
 
 
 def _named(line: str, subject: str) -> set[str]:
@@ -466,10 +490,8 @@ def _summary_of(stored: StoredImport) -> ImportSummary:
     )
 
 
-def _nq(triple, subjects: set[str] | None = None) -> str:
-    """``s p o`` of a triple in N-Quads syntax (the graph term is added by the caller); notes its subject."""
-    if subjects is not None:
-        subjects.add(str(triple[0]))
+def _nq(triple) -> str:
+    """``s p o`` of a triple in N-Quads syntax (the graph term is added by the caller)."""
     return " ".join(_term(t) for t in triple)
 
 
