@@ -658,7 +658,8 @@ def _run_import(kind: str, file: Path, name, partial: bool, store, format: str) 
         summary = add_import(file, g, kind=kind, name=name, partial=partial,
                              waiting=lambda message: typer.echo(message, err=True))
     if format == "json":
-        _print_json({**asdict(summary), "skipped": summary.skipped, "reasons": summary.reasons()})
+        _print_json({**asdict(summary), "skipped": summary.skipped, "reasons": summary.reasons(),
+                     "skipped_ids": sorted(summary.skipped_ids)})
         return
     if summary.unchanged:
         typer.echo(printable(f"unchanged: {file} (sha256 {summary.sha256[:12]}) is already imported as {summary.name}"))

@@ -24,6 +24,13 @@ new file does not mention at all (a file of Entity List rows only) are left as
 they were: their listings are carried unchanged, so that the earlier import is
 wholly superseded and none of its facts is loaded twice.
 
+The FtM, GLEIF and BODS imports keep the same history for their dated facts
+(:data:`graph.ftm.DATED`: ``ecg:Listing``, ``ecg:Ownership``, ``ecg:Directorship``):
+their "lists" are what a file covers (FtM datasets, GLEIF record kinds, BODS
+publishers) and their keys the facts' IRIs, so a stake, relationship or sanction
+a newer full file no longer holds is carried and ended the same way, with the
+nodes it names (its source record, parties, file) that the new import lacks.
+
 Rows the new file holds but that were skipped (a broken row, a bad date) count
 as still present, never as ended: their earlier listings are carried into the new
 import unchanged (:attr:`StoreSummary.kept_earlier` counts them). A ``partial`` import (a
@@ -88,7 +95,7 @@ class StoredImport:
 class StoreSummary(ImportSummary):
     """What an import did, with what the store kept: earlier listings of rows this file skipped."""
 
-    kept_earlier: int = 0  # earlier listings carried unchanged because their rows were skipped in this file
+    kept_earlier: int = 0  # earlier listings (dated facts) carried unchanged: their rows were skipped in this file
 
 
 def imports_dir() -> Path:

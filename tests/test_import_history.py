@@ -259,3 +259,12 @@ def test_a_bods_array_cut_short_keeps_the_statements_before_the_cut(curated, tmp
     assert conv.summary.imported == 5 and (BODS["rel-1/interest/1"], ECG.percentage, None) in out
     [problem] = [p for p in conv.summary.problems if p.kind == "broken file"]
     assert "cut.json" in str(problem) and "the 5 statements before it were read" in str(problem)
+
+
+def test_a_dataset_the_newer_file_does_not_mention_keeps_its_stakes_unended(curated, tmp_path):
+    other = {**ftm_stake(3), "datasets": ["other_registry"]}
+    add_import(ftm_file(tmp_path / "june.ftm.json", (1, 2), [other]), curated, kind="ftm", started=JUNE)
+    newer = add_import(ftm_file(tmp_path / "september.ftm.json", (1, 2)), curated, kind="ftm", started=SEPTEMBER)
+    assert newer.ended == 0
+    g = load()
+    assert graphs_of(g, FTM["stake-3"]) == [newer.graph] and g.value(FTM["stake-3"], ECG.validUntil) is None
