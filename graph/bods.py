@@ -28,7 +28,6 @@ Every fact cites an ``ecg:SourceRecord`` for its statement.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -39,7 +38,7 @@ from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from .csl import ImportSummary, Lookups, Problem, _digest, _safe_key, file_node, graph_name, lookups, run_node
 from .errors import InputError
-from .ftm import StreamedConversion, file_head, full_date
+from .ftm import StreamedConversion, file_head, full_date, skipped_iris
 from .namespace import ECG, ID
 
 BODS = Namespace(str(ID) + "bods/")
@@ -50,22 +49,18 @@ _PROGRESS_EVERY = 2000
 
 
 def _statements(path: Path, problems: list[Problem]) -> Iterator[tuple[int, dict]]:
-    """``(position, statement)`` for each statement of the file, in file order (lines for JSON Lines)."""
+    """``(position, statement)`` for each statement of the file, in file order (lines for JSON Lines).
+
+    A JSON array is streamed with ijson, statement by statement, so memory does not grow with the file;
+    an array broken part-way keeps the statements before the break and reports it.
+    """
     import orjson
 
     with path.open("rb") as fh:
-        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        raw_head = fh.read(4096)
+    head = raw_head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"["):
-        from .csl import _read_text
-
-        try:
-            doc = json.loads(_read_text(path), parse_int=str, parse_float=str, parse_constant=str)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
-        except RecursionError:
-            raise InputError(f"{path}: JSON nested deeper than can be read") from None
-        for n, item in enumerate(doc, start=1):
-            yield n, item
+        yield from _array(path, len(raw_head) - len(head), problems)
         return
     with path.open("rb") as fh:
         for n, raw in enumerate(fh, start=1):
@@ -77,6 +72,25 @@ def _statements(path: Path, problems: list[Problem]) -> Iterator[tuple[int, dict
                 problems.append(Problem(n, "broken statement", f"not JSON: {exc}", unit="statement"))
 
 
+def _array(path: Path, skip: int, problems: list[Problem]) -> Iterator[tuple[int, dict]]:
+    import ijson
+
+    n = 0
+    with path.open("rb") as fh:
+        fh.seek(skip)  # past a BOM and blanks
+        try:
+            for item in ijson.items(fh, "item"):
+                n += 1
+                yield n, item
+        except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, RecursionError) as exc:
+            why = " ".join(str(exc).split("\n", 1)[0].split())[:200]  # yajl adds a picture on further lines
+            if n == 0:
+                raise InputError(f"{path}: not JSON: {why}") from None
+            problems.append(Problem(n + 1, "broken file", f"{path.name}: unreadable JSON after statement {n} "
+                                                          f"({why}); the {n} statements before it were read",
+                                    unit="statement"))
+
+
 def convert_file(path: Path, g: Graph, *, name: str, sha256: str, started: dt.datetime,
                  progress: Callable[[int, int], None] | None = None, known: Lookups | None = None
                  ) -> StreamedConversion:
@@ -85,18 +99,32 @@ def convert_file(path: Path, g: Graph, *, name: str, sha256: str, started: dt.da
     head = file_head(path, (b"[", b"{"), "not a BODS file: a JSON array of statements, or one statement a line")
     known = known or lookups(g)
     return StreamedConversion(lambda conv: _stream(conv, path, known, name=name, sha256=sha256,
-                                                   started=started, progress=progress))
+                                                   started=started, progress=progress), today=started.date())
 
 
-def _latest(path: Path) -> dict[str, tuple[str, int]]:
-    """For each recordId, the position of the statement that describes it last."""
+def _latest(path: Path) -> tuple[dict[str, tuple[str, int]], set[str]]:
+    """For each recordId, the position of the statement that describes it last; and the file's publishers."""
     best: dict[str, tuple[str, int]] = {}
+    publishers: set[str] = set()
     for n, s in _statements(path, []):
         if isinstance(s, dict) and isinstance(s.get("recordId"), str):
             key = (str(s.get("statementDate") or ""), n)
             if s["recordId"] not in best or key >= best[s["recordId"]]:
                 best[s["recordId"]] = key
-    return best
+        publisher = _publisher(s)
+        if publisher:
+            publishers.add(publisher)
+    return best, publishers
+
+
+def _publisher(s) -> str:
+    publisher = ((s.get("publicationDetails") or {}).get("publisher") or {}).get("name") if isinstance(s, dict) else None
+    return publisher.strip() if isinstance(publisher, str) else ""
+
+
+def _coverage(publisher: str) -> str:
+    """The coverage IRI of a publisher (or file name): a newer full file of it supersedes the older."""
+    return str(ID[f"coverage/bods/{_digest(publisher)[:16]}"])
 
 
 def _stream(conv, path: Path, known: Lookups, *, name, sha256, started, progress):
@@ -106,8 +134,7 @@ def _stream(conv, path: Path, known: Lookups, *, name, sha256, started, progress
     problems: list[Problem] = []
     kept: Counter = Counter()
     linked, review = [], []
-    publishers: set[str] = set()
-    latest = _latest(path)
+    latest, publishers = _latest(path)
     read = 0
     for n, s in _statements(path, problems):
         read += 1
@@ -127,9 +154,7 @@ def _stream(conv, path: Path, known: Lookups, *, name, sha256, started, progress
             problems.append(Problem(n, "note", f"statement {statement_id} of record {record_id} is replaced by a "
                                                "later statement of the same record", unit="statement"))
             continue
-        publisher = ((s.get("publicationDetails") or {}).get("publisher") or {}).get("name")
-        if isinstance(publisher, str) and publisher.strip():
-            publishers.add(publisher.strip())
+        publisher = _publisher(s)
         node = BODS[f"statement/{_safe_key(statement_id)}"]
         record = [(node, RDF.type, ECG.SourceRecord), (node, DCTERMS.isPartOf, doc),
                   (node, ECG.externalId, Literal(statement_id)),
@@ -141,7 +166,7 @@ def _stream(conv, path: Path, known: Lookups, *, name, sha256, started, progress
             problems.append(Problem(n, why, f"{kind} {record_id}: {exc}", _safe_key(record_id), unit="statement"))
             continue
         yield from record
-        yield from triples
+        yield from conv.facts([_coverage(publisher)] if publisher else [], triples)
         for link in links:
             match = BODS[f"{_safe_key(record_id)}/match/{_digest(link.party)[:12]}"]
             yield from match_triples(link, match, doc)
@@ -159,12 +184,12 @@ def _stream(conv, path: Path, known: Lookups, *, name, sha256, started, progress
         (run, PROV.startedAtTime, Literal(started.replace(microsecond=0))), (run, ECG.recordCount, Literal(imported)),
         (run, ECG.importedFile, doc), (run, PROV.used, doc),
     ]
-    conv.listings = {str(ID[f"coverage/bods/{_digest(p)[:16]}"]): {} for p in sorted(publishers or {path.name})}
+    conv.cover(_coverage(p) for p in sorted(publishers or {path.name}))
     conv.identifiers = known.linker.seen
     conv._summary = ImportSummary(
         name=name, file=str(path), sha256=sha256, graph=str(graph_name(name)), records=read, imported=imported,
         linked=tuple(linked), review=tuple(review), problems=tuple(problems),
-        kept=tuple(sorted((f"{k} statements", v) for k, v in kept.items())),
+        kept=tuple(sorted((f"{k} statements", v) for k, v in kept.items())), skipped_ids=skipped_iris(problems, BODS),
     )
 
 

@@ -678,7 +678,8 @@ def _run_import(kind: str, file: Path, name, partial: bool, store, format: str) 
         summary = add_import(file, g, kind=kind, name=name, partial=partial,
                              waiting=lambda message: typer.echo(message, err=True))
     if format == "json":
-        _print_json({**asdict(summary), "skipped": summary.skipped, "reasons": summary.reasons()})
+        _print_json({**asdict(summary), "skipped": summary.skipped, "reasons": summary.reasons(),
+                     "skipped_ids": sorted(summary.skipped_ids)})
         return
     if summary.unchanged:
         typer.echo(printable(f"unchanged: {file} (sha256 {summary.sha256[:12]}) is already imported as {summary.name}"))
@@ -686,7 +687,8 @@ def _run_import(kind: str, file: Path, name, partial: bool, store, format: str) 
     typer.echo(printable(f"imported {summary.imported} of {summary.records} records from {file} as {summary.name} "
                          f"({summary.added} added, {summary.ended} ended since the previous import)"))
     if getattr(summary, "kept_earlier", 0):
-        typer.echo(f"kept {summary.kept_earlier} earlier listings of rows skipped in this file")
+        typer.echo(f"kept {summary.kept_earlier} earlier listings of rows skipped in this file" if kind == "csl" else
+                   f"kept {summary.kept_earlier} earlier stakes, directorships or listings of records skipped in this file")
     if summary.kept:
         typer.echo(printable("kept " + ", ".join(f"{n} {what}" for what, n in summary.kept)))
     typer.echo(f"linked {len(summary.linked)} to curated parties; {len(summary.review)} weak matches for review"

@@ -40,7 +40,7 @@ import re
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
@@ -77,18 +77,70 @@ class StreamedConversion:
     """A conversion whose triples are produced while the file is read; ``summary`` and ``listings``
     are known once ``triples`` has been consumed (the import store writes the triples first)."""
 
-    def __init__(self, run: Callable[["StreamedConversion"], Iterator[tuple]]):
+    def __init__(self, run: Callable[["StreamedConversion"], Iterator[tuple]], *, today: dt.date | None = None):
         self._summary: ImportSummary | None = None
-        self.listings: dict[str, dict[str, bool]] = {}
+        self.listings: dict[str, dict[str, bool]] = {}  # coverage IRI -> {dated fact IRI: in force on the import day}
+        self.today = today
+        self._uncovered: dict[str, bool] = {}  # dated facts of records that name no coverage (placed by ``cover``)
         self.matches: dict[str, str] = {}
         self.identifiers: dict[str, tuple[str, str]] = {}  # LEI:X -> (record IRI, name), for later imports
         self.triples = run(self)
+
+    def facts(self, covers: Iterable[str], triples: list[tuple]) -> list[tuple]:
+        """Note the dated facts (:data:`DATED`) of one record's ``triples`` under each coverage IRI; return the triples.
+
+        The import store compares these keys with the earlier import of the same coverage, so
+        a fact a newer full file no longer holds is carried and ended (:func:`graph.imports.add_import`).
+        """
+        found = dated_facts(triples, self.today)
+        if found:
+            covers = list(covers)
+            for c in covers:
+                self.listings.setdefault(c, {}).update(found)
+            if not covers:
+                self._uncovered.update(found)
+        return triples
+
+    def cover(self, coverage: Iterable[str]) -> None:
+        """Close the coverage once the file is read: every coverage IRI is listed, uncovered facts go in each."""
+        for c in coverage:
+            self.listings.setdefault(c, {}).update(self._uncovered)
+        self._uncovered = {}
 
     @property
     def summary(self) -> ImportSummary:
         if self._summary is None:
             raise RuntimeError("the conversion's triples have not been read yet")
         return self._summary
+
+
+DATED = (ECG.Listing, ECG.Ownership, ECG.Directorship)
+"""The fact classes that carry dates: a newer full file that no longer holds one ends it."""
+
+
+def dated_facts(triples: Iterable[tuple], today: dt.date | None) -> dict[str, bool]:
+    """``{fact IRI: in force on today}`` for the facts of a class in :data:`DATED` among ``triples``.
+
+    >>> from rdflib import URIRef
+    >>> f = URIRef("urn:x:f")
+    >>> dated_facts([(f, RDF.type, ECG.Ownership), (f, ECG.validUntil, Literal(dt.date(2020, 1, 1)))], dt.date(2025, 1, 1))
+    {'urn:x:f': False}
+    """
+    facts, until = set(), {}
+    for s, p, o in triples:
+        if p == RDF.type and o in DATED:
+            facts.add(s)
+        elif p == ECG.validUntil and isinstance(o, Literal) and isinstance(o.toPython(), dt.date):
+            until[s] = min(o.toPython(), until.get(s, o.toPython()))
+    return {str(f): today is None or f not in until or until[f] >= today for f in facts}
+
+
+def skipped_iris(problems: Iterable[Problem], namespace: Namespace) -> frozenset[str]:
+    """The IRIs of the records a file holds but could not import (each problem's key in ``namespace``).
+
+    An earlier fact at or under such an IRI is kept as it was, never ended (:func:`graph.imports.add_import`).
+    """
+    return frozenset(str(namespace[p.key]) for p in problems if p.key and p.kind not in ("note", "new list"))
 
 
 def key_of(entity_id: str) -> str:
@@ -119,7 +171,7 @@ def convert_file(path: Path, g: Graph, *, name: str, sha256: str, started: dt.da
                          '{"id": ..., "schema": "Company", "properties": {...}}')
     known = known or lookups(g)
     return StreamedConversion(lambda conv: _stream(conv, path, known, name=name, sha256=sha256,
-                                                   started=started, progress=progress))
+                                                   started=started, progress=progress), today=started.date())
 
 
 def _lines(path: Path) -> int:
@@ -188,7 +240,7 @@ def _stream(conv: StreamedConversion, path: Path, known: Lookups, *, name: str, 
                 continue
             ctx.line = line_no
             triples, links, notes = convert_one(ctx, proxy, data, datasets)
-            yield from triples
+            yield from conv.facts((_coverage(d) for d in datasets), triples)
             for link in links:
                 conv.matches[link.id] = str(FTM[f"{key_of(proxy.id)}/match/{_digest(link.party)[:12]}"])
                 (linked if link.accepted else review).append(link)
@@ -197,7 +249,7 @@ def _stream(conv: StreamedConversion, path: Path, known: Lookups, *, name: str, 
     for key, (entity_id, caption, dataset, first_seen, line) in sorted(ctx.by_dataset.items()):
         if key not in ctx.sanctioned:
             triples, note = _dataset_listing(ctx, key, entity_id, caption, dataset, first_seen)
-            yield from triples
+            yield from conv.facts([_coverage(dataset)], triples)
             if note:
                 problems.append(_problem(line, "note", note, key))
     if progress:
@@ -216,13 +268,18 @@ def _stream(conv: StreamedConversion, path: Path, known: Lookups, *, name: str, 
         (run, PROV.used, doc),
     ]
     # what the import covers: each dataset its entities name (else the file), so a newer full file supersedes it
-    conv.listings = {str(ID[f"coverage/ftm/{_coverage_key(c)}"]): {} for c in sorted(coverage or {path.name})}
+    conv.cover(_coverage(c) for c in sorted(coverage or {path.name}))
     conv.identifiers = known.linker.seen
     conv._summary = ImportSummary(
         name=name, file=str(path), sha256=sha256, graph=str(graph_name(name)), records=read, imported=imported,
         linked=tuple(linked), review=tuple(review), problems=tuple(problems),
-        new_lists=tuple(sorted(created)), kept=tuple(sorted(kept.items())),
+        new_lists=tuple(sorted(created)), kept=tuple(sorted(kept.items())), skipped_ids=skipped_iris(problems, FTM),
     )
+
+
+def _coverage(dataset: str) -> str:
+    """The coverage IRI of an FtM dataset (or file name): a newer full file of it supersedes the older."""
+    return str(ID[f"coverage/ftm/{_coverage_key(dataset)}"])
 
 
 def _problem(line: int, kind: str, detail: str, key: str = "") -> Problem:

@@ -42,7 +42,7 @@ from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from .csl import ImportSummary, Lookups, Problem, _digest, file_node, graph_name, lookups, run_node
 from .errors import InputError
-from .ftm import StreamedConversion, file_head, full_date
+from .ftm import StreamedConversion, file_head, full_date, skipped_iris
 from .namespace import ECG, ID
 
 GLEIF = Namespace(str(ID) + "gleif/")
@@ -146,7 +146,8 @@ def convert_file(path: Path, g: Graph, *, name: str, sha256: str, started: dt.da
     head = file_head(path, (b"<", b"{"), "not a GLEIF file: expected the XML or the golden-copy JSON form")
     known = known or lookups(g)
     return StreamedConversion(lambda conv: _stream(conv, path, head.startswith(b"<"), known, name=name,
-                                                   sha256=sha256, started=started, progress=progress))
+                                                   sha256=sha256, started=started, progress=progress),
+                              today=started.date())
 
 
 def _stream(conv, path: Path, is_xml: bool, known: Lookups, *, name, sha256, started, progress):
@@ -172,7 +173,7 @@ def _stream(conv, path: Path, is_xml: bool, known: Lookups, *, name, sha256, sta
         except _Skip as exc:
             problems.append(Problem(n, exc.kind, str(exc), exc.key, unit="record"))
             continue
-        yield from triples
+        yield from conv.facts([_coverage(kind)], triples)
         for link in links:
             match = GLEIF[f"{link.record.rsplit('/', 1)[-1]}/match/{_digest(link.party)[:12]}"]
             yield from match_triples(link, match, doc)
@@ -190,14 +191,19 @@ def _stream(conv, path: Path, is_xml: bool, known: Lookups, *, name, sha256, sta
         (run, PROV.startedAtTime, Literal(started.replace(microsecond=0))), (run, ECG.recordCount, Literal(imported)),
         (run, ECG.importedFile, doc), (run, PROV.used, doc),
     ]
-    conv.listings = {str(ID[f"coverage/gleif/{k}"]): {} for k in sorted(kinds or {"lei"})}
+    conv.cover(_coverage(k) for k in sorted(kinds or {"lei"}))
     labels = {"lei": "LEI records", "rr": "relationship records", "repex": "reporting exceptions"}
     conv.identifiers = known.linker.seen
     conv._summary = ImportSummary(
         name=name, file=str(path), sha256=sha256, graph=str(graph_name(name)), records=read, imported=imported,
         linked=tuple(linked), review=tuple(review), problems=tuple(problems),
-        kept=tuple(sorted((labels[k], v) for k, v in kept.items())),
+        kept=tuple(sorted((labels[k], v) for k, v in kept.items())), skipped_ids=skipped_iris(problems, GLEIF),
     )
+
+
+def _coverage(kind: str) -> str:
+    """The coverage IRI of a kind of GLEIF record (``lei``, ``rr``, ``repex``): a newer full file of it supersedes the older."""
+    return str(ID[f"coverage/gleif/{kind}"])
 
 
 class _Skip(Exception):

@@ -24,6 +24,13 @@ new file does not mention at all (a file of Entity List rows only) are left as
 they were: their listings are carried unchanged, so that the earlier import is
 wholly superseded and none of its facts is loaded twice.
 
+The FtM, GLEIF and BODS imports keep the same history for their dated facts
+(:data:`graph.ftm.DATED`: ``ecg:Listing``, ``ecg:Ownership``, ``ecg:Directorship``):
+their "lists" are what a file covers (FtM datasets, GLEIF record kinds, BODS
+publishers) and their keys the facts' IRIs, so a stake, relationship or sanction
+a newer full file no longer holds is carried and ended the same way, with the
+nodes it names (its source record, parties, file) that the new import lacks.
+
 Rows the new file holds but that were skipped (a broken row, a bad date) count
 as still present, never as ended: their earlier listings are carried into the new
 import unchanged (:attr:`StoreSummary.kept_earlier` counts them). A ``partial`` import (a
@@ -47,7 +54,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Callable
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, XSD
 
 from .atomic import TEMP_MARK, checkpoint, fsync_dir, locked, open_atomic, write_atomic
@@ -88,7 +95,7 @@ class StoredImport:
 class StoreSummary(ImportSummary):
     """What an import did, with what the store kept: earlier listings of rows this file skipped."""
 
-    kept_earlier: int = 0  # earlier listings carried unchanged because their rows were skipped in this file
+    kept_earlier: int = 0  # earlier listings (dated facts) carried unchanged: their rows were skipped in this file
 
 
 def imports_dir() -> Path:
@@ -172,8 +179,10 @@ def add_import(
             fh.flush()
             checkpoint("import:nq-half")
             present = set(getattr(conv.summary, "skipped_ids", ()) or ())  # skipped rows are not gone rows
+            # a carried fact brings only the nodes this import lacks: looked up in what it wrote, not held in memory
             extra, carried, history, added, ended, kept = _diff(conv.listings, name, started, file_node(sha),
-                                                                present=present, partial=partial)
+                                                                present=present, partial=partial,
+                                                                held=_subjects_in(Path(fh.name)))
             fh.writelines(_nq(t) + suffix for t in extra)
             fh.writelines(line.rsplit(" <", 1)[0] + suffix for line in carried)
         checkpoint("import:nq-renamed")
@@ -229,11 +238,34 @@ def _convert(kind: str, path: Path, g: Graph, **options):
     return import_module(f".{kind}", __package__).convert_file(path, g, **options)
 
 
+def fact_of(key: str) -> URIRef:
+    """The dated fact a history key names: a CSL record key is its listing; any other key is the fact's IRI.
+
+    >>> str(fact_of("abc")).endswith("/csl/abc/listing"), fact_of("https://example.org/id/ftm/x")
+    (True, rdflib.term.URIRef('https://example.org/id/ftm/x'))
+    """
+    return URIRef(key) if ":" in key else CSL[f"{key}/listing"]
+
+
+def _skipped(key: str, present: set[str]) -> bool:
+    """Whether ``key`` is, or is a fact under the IRI of, a record the file holds but skipped."""
+    if key in present:
+        return True
+    while "/" in key and ":" in key:
+        key = key.rsplit("/", 1)[0]
+        if key in present:
+            return True
+    return False
+
+
 def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime, new_file: URIRef, *,
-          present: set[str] = frozenset(), partial: bool = False):
+          present: set[str] = frozenset(), partial: bool = False,
+          held: Callable[[set[str]], set[str]] = lambda candidates: set()):
     """Compare with the latest earlier import of each list: extra triples, carried lines, the new history.
 
-    ``present`` holds record keys the file has but could not import; a ``partial`` file ends nothing.
+    A list is a CSL list (keys: record keys) or the coverage of a streamed import (keys: the IRIs of its
+    dated facts, :data:`graph.ftm.DATED`). ``present`` holds the keys (or record IRIs) the file has but
+    could not import; a ``partial`` file ends nothing; ``held(iris)`` says which the new import describes.
     """
     run = run_node(name)
     today = started.date()
@@ -245,19 +277,23 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
     kept: set[str] = set()
     previous = _latest_per_list(set(listings) if partial else None)
     wanted: dict[Path, dict[str, str]] = {}  # earlier .nq -> {key: "ended" | "kept"}
+    everywhere = set().union(*listings.values())  # a key that moved to another list of this file is not gone
+    counted: set[str] = set()  # a fact on several lists (FtM datasets) is added once
     for list_iri, current in listings.items():
         prev = previous.get(list_iri)
         before = prev[1] if prev else {"active": [], "ended": []}
         was_active, was_ended = set(before["active"]), set(before["ended"])
         for key in current:
-            if key not in was_active and key not in was_ended:
+            if key not in was_active and key not in was_ended and key not in counted:
+                counted.add(key)
                 added += 1
-                extra.append((run, PROV.generated, CSL[f"{key}/listing"]))
-        gone_active = set() if partial else was_active - set(current) - present
-        gone_ended = set() if partial else was_ended - set(current) - present
+                extra.append((run, PROV.generated, fact_of(key)))
+        missing_active, missing_ended = was_active - everywhere, was_ended - everywhere
         # a row skipped in this file keeps its earlier listing as it was (a partial file supersedes nothing)
-        skipped_active = set() if partial else (was_active & present) - set(current)
-        skipped_ended = set() if partial else (was_ended & present) - set(current)
+        skipped_active = set() if partial else {k for k in missing_active if _skipped(k, present)}
+        skipped_ended = set() if partial else {k for k in missing_ended if _skipped(k, present)}
+        gone_active = set() if partial else missing_active - skipped_active
+        gone_ended = set() if partial else missing_ended - skipped_ended
         if prev and (gone_active or gone_ended or skipped_active or skipped_ended):
             marks = wanted.setdefault(prev[0], {})
             marks.update({k: "ended" for k in gone_active})
@@ -277,15 +313,16 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
             marks.setdefault(key, "kept")
         history[list_iri] = before
     for nq, marks in wanted.items():
-        lines, starts = _lines_for(nq, marks)
+        lines, starts = _lines_for(nq, marks, held)
         carried += lines
         for key, mark in sorted(marks.items()):
             if mark != "ended":
                 continue
             ended += 1
-            listing = CSL[f"{key}/listing"]
+            listing = fact_of(key)
             start = starts.get(key)
-            until = max(last_day, start) if start else last_day
+            until = min(last_day, starts.get(f"{key}/until", last_day))  # an end the file already gave stays
+            until = max(until, start) if start else until
             extra += [
                 (listing, ECG.validUntil, Literal(until)),
                 (listing, ECG.note, Literal(f"Not in the file of import {name} ({today}): treated as ended.")),
@@ -322,22 +359,81 @@ def _committed() -> list[tuple[dict, Path]]:
     return out
 
 
-def _lines_for(nq: Path, marks: dict[str, str]) -> tuple[list[str], dict[str, dt.date]]:
-    """The N-Quads lines of ``nq`` whose subject belongs to one of the record keys, and each listing's start."""
+def _lines_for(nq: Path, marks: dict[str, str], held: Callable[[set[str]], set[str]] = lambda c: set()
+               ) -> tuple[list[str], dict[str, dt.date]]:
+    """The N-Quads lines of ``nq`` to carry for the keys of ``marks``, and each fact's start.
+
+    A CSL record key brings every subject under it (party, listing, matches). A fact IRI brings
+    the fact and the nodes it names (its source record, parties, a list it created, their file)
+    that ``nq`` describes and the new import does not (``held``), so nothing is held twice.
+    A fact marked ``"ended"`` loses the end date it had: the caller gives it the earlier of that
+    (``starts[key + "/until"]``) and the new one.
+    """
     prefix = f"<{CSL}"
-    valid_from = f"<{ECG.validFrom}>"
-    lines, starts = [], {}
+    valid_from, valid_until = f"<{ECG.validFrom}>", f"> <{ECG.validUntil}> "
+    ending = {str(fact_of(k)): k for k, mark in marks.items() if mark == "ended"}
+    facts = {str(fact_of(k)): k for k in marks if ":" in k}
+    lines, starts, named = [], {}, set()
     with nq.open(encoding="utf-8") as fh:
         for line in fh:
-            if not line.startswith(prefix):
+            if not line.startswith("<"):
                 continue
             subject = line[1:line.index(">")]
+            if subject in ending and valid_until in line:
+                day = dt.date.fromisoformat(line.split('"', 2)[1])
+                starts[f"{ending[subject]}/until"] = min(day, starts.get(f"{ending[subject]}/until", day))
+                continue
+            fact_key = facts.get(subject)
+            if fact_key is not None:
+                lines.append(line)
+                named |= _named(line, subject)
+                if valid_from in line:
+                    starts[fact_key] = dt.date.fromisoformat(line.split('"', 2)[1])
+                continue
+            if not line.startswith(prefix):
+                continue
             key = subject[len(str(CSL)):].split("/", 1)[0]
             if key in marks:
                 lines.append(line)
                 if valid_from in line and subject.endswith("/listing"):
                     starts[key] = dt.date.fromisoformat(line.split('"', 2)[1])
+    done = set(facts)
+    for _hop in range(3):  # the nodes the carried facts name (record, parties, its file) that the new import lacks
+        frontier = named - done
+        done |= frontier
+        frontier -= held(frontier) if frontier else set()
+        if not frontier:
+            break
+        named = set()
+        with nq.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("<") and (subject := line[1:line.index(">")]) in frontier:
+                    lines.append(line)
+                    named |= _named(line, subject)
     return lines, starts
+
+
+def _subjects_in(path: Path) -> Callable[[set[str]], set[str]]:
+    """``held(iris)``: which of ``iris`` are subjects in the N-Quads file ``path`` (one pass, only when asked)."""
+    def held(iris: set[str]) -> set[str]:
+        found = set()
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("<") and (subject := line[1:line.index(">")]) in iris:
+                    found.add(subject)
+        return found
+
+    return held
+
+
+def _named(line: str, subject: str) -> set[str]:
+    """The IRI object of an N-Quads line, unless the line gives a type: ``{iri}`` or the empty set."""
+    rest = line[len(subject) + 3:]
+    predicate = rest[1:rest.index(">")]
+    obj = rest[len(predicate) + 3:]
+    if predicate == str(RDF.type) or not obj.startswith("<"):
+        return set()
+    return {obj[1:obj.index(">")]}
 
 
 def list_imports() -> list[StoredImport]:
