@@ -128,24 +128,43 @@ def changes(g: Graph, *, start, end, about=None, depth: int = 4) -> list[Change]
     root = str(about) if about is not None else None
     near = {str(o) for o in g.objects(URIRef(root))} | {root} if root else set()  # its own country, group, list
     out = []
+    for fact in dated_facts(g):
+        a, b = fact.subject, fact.object
+        if focus is not None and not _bears(g, a, b, focus, near, hubs):
+            continue
+        days = []
+        if fact.start is not None:
+            days.append((_day(fact.start), "begins"))
+        if fact.until is not None:
+            days.append((_day(fact.until) + dt.timedelta(days=1), "ends"))
+        for day, what in days:
+            if lo <= day <= hi:
+                out.append(_change(g, fact.node, fact.kind, day, what, a, b))
+    return sorted(out, key=lambda c: (c.day, c.change != "ends", c.kind, c.subject_label, c.fact))
+
+
+@dataclass(frozen=True)
+class DatedFact:
+    """A fact node with a start or an end date, and the two ends its class collapses into (``ecg:edgeFrom``/``To``)."""
+
+    cls: URIRef
+    kind: str  # the class's label
+    node: URIRef
+    start: Literal | None
+    until: Literal | None
+    subject: URIRef | None
+    object: URIRef | None
+
+
+def dated_facts(g: Graph):
+    """Every fact node of a collapsing class that carries ``ecg:validFrom`` or ``ecg:validUntil``, by class then IRI."""
     for cls, (frm_p, to_p) in sorted(collapsing_classes(g).items()):
         kind = label_of(g, cls)
         for node in sorted(set(g.subjects(RDF.type, cls))):
-            begins, until = g.value(node, ECG.validFrom), g.value(node, ECG.validUntil)
-            if begins is None and until is None:
+            start, until = g.value(node, ECG.validFrom), g.value(node, ECG.validUntil)
+            if start is None and until is None:
                 continue
-            a, b = g.value(node, frm_p), g.value(node, to_p)
-            if focus is not None and not _bears(g, a, b, focus, near, hubs):
-                continue
-            days = []
-            if begins is not None:
-                days.append((_day(begins), "begins"))
-            if until is not None:
-                days.append((_day(until) + dt.timedelta(days=1), "ends"))
-            for day, what in days:
-                if lo <= day <= hi:
-                    out.append(_change(g, node, kind, day, what, a, b))
-    return sorted(out, key=lambda c: (c.day, c.change != "ends", c.kind, c.subject_label, c.fact))
+            yield DatedFact(cls, kind, node, start, until, g.value(node, frm_p), g.value(node, to_p))
 
 
 def _bears(g, a, b, focus, near, hubs) -> bool:

@@ -16,12 +16,12 @@ import html
 import json
 from dataclasses import dataclass
 
-from rdflib import RDF, Graph, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS
 
 from .namespace import ECG
 from .names import label_of
-from .network import collapsing_classes
+from .changes import dated_facts
 
 LIMIT = 3000  # items; a larger timeline (a full CSL import) keeps the earliest-changing rules and lists first
 
@@ -55,31 +55,27 @@ def timeline_data(g: Graph, *, links: dict | None = None, limit: int = LIMIT) ->
     links = dict(links or {})
     groups: dict[str, dict] = {}
     items = []
-    for cls, (frm_p, to_p) in sorted(collapsing_classes(g).items()):
-        kind = label_of(g, cls)
-        for node in sorted(set(g.subjects(RDF.type, cls))):
-            start, until = g.value(node, ECG.validFrom), g.value(node, ECG.validUntil)
-            if start is None and until is None:
-                continue
-            a, b = g.value(node, frm_p), g.value(node, to_p)
-            if cls == ECG.StatusPeriod:  # one row per instrument, its periods side by side
-                row, row_label, state = str(a), label_of(g, a), label_of(g, b) if b is not None else ""
-            else:
-                row, row_label, state = f"{cls}|{b}", f"{label_of(g, b)} ({kind})" if b is not None else kind, ""
-            groups.setdefault(row, {"id": row, "label": row_label, "kind": kind})
-            sources = sorted(str(s) for s in g.objects(node, DCTERMS.source))
-            cites = sorted({str(c) for s in sources for c in g.objects(URIRef(s), ECG.frCitation)}
-                           | {str(c) for c in g.objects(node, ECG.frCitation)})
-            item = {
-                "id": str(node), "group": row, "kind": kind, "label": label_of(g, node), "state": state,
-                "start": _date(start) if start is not None else None,
-                "end": _date(until) if until is not None else None,
-                "subject": str(a or ""), "subject_label": label_of(g, a) if a is not None else "",
-                "object": str(b or ""), "object_label": label_of(g, b) if b is not None else "",
-                "citations": cites, "sources": [label_of(g, URIRef(s)) for s in sources],
-                "view": links.get(str(a)) or links.get(str(b)) or "",
-            }
-            items.append(item)
+    for fact in dated_facts(g):
+        cls, kind, node, start, until, a, b = (fact.cls, fact.kind, fact.node, fact.start, fact.until,
+                                               fact.subject, fact.object)
+        if cls == ECG.StatusPeriod:  # one row per instrument, its periods side by side
+            row, row_label, state = str(a), label_of(g, a), label_of(g, b) if b is not None else ""
+        else:
+            row, row_label, state = f"{cls}|{b}", f"{label_of(g, b)} ({kind})" if b is not None else kind, ""
+        groups.setdefault(row, {"id": row, "label": row_label, "kind": kind})
+        sources = sorted(str(s) for s in g.objects(node, DCTERMS.source))
+        cites = sorted({str(c) for s in sources for c in g.objects(URIRef(s), ECG.frCitation)}
+                       | {str(c) for c in g.objects(node, ECG.frCitation)})
+        item = {
+            "id": str(node), "group": row, "kind": kind, "label": label_of(g, node), "state": state,
+            "start": _date(start) if start is not None else None,
+            "end": _date(until) if until is not None else None,
+            "subject": str(a or ""), "subject_label": label_of(g, a) if a is not None else "",
+            "object": str(b or ""), "object_label": label_of(g, b) if b is not None else "",
+            "citations": cites, "sources": [label_of(g, URIRef(s)) for s in sources],
+            "view": links.get(str(a)) or links.get(str(b)) or "",
+        }
+        items.append(item)
     items.sort(key=lambda i: (i["start"] or i["end"] or "", i["group"], i["id"]))
     total = len(items)
     items = items[:limit]
