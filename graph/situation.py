@@ -28,7 +28,7 @@ SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
 # Roles of the usage; tests/test_exposure.py checks each is in the data.
 ROLE = {name: str(ID[f"role/{name}"]) for name in
         ("user", "for", "supplier", "designer", "manufacturer", "matched", "any", "actor", "recipient")}
-ROLE_WORDS = {"user": "user", "for": "party on whose behalf", "supplier": "supplier",
+ROLE_WORDS = {"user": "user", "for": "customer", "supplier": "supplier",
               "designer": "designer of the chip", "manufacturer": "manufacturer of the chip",
               "actor": "party that performs the act", "recipient": "recipient"}
 ROLE_OUT = {"designer": "designer of chip", "manufacturer": "manufacturer of chip"}
