@@ -38,7 +38,7 @@ from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from .csl import ImportSummary, Lookups, Problem, _digest, _safe_key, file_node, graph_name, lookups, run_node
 from .errors import InputError
-from .ftm import StreamedConversion, file_head, full_date, skipped_iris
+from .ftm import StreamedConversion, file_head, full_date, json_items, skipped_iris
 from .namespace import ECG, ID
 
 BODS = Namespace(str(ID) + "bods/")
@@ -73,22 +73,9 @@ def _statements(path: Path, problems: list[Problem]) -> Iterator[tuple[int, dict
 
 
 def _array(path: Path, skip: int, problems: list[Problem]) -> Iterator[tuple[int, dict]]:
-    import ijson
-
-    n = 0
     with path.open("rb") as fh:
         fh.seek(skip)  # past a BOM and blanks
-        try:
-            for item in ijson.items(fh, "item"):
-                n += 1
-                yield n, item
-        except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, RecursionError) as exc:
-            why = " ".join(str(exc).split("\n", 1)[0].split())[:200]  # yajl adds a picture on further lines
-            if n == 0:
-                raise InputError(f"{path}: not JSON: {why}") from None
-            problems.append(Problem(n + 1, "broken file", f"{path.name}: unreadable JSON after statement {n} "
-                                                          f"({why}); the {n} statements before it were read",
-                                    unit="statement"))
+        yield from json_items(fh, "item", path, problems, "statement")
 
 
 def convert_file(path: Path, g: Graph, *, name: str, sha256: str, started: dt.datetime,

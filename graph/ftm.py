@@ -73,6 +73,27 @@ def file_head(path: Path, starts: tuple[bytes, ...], expected: str) -> bytes:
     return head
 
 
+def json_items(fh, prefix: str, path: Path, problems: list, unit: str):
+    """``(n, item)`` for each item under ``prefix`` of a JSON stream (ijson), numbered from 1.
+
+    A file broken part-way keeps the items before the break and adds one "broken file" problem; a file
+    that breaks before its first item is a one-line :class:`InputError`.
+    """
+    import ijson
+
+    n = 0
+    try:
+        for item in ijson.items(fh, prefix):
+            n += 1
+            yield n, item
+    except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, RecursionError) as exc:
+        why = " ".join(str(exc).split("\n", 1)[0].split())[:200]  # yajl adds a picture on further lines
+        if n == 0:
+            raise InputError(f"{path}: not JSON: {why}") from None
+        problems.append(Problem(n + 1, "broken file", f"{path.name}: unreadable JSON after {unit} {n} "
+                                                      f"({why}); the {n} {unit}s before it were read", unit=unit))
+
+
 class StreamedConversion:
     """A conversion whose triples are produced while the file is read; ``summary`` and ``listings``
     are known once ``triples`` has been consumed (the import store writes the triples first)."""

@@ -42,7 +42,7 @@ from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from .csl import ImportSummary, Lookups, Problem, _digest, file_node, graph_name, lookups, run_node
 from .errors import InputError
-from .ftm import StreamedConversion, file_head, full_date, skipped_iris
+from .ftm import StreamedConversion, file_head, full_date, json_items, skipped_iris
 from .namespace import ECG, ID
 
 GLEIF = Namespace(str(ID) + "gleif/")
@@ -112,8 +112,6 @@ def _json_records(path: Path, problems: list[Problem]) -> Iterator[tuple[int, st
     """The records of a golden-copy JSON file, streamed with ijson (a full golden copy is gigabytes)."""
     import re
 
-    import ijson
-
     with path.open("rb") as fh:
         head = fh.read(1 << 16).decode("utf-8", "replace")
     found = re.search(r'"(records|relations|exceptions)"\s*:\s*\[', head)
@@ -121,21 +119,11 @@ def _json_records(path: Path, problems: list[Problem]) -> Iterator[tuple[int, st
         raise InputError(f"{path}: not a GLEIF golden-copy JSON file: no 'records', 'relations' or "
                          "'exceptions' list at the top level")
     kind = _JSON_LISTS[found.group(1)]
-    n = 0
     with path.open("rb") as fh:
-        try:
-            for item in ijson.items(fh, f"{found.group(1)}.item"):
-                n += 1
-                if isinstance(item, dict) and len(item) == 1 and next(iter(item)) in _RECORDS:
-                    item = next(iter(item.values()))  # {"RelationshipRecord": {...}}
-                yield n, kind, item
-        except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, RecursionError) as exc:
-            why = " ".join(str(exc).split("\n", 1)[0].split())[:200]  # yajl adds a picture on further lines
-            if n == 0:
-                raise InputError(f"{path}: not JSON: {why}") from None
-            problems.append(Problem(n + 1, "broken file", f"{path.name}: unreadable JSON after record {n} "
-                                                          f"({why}); the {n} records before it were read",
-                                    unit="record"))
+        for n, item in json_items(fh, f"{found.group(1)}.item", path, problems, "record"):
+            if isinstance(item, dict) and len(item) == 1 and next(iter(item)) in _RECORDS:
+                item = next(iter(item.values()))  # {"RelationshipRecord": {...}}
+            yield n, kind, item
 
 
 def convert_file(path: Path, g: Graph, *, name: str, sha256: str, started: dt.datetime,
