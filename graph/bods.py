@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, PROV, SKOS
+from rdflib.namespace import DCTERMS, SKOS
 
-from .csl import ImportSummary, Lookups, Problem, _digest, _safe_key, file_node, graph_name, lookups, run_node
-from .errors import InputError
+from .csl import (ImportSummary, Lookups, Problem, _digest, _safe_key, file_node, graph_name, lookups,
+                  provenance_triples, run_node)
 from .ftm import StreamedConversion, file_head, full_date, json_items, skipped_iris
 from .namespace import ECG, ID
 
@@ -83,7 +83,7 @@ def convert_file(path: Path, g: Graph, *, name: str, sha256: str, started: dt.da
                  ) -> StreamedConversion:
     """Convert the BODS 0.4 file ``path`` (a JSON array or JSON Lines of statements) for the import ``name``."""
     path = Path(path)
-    head = file_head(path, (b"[", b"{"), "not a BODS file: a JSON array of statements, or one statement a line")
+    file_head(path, (b"[", b"{"), "not a BODS file: a JSON array of statements, or one statement a line")
     known = known or lookups(g)
     return StreamedConversion(lambda conv: _stream(conv, path, known, name=name, sha256=sha256,
                                                    started=started, progress=progress), today=started.date())
@@ -164,13 +164,8 @@ def _stream(conv, path: Path, known: Lookups, *, name, sha256, started, progress
     if progress:
         progress(read, read)
     imported = sum(kept.values())
-    yield from [
-        (doc, RDF.type, ECG.SourceDocument), (doc, RDFS.label, Literal(path.name)),
-        (doc, DCTERMS.title, Literal(path.name)), (doc, ECG.sha256, Literal(sha256)),
-        (run, RDF.type, ECG.ImportRun), (run, RDFS.label, Literal(f"BODS import {name}")),
-        (run, PROV.startedAtTime, Literal(started.replace(microsecond=0))), (run, ECG.recordCount, Literal(imported)),
-        (run, ECG.importedFile, doc), (run, PROV.used, doc),
-    ]
+    yield from provenance_triples(doc, run, path, sha256=sha256, kind="BODS", name=name, started=started,
+                                  imported=imported)
     conv.cover(_coverage(p) for p in sorted(publishers or {path.name}))
     conv.identifiers = known.linker.seen
     conv._summary = ImportSummary(

@@ -621,6 +621,19 @@ def run_node(name: str) -> URIRef:
     return ID[f"import/{name}"]
 
 
+def provenance_triples(doc: URIRef, run: URIRef, file, *, sha256: str, kind: str, name: str,
+                       started, imported: int) -> list[tuple]:
+    """The imported file as a source document and the import run that used it (every importer writes these)."""
+    title = Literal(Path(file).name)
+    return [
+        (doc, RDF.type, ECG.SourceDocument), (doc, RDFS.label, title), (doc, DCTERMS.title, title),
+        (doc, ECG.sha256, Literal(sha256)),
+        (run, RDF.type, ECG.ImportRun), (run, RDFS.label, Literal(f"{kind} import {name}")),
+        (run, PROV.startedAtTime, Literal(started.replace(microsecond=0))), (run, ECG.recordCount, Literal(imported)),
+        (run, ECG.importedFile, doc), (run, PROV.used, doc),
+    ]
+
+
 def graph_name(name: str) -> URIRef:
     """The named graph of the import called ``name``."""
     return GRAPH[f"import/{name}"]
@@ -748,18 +761,8 @@ def convert(
             (linked if link.accepted else review).append(link)
 
     imported = sum(len(v) for v in listings.values())
-    out += [
-        (source_doc, RDF.type, ECG.SourceDocument),
-        (source_doc, RDFS.label, Literal(Path(file).name)),
-        (source_doc, DCTERMS.title, Literal(Path(file).name)),
-        (source_doc, ECG.sha256, Literal(sha256)),
-        (run, RDF.type, ECG.ImportRun),
-        (run, RDFS.label, Literal(f"CSL import {name}")),
-        (run, PROV.startedAtTime, Literal(started.replace(microsecond=0))),
-        (run, ECG.recordCount, Literal(imported)),
-        (run, ECG.importedFile, source_doc),
-        (run, PROV.used, source_doc),
-    ]
+    out += provenance_triples(source_doc, run, file, sha256=sha256, kind="CSL", name=name, started=started,
+                              imported=imported)
     if progress:
         progress(total, total)
     summary = ImportSummary(

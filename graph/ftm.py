@@ -43,10 +43,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, PROV, SKOS
+from rdflib.namespace import DCTERMS, SKOS
 
 from .csl import (ImportSummary, Lookups, Problem, _digest, _safe_key, file_node, graph_name, lookups,
-                  new_list, new_list_triples, run_node)
+                  new_list, new_list_triples, provenance_triples, run_node)
 from .errors import InputError
 from .names import normalise
 from .namespace import ECG, ID
@@ -276,18 +276,8 @@ def _stream(conv: StreamedConversion, path: Path, known: Lookups, *, name: str, 
     if progress:
         progress(total or read, total or read)
     imported = sum(kept.values())
-    yield from [
-        (doc, RDF.type, ECG.SourceDocument),
-        (doc, RDFS.label, Literal(path.name)),
-        (doc, DCTERMS.title, Literal(path.name)),
-        (doc, ECG.sha256, Literal(sha256)),
-        (run, RDF.type, ECG.ImportRun),
-        (run, RDFS.label, Literal(f"FtM import {name}")),
-        (run, ECG.recordCount, Literal(imported)),
-        (run, ECG.importedFile, doc),
-        (run, PROV.startedAtTime, Literal(started.replace(microsecond=0))),
-        (run, PROV.used, doc),
-    ]
+    yield from provenance_triples(doc, run, path, sha256=sha256, kind="FtM", name=name, started=started,
+                                  imported=imported)
     # what the import covers: each dataset its entities name (else the file), so a newer full file supersedes it
     conv.cover(_coverage(c) for c in sorted(coverage or {path.name}))
     conv.identifiers = known.linker.seen

@@ -38,9 +38,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, PROV, SKOS
+from rdflib.namespace import DCTERMS, SKOS
 
-from .csl import ImportSummary, Lookups, Problem, _digest, file_node, graph_name, lookups, run_node
+from .csl import (ImportSummary, Lookups, Problem, _digest, file_node, graph_name, lookups, provenance_triples,
+                  run_node)
 from .errors import InputError
 from .ftm import StreamedConversion, file_head, full_date, json_items, skipped_iris
 from .namespace import ECG, ID
@@ -172,13 +173,8 @@ def _stream(conv, path: Path, is_xml: bool, known: Lookups, *, name, sha256, sta
     if progress:
         progress(read, read)
     imported = sum(kept.values())
-    yield from [
-        (doc, RDF.type, ECG.SourceDocument), (doc, RDFS.label, Literal(path.name)),
-        (doc, DCTERMS.title, Literal(path.name)), (doc, ECG.sha256, Literal(sha256)),
-        (run, RDF.type, ECG.ImportRun), (run, RDFS.label, Literal(f"GLEIF import {name}")),
-        (run, PROV.startedAtTime, Literal(started.replace(microsecond=0))), (run, ECG.recordCount, Literal(imported)),
-        (run, ECG.importedFile, doc), (run, PROV.used, doc),
-    ]
+    yield from provenance_triples(doc, run, path, sha256=sha256, kind="GLEIF", name=name, started=started,
+                                  imported=imported)
     conv.cover(_coverage(k) for k in sorted(kinds or {"lei"}))
     labels = {"lei": "LEI records", "rr": "relationship records", "repex": "reporting exceptions"}
     conv.identifiers = known.linker.seen
