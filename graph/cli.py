@@ -384,8 +384,6 @@ def _usage_words(g, u) -> str:
 def _print_answer(g, answer, *, explain: bool = False) -> None:
     """One verdict line, then one line per exposure (severity, party and role, what to do, citations), its
     conditions, and each check that could not be decided; ``explain`` adds the why and the path of facts."""
-    from rich.markup import escape
-
     from .exposure import verdict
 
     console = _console()

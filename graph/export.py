@@ -372,7 +372,6 @@ def _joined(values) -> str:
 def exposure_rows(g: Graph, usages) -> list[dict[str, str]]:
     """One row per exposure of each usage, in the engine's order."""
     from .exposure import exposures
-    from .names import label_of
 
     rows = []
     for usage in usages:

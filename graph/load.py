@@ -241,7 +241,6 @@ def persistent_dataset() -> Dataset | None:
     place with its fingerprint inside, so a process killed while building leaves the previous
     store (or none) and a temporary folder that the next rebuild deletes.
     """
-    import json
 
     imported = stored_imports()
     if not imported:
