@@ -530,8 +530,7 @@ def query(
     bindings = sparql.parse_bindings(bind, params=params, g=g)
     if timeout < 0:
         raise EcgraphError(f"--timeout must be 0 (no limit) or a number of seconds, not {timeout:g}")
-    result = sparql.query(g, text, bindings=bindings, endpoint=endpoint, timeout=timeout or None)
-    text = sparql.format_result(result, format)
+    text = sparql.answer(g, text, format, bindings=bindings, endpoint=endpoint, timeout=timeout or None)
     if (format or "table") == "table":  # text for a terminal; the W3C and RDF formats stay exact
         text = printable(text, lines=True)
     typer.echo(text)

@@ -251,8 +251,8 @@ def test_a_query_from_the_command_line_has_a_time_limit_unless_told_otherwise(mo
     from graph import cli
 
     seen = []
-    real = sparql.query
-    monkeypatch.setattr(sparql, "query", lambda *a, **k: seen.append(k["timeout"]) or real(*a, **k))
+    real = sparql.answer
+    monkeypatch.setattr(sparql, "answer", lambda *a, **k: seen.append(k["timeout"]) or real(*a, **k))
     assert cli.main(["query", "chips-by-eccn", "--no-inferred", "--format", "csv"]) == 0
     assert cli.main(["query", "chips-by-eccn", "--no-inferred", "--timeout", "0", "--format", "csv"]) == 0
     assert seen == [cli.QUERY_TIMEOUT, None] and cli.QUERY_TIMEOUT > 0
