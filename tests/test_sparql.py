@@ -271,3 +271,34 @@ def test_xml_results_keep_zero_values_as_written(g):
     assert values["n"] == "0" and values["e"] == ""
     assert Literal(values["d"], datatype=XSD.decimal).toPython() == 0  # each store writes its own lexical form
     assert values["t"] in ("PT0S", "P0D")
+
+
+ODD_ROWS = ('SELECT ?n ?d ?e ?lang ?iri ?none WHERE { VALUES (?n ?lang ?iri) { (0 "zéro"@fr <http://e/x>) '
+            '(1 "one" UNDEF) } BIND(0.0 AS ?d) BIND("" AS ?e) } ORDER BY ?n')
+
+
+@pytest.mark.parametrize("fmt,media", [("json", "application/sparql-results+json"),
+                                       ("xml", "application/sparql-results+xml"), ("csv", "text/csv")])
+def test_an_answer_written_by_the_store_reads_back_as_rdflib_writes_it(g, fmt, media):
+    # on Oxigraph the engine writes the W3C formats itself; on rdflib's store it is format_result, as always
+    written = sparql.answer(g, ODD_ROWS, fmt)
+    expected = sparql.format_result(sparql.query(g, ODD_ROWS), fmt)
+    read = lambda text: [tuple(None if v is None else str(v) for v in r)  # noqa: E731
+                         for r in Result.parse(io.BytesIO(text.encode()), content_type=media)]
+    assert read(written) == read(expected) and len(read(written)) == 2
+    if fmt == "csv":
+        assert written == expected  # the same bytes: header, CRLF, empty cells for unbound values
+
+
+def test_an_answer_keeps_every_check_of_query(g):
+    with pytest.raises(QueryError, match="Update"):
+        sparql.answer(g, "INSERT DATA { id:x rdfs:label 'x' }", "csv")
+    with pytest.raises(QueryError, match="SERVICE"):
+        sparql.answer(g, "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", "json")
+    with pytest.raises(QueryError, match="does not parse"):
+        sparql.answer(g, "SELECT * WHERE { ?s ?p }", "csv")
+    with pytest.raises(QueryError, match="choose one of table, json, xml"):
+        sparql.answer(g, "ASK { ?s ?p ?o }", "csv")
+    assert json.loads(sparql.answer(g, "ASK { ?s ?p ?o }", "json"))["boolean"] is True
+    assert sparql.answer(g, "SELECT ?code WHERE { ?c ecg:isoAlpha3 ?code }", "csv",
+                         bindings={"c": ID["country/CN"]}).split() == ["code", "CHN"]
