@@ -62,7 +62,8 @@ def queries(shapes: Graph, graphs, g, *, counts: bool = True) -> list[tuple[str,
                     query = (f"SELECT DISTINCT ?this WHERE {{ {{ SELECT DISTINCT ?this WHERE {{ {test.pattern} }} }} "
                              f"FILTER EXISTS {{ {focus} }} }} LIMIT {_SHOWN}")
                 else:  # the user's focus nodes that lack what the pattern binds
-                    query = f"SELECT DISTINCT ?this WHERE {{ {typed} FILTER NOT EXISTS {{ {test.pattern} }} }} LIMIT {_SHOWN}"
+                    query = (f"SELECT DISTINCT ?this WHERE {{ {typed} FILTER NOT EXISTS {{ {test.pattern} }} }} "
+                             f"LIMIT {_SHOWN}")
                 out.append((str(path), message, query))
     return out
 

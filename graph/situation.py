@@ -208,12 +208,13 @@ def shared(s: Situation, key: tuple, make, *, dated: bool = True):
 _SHARED: "weakref.WeakKeyDictionary[nx.MultiDiGraph, dict]" = weakref.WeakKeyDictionary()
 
 
-def _listing_edges(s: Situation, lists: tuple) -> tuple:
-    """(party, edge data) of every listing edge into one of ``lists``, whatever its dates."""
-    # listing edges point at their list: read the lists' in-edges, not every edge of the graph
-    return shared(s, ("listing_edges", lists), lambda: tuple(
-        (u, d) for v in lists if v in s.G for u, _, d in s.G.in_edges(v, data=True) if d.get("predicate") == LISTING),
-        dated=False)
+def _listing_edges(s: Situation, lists: tuple, footnotes: tuple) -> tuple:
+    """(party, edge data) of each listing edge into one of ``lists`` (with one of ``footnotes``), whatever its dates."""
+    def make():
+        # listing edges point at their list: read the lists' in-edges, not every edge of the graph
+        return tuple((u, d) for v in lists if v in s.G for u, _, d in s.G.in_edges(v, data=True)
+                     if d.get("predicate") == LISTING and (not footnotes or d.get("fdpFootnote") in footnotes))
+    return shared(s, ("listing_edges", lists, footnotes), make, dated=False)
 
 
 def listed(s: Situation, lists) -> frozenset[str]:
@@ -229,9 +230,8 @@ def listed_with(s: Situation, lists, footnotes) -> frozenset[str]:
     lists, footnotes = tuple(sorted(lists)), tuple(sorted(footnotes))
 
     def make():
-        found = {u for u, d in _listing_edges(s, lists)
-                 if holds(d.get("validFrom"), d.get("validUntil"), s.day)
-                 and (not footnotes or d.get("fdpFootnote") in footnotes)}
+        edges = _listing_edges(s, lists, footnotes)
+        found = {u for u, d in edges if holds(d.get("validFrom"), d.get("validUntil"), s.day)}
         return frozenset(found | {p for u in found for p in same_as(s, u)})
     return shared(s, ("listed", lists, footnotes), make)
 

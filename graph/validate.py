@@ -197,13 +197,14 @@ class _Writer:
         """A pattern that holds when ``node`` is of class ``cls`` (asserted or entailed)."""
         s = self.schema
         t = self.var()
-        branches = [f"{{ {self._in_graphs(f'{node} a {t} .', True)} {self.values(t, s.below(s.subclasses, cls))} }}"]
+        scoped = self._in_graphs
+        branches = [f"{{ {scoped(f'{node} a {t} .', True)} {self.values(t, s.below(s.subclasses, cls))} }}"]
         if s.domains.get(cls):
             p, o = self.var(), self.var()
-            branches.append(f"{{ {self._in_graphs(f'{node} {p} {o} .', True)} {self.values(p, sorted(s.domains[cls]))} }}")
+            branches.append(f"{{ {scoped(f'{node} {p} {o} .', True)} {self.values(p, sorted(s.domains[cls]))} }}")
         if s.ranges.get(cls):  # pySHACL's RDFS inference types literal objects by range too
             p, o = self.var(), self.var()
-            branches.append(f"{{ {self._in_graphs(f'{o} {p} {node} .', True)} {self.values(p, sorted(s.ranges[cls]))} }}")
+            branches.append(f"{{ {scoped(f'{o} {p} {node} .', True)} {self.values(p, sorted(s.ranges[cls]))} }}")
         return " UNION ".join(branches)
 
     def path(self, focus: str, path, value: str, *, scoped: bool = True) -> str:
