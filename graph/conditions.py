@@ -25,7 +25,7 @@ from .names import label_of
 from .namespace import ECG, ID
 from .ownership import share_interval, ultimate_parents
 from .path import Step, fact_steps
-from .situation import (ROLE, SAME_AS, Party, Situation, classification, headquarters, list_of, listed,
+from .situation import (ROLE, SAME_AS, Party, Situation, classification, headquarters, list_of, listed, listed_with,
                         listings_of, names, origin, parties_in, place_in, place_of_use, values)
 from .timeline import holds, status_on
 
@@ -529,7 +529,7 @@ def affiliate(s: Situation, party: Party, lists: set[str], footnotes: set[int]) 
         if not reach:
             continue
         threshold = float(g.value(ext, ECG.ownershipThreshold) or 50)
-        owners = {o for o in listed(s, reach) if not footnotes or listings_of(s, o, reach, footnotes)}
+        owners = listed_with(s, reach, footnotes)
         share = share_interval(s.G, party.key, owners, day=s.day, control_bases=control_bases(s))
         if not share.chains:
             continue

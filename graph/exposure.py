@@ -629,65 +629,79 @@ def answer_json(answer: Answer) -> dict:
 
 def usage_graph(usage: Usage) -> Graph:
     """The usage itself as RDF (an ``ecg:ChipUsage`` node)."""
+    out = Graph()
+    for triple in usage_triples(usage):
+        out.add(triple)
+    return out
+
+
+def usage_triples(usage: Usage):
+    """The triples of :func:`usage_graph`, one by one."""
     from rdflib import Literal
 
-    out = Graph()
     node = URIRef(usage.iri)
-    out.add((node, RDF.type, ECG.ChipUsage))
-    out.add((node, ECG.chip, URIRef(usage.chip)))
-    out.add((node, ECG.activity, URIRef(usage.activity)))
-    out.add((node, ECG.asOf, Literal(usage.as_of)))
+    yield node, RDF.type, ECG.ChipUsage
+    yield node, ECG.chip, URIRef(usage.chip)
+    yield node, ECG.activity, URIRef(usage.activity)
+    yield node, ECG.asOf, Literal(usage.as_of)
     if usage.act:
-        out.add((node, ECG.act, URIRef(usage.act)))
+        yield node, ECG.act, URIRef(usage.act)
     for prop, value in ((ECG.usedBy, usage.user), (ECG.onBehalfOf, usage.for_), (ECG.suppliedBy, usage.supplier),
                         (ECG.usedIn, usage.where), (ECG.shippedFrom, usage.shipped_from)):
         if value:
-            out.add((node, prop, URIRef(value)))
+            yield node, prop, URIRef(value)
     for prop, country in ((ECG.usedBy, usage.user_country), (ECG.onBehalfOf, usage.for_country),
                           (ECG.suppliedBy, usage.supplier_country)):
         if country and not {ECG.usedBy: usage.user, ECG.onBehalfOf: usage.for_, ECG.suppliedBy: usage.supplier}[prop]:
             role = {ECG.usedBy: "user", ECG.onBehalfOf: "for", ECG.suppliedBy: "supplier"}[prop]
             party = URIRef(f"{usage.iri}/{role}")
-            out.add((node, prop, party))
-            out.add((party, RDF.type, ECG.Party))
-            out.add((party, ECG.headquarteredIn, URIRef(country)))
+            yield node, prop, party
+            yield party, RDF.type, ECG.Party
+            yield party, ECG.headquarteredIn, URIRef(country)
     for e in usage.end_uses:
-        out.add((node, ECG.knownEndUse, URIRef(e)))
+        yield node, ECG.knownEndUse, URIRef(e)
     for f in usage.red_flags:
-        out.add((node, ECG.redFlag, URIRef(f)))
-    return out
+        yield node, ECG.redFlag, URIRef(f)
 
 
 def to_rdf(answer: Answer) -> Graph:
     """The answer as RDF: the usage, and one ``ecg:Exposure`` node per exposure with its path as rdf:Statements."""
-    from rdflib import Literal
-
-    out = usage_graph(answer.usage)
     from .namespace import PREFIXES
 
+    out = Graph()
     for prefix in ("ecg", "id", "rdf", "dcterms"):
         out.bind(prefix, PREFIXES[prefix])
+    for triple in answer_triples(answer):
+        out.add(triple)
+    return out
+
+
+def answer_triples(answer: Answer):
+    """The triples of :func:`to_rdf`, one by one (repeats possible; a graph keeps each once)."""
+    from rdflib import Literal
+
+    yield from usage_triples(answer.usage)
+    usage = URIRef(answer.usage.iri)
     for i, e in enumerate(answer.exposures):
         node = URIRef(f"{answer.usage.iri}/exposure/{i}")
-        out.add((node, RDF.type, ECG.Exposure))
-        out.add((node, ECG.fromUsage, URIRef(answer.usage.iri)))
+        yield node, RDF.type, ECG.Exposure
+        yield node, ECG.fromUsage, usage
         if e.party:
-            out.add((node, ECG.exposedParty, URIRef(e.party)))
-        out.add((node, ECG.exposedRole, Literal(e.role)))
-        out.add((node, ECG.restriction, URIRef(e.restriction)))
+            yield node, ECG.exposedParty, URIRef(e.party)
+        yield node, ECG.exposedRole, Literal(e.role)
+        yield node, ECG.restriction, URIRef(e.restriction)
         if e.severity:
-            out.add((node, ECG.severity, URIRef(e.severity)))
+            yield node, ECG.severity, URIRef(e.severity)
         if e.policy:
-            out.add((node, ECG.reviewPolicy, URIRef(e.policy)))
-        out.add((node, ECG.explanation, Literal(e.explanation)))
+            yield node, ECG.reviewPolicy, URIRef(e.policy)
+        yield node, ECG.explanation, Literal(e.explanation)
         for j, step in enumerate(e.path):
             st = URIRef(f"{node}/step/{j}")
-            out.add((node, ECG.pathStep, st))
-            out.add((st, RDF.type, RDF.Statement))
-            out.add((st, ECG.stepIndex, Literal(j)))
-            out.add((st, RDF.subject, URIRef(step.s)))
-            out.add((st, RDF.predicate, URIRef(step.p)))
-            out.add((st, RDF.object, URIRef(step.o) if step.o.startswith(("http://", "https://")) else Literal(step.o)))
+            yield node, ECG.pathStep, st
+            yield st, RDF.type, RDF.Statement
+            yield st, ECG.stepIndex, Literal(j)
+            yield st, RDF.subject, URIRef(step.s)
+            yield st, RDF.predicate, URIRef(step.p)
+            yield st, RDF.object, URIRef(step.o) if step.o.startswith(("http://", "https://")) else Literal(step.o)
             for src in step.sources:
-                out.add((st, DCTERMS.source, URIRef(src)))
-    return out
+                yield st, DCTERMS.source, URIRef(src)

@@ -18,7 +18,7 @@ from rdflib import RDF, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from .classify import derived_classification
-from .exposure import exposures, restrictions, to_rdf, traversal_graph
+from .exposure import answer_triples, exposures, restrictions, traversal_graph
 from .membership import groups_on
 from .namespace import ECG, GRAPH, ID  # noqa: F401  (ID is used by the doctest)
 from .ownership import listed_owner_shares
@@ -35,32 +35,60 @@ def inferences(g: Graph, day: dt.date) -> Graph:
     >>> (URIRef(ID["chip/nvidia-h100-sxm"]), ECG.derivedClassification, URIRef(ID["eccn/3A090.a"])) in inf
     True
     """
-    G = traversal_graph(g)
     out = Graph()
-    out.add((GRAPH.inferred, ECG.asOf, Literal(day, datatype=XSD.date)))
+    for triple in inferred_triples(g, day):
+        out.add(triple)
+    return out
+
+
+def inferred_triples(g: Graph, day: dt.date):
+    """The triples of :func:`inferences`, one by one (a triple may come twice)."""
+    G = traversal_graph(g)
+    yield GRAPH.inferred, ECG.asOf, Literal(day, datatype=XSD.date)
     for chip in sorted(set(g.subjects(RDF.type, ECG.Chip))):
         found = derived_classification(g, chip, day)
         if found is not None:
-            out.add((chip, ECG.derivedClassification, URIRef(found.eccn)))
+            yield chip, ECG.derivedClassification, URIRef(found.eccn)
     for country in sorted(set(g.subjects(RDF.type, ECG.Country))):
         for group in groups_on(G, str(country), day):
-            out.add((country, ECG.inGroupOn, URIRef(group)))
+            yield country, ECG.inGroupOn, URIRef(group)
     lists = {str(x) for r in restrictions(g) for x in g.objects(r, ECG.extendsList)}
     listed = {u for u, v, d in G.edges(data=True) if d.get("predicate") == LISTING and v in lists}
     # every party below a listed party through ownership, in one pass (one walk per party took minutes)
     for party, share in listed_owner_shares(G, listed, day=day).items():
-        out.add((URIRef(party), ECG.listedOwnersShare, Literal(round(share, 6), datatype=XSD.decimal)))
+        yield URIRef(party), ECG.listedOwnersShare, Literal(round(share, 6), datatype=XSD.decimal)
     from .usage import usages_in
 
     for usage in usages_in(g, g, day=day):
-        out += to_rdf(exposures(g, usage, G=G))
-    return out
+        yield from answer_triples(exposures(g, usage, G=G))
 
 
 def add_inferences(ds: Dataset, day: dt.date) -> Graph:
     """Compute :func:`inferences` and put them in ``ds`` as the named graph ``GRAPH.inferred`` (replacing it)."""
+    from .network import _oxigraph_of
+
     target = ds.graph(GRAPH.inferred)
-    target.remove((None, None, None))
-    for triple in inferences(ds, day):
-        target.add(triple)
+    inner = _oxigraph_of(ds)
+    if inner is None:
+        target.remove((None, None, None))
+        for triple in inferred_triples(ds, day):
+            target.add(triple)
+        return target
+    # straight into pyoxigraph, in one transaction: rdflib's add is one store round trip per triple
+    import pyoxigraph as ox
+    from oxrdflib._converter import to_ox
+
+    name = ox.NamedNode(str(GRAPH.inferred))
+    terms: dict = {}
+
+    def term(t):
+        found = terms.get(t)
+        if found is None:
+            found = terms[t] = to_ox(t)
+        return found
+
+    quads = {ox.Quad(term(s), term(p), term(o), name) for s, p, o in inferred_triples(ds, day)}
+    if inner.contains_named_graph(name):
+        inner.remove_graph(name)
+    inner.extend(quads)
     return target

@@ -2,139 +2,69 @@
 
 pySHACL copies the data into rdflib and walks it in Python (minutes for a million triples); the
 engine, though, only needs the values it reads to be well-formed: dates that are dates, percentages
-in range, one owner per stake, a party and a list per listing. This module compiles the shapes'
-value-level constraints (``sh:datatype``, ``sh:minInclusive``, ``sh:maxInclusive``, ``sh:in``,
-``sh:pattern``, ``sh:nodeKind``, ``sh:minCount``, ``sh:maxCount``, ``sh:lessThanOrEquals``) into one
-SPARQL query each and runs them where the data already is, looking only at triples of the given
-named graphs. ``sh:class`` and ``sh:or`` are not compiled: the full SHACL run is
-``ecgraph validate --data FILE``. Which constraints run is read from the shapes, never named here.
+in range, one owner per stake, a party and a list per listing. This module runs the shapes'
+value-level constraints (``sh:datatype``, the bounds, ``sh:in``, ``sh:pattern``, ``sh:nodeKind``,
+``sh:lessThan(OrEquals)``, and with ``counts`` ``sh:minCount`` and ``sh:maxCount``) where the data
+already is, looking only at the values in the given named graphs. The SPARQL of each constraint is
+that of :func:`graph.validate.validate_in_store` (one compiler, :data:`graph.validate.COMPONENTS`),
+with its patterns scoped to the user's graphs: the bad values are found first, then whether the
+shape targets their nodes, so a million good triples cost one scan per constraint. ``sh:class`` and
+``sh:or`` are not run here: the full SHACL run is ``ecgraph validate --data FILE``. Which
+constraints run is read from the shapes, never named here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from rdflib import RDF, Graph, Literal, URIRef
-from rdflib.collection import Collection
+from rdflib import RDF, Graph, URIRef
 
 SH = "http://www.w3.org/ns/shacl#"
-_TYPE = str(RDF.type)
 _SHOWN = 20  # violations kept per constraint
+_VALUES = ("datatype", "minInclusive", "maxInclusive", "minExclusive", "maxExclusive", "in", "pattern", "nodeKind",
+           "lessThan", "lessThanOrEquals")
+_COUNTS = ("minCount", "maxCount")
 
 
-@dataclass(frozen=True)
-class Check:
-    """One compiled constraint: the SPARQL that finds its violations and the words for them."""
+def queries(shapes: Graph, graphs, g, *, counts: bool = True) -> list[tuple[str, str, str]]:
+    """(path, message, SELECT of at most a few violating ``?this``) for each value constraint of ``shapes``,
+    reading the values in the named ``graphs`` of ``g`` (``g`` gives the class and property hierarchies)."""
+    import importlib
 
-    path: str
-    message: str
-    query: str
+    v = importlib.import_module("graph.validate")  # the module (the package exports its function validate)
+    from dataclasses import replace
 
-
-def _sh(name: str) -> URIRef:
-    return URIRef(SH + name)
-
-
-def _term(value) -> str:
-    return value.n3() if isinstance(value, (URIRef, Literal)) else f"<{value}>"
-
-
-def _target(shape_targets, schema) -> str:
-    """A FILTER that keeps ``?focus`` nodes targeted by the shape (asserted types, subclasses, rdfs:domain)."""
-    parts = []
-    for kind, value in shape_targets:
-        if kind == "class":
-            classes, domains = schema(value)
-            parts.append(f"EXISTS {{ VALUES ?t0 {{ {classes} }} ?focus <{_TYPE}> ?t0 }}")
-            if domains:
-                parts.append(f"EXISTS {{ VALUES ?d0 {{ {domains} }} ?focus ?d0 ?dx }}")
-        else:
-            parts.append(f"EXISTS {{ ?focus {_term(value)} ?sx }}")
-    return f"FILTER ({' || '.join(parts)})"
-
-
-def _schema(ds):
-    """For a class: its subclasses and the properties whose rdfs:domain is one of them, as SPARQL VALUES text."""
-    from rdflib import RDFS
-
-    seen: dict = {}
-
-    def of(cls):
-        if cls not in seen:
-            classes = set(ds.transitive_subjects(RDFS.subClassOf, cls)) | {cls}
-            domains = {p for c in classes for p in ds.subjects(RDFS.domain, c)}
-            seen[cls] = (" ".join(_term(c) for c in sorted(classes)), " ".join(_term(p) for p in sorted(domains)))
-        return seen[cls]
-
-    return of
-
-
-def checks(shapes: Graph, graphs, schema, *, counts: bool = True) -> list[Check]:
-    """The value constraints of ``shapes`` as SPARQL over the named ``graphs`` (IRIs of the user's data).
-
-    ``schema`` gives a class's subclasses and domain properties (see :func:`_schema`).
-    """
-    values = " ".join(f"<{g}>" for g in graphs)
-    out: list[Check] = []
-    for shape in sorted(set(shapes.subjects(RDF.type, _sh("NodeShape")))):
-        targets = [("class", c) for c in shapes.objects(shape, _sh("targetClass"))]
-        targets += [("subjects", p) for p in shapes.objects(shape, _sh("targetSubjectsOf"))]
-        if not targets:
+    schema = v._schema(g)
+    # a node is targeted when typed (or, for the bad values, the subject of a property of the class's domain) in
+    # the user's graphs; pySHACL's typing of objects by rdfs:range is left to the full run
+    by_domain, by_type = replace(schema, ranges={}), replace(schema, domains={}, ranges={})
+    wanted = {URIRef(SH + name) for name in _VALUES + (_COUNTS if counts else ())}
+    out = []
+    for shape in sorted(set(shapes.subjects(RDF.type, v.SH.NodeShape))):
+        w = v._Writer(by_domain, graphs)
+        focus = v._focus_pattern(shapes, shape, w)
+        if focus is None:
             continue
-        keep = _target(targets, schema)
-        for prop in shapes.objects(shape, _sh("property")):
-            path = shapes.value(prop, _sh("path"))
+        w.schema = by_type  # the same writer, so that no variable of one pattern names another's
+        typed = v._focus_pattern(shapes, shape, w)
+        w.schema = by_domain
+        for prop in sorted(shapes.objects(shape, v.SH.property)):
+            path = shapes.value(prop, v.SH.path)
             if not isinstance(path, URIRef):  # complex paths are left to the full run
                 continue
-            message = str(shapes.value(prop, _sh("message")) or f"constraint on {path}")
-            p = _term(path)
-            value_triple = f"VALUES ?ug {{ {values} }} GRAPH ?ug {{ ?focus {p} ?v }}"
-
-            def one(test: str) -> None:
-                # the bad values first (a subquery Oxigraph evaluates as written), then whether the shape targets them
-                out.append(Check(str(path), message, f"SELECT DISTINCT ?focus ?v WHERE {{ {{ SELECT ?focus ?v WHERE "
-                                 f"{{ {value_triple} FILTER ({test}) }} }} {keep} }} LIMIT {_SHOWN}"))
-
-            datatype = shapes.value(prop, _sh("datatype"))
-            if datatype is not None:
-                d = _term(datatype)
-                one(f"!isLiteral(?v) || DATATYPE(?v) != {d} || !COALESCE(isLiteral({d}(STR(?v))), false)")
-            for name, op in (("minInclusive", "<"), ("maxInclusive", ">")):
-                bound = shapes.value(prop, _sh(name))
-                if bound is not None:
-                    one(f"!COALESCE(!(?v {op} {_term(bound)}), false)")
-            allowed = shapes.value(prop, _sh("in"))
-            if allowed is not None:
-                one(f"?v NOT IN ({', '.join(_term(x) for x in Collection(shapes, allowed))})")
-            pattern = shapes.value(prop, _sh("pattern"))
-            if pattern is not None:
-                one(f"isBlank(?v) || !REGEX(STR(?v), {_term(Literal(str(pattern)))})")
-            if shapes.value(prop, _sh("nodeKind")) == _sh("IRI"):
-                one("!isIRI(?v)")
-            other = shapes.value(prop, _sh("lessThanOrEquals"))
-            if other is not None:
-                out.append(Check(str(path), message, f"SELECT DISTINCT ?focus ?v WHERE {{ {{ SELECT ?focus ?v WHERE "
-                                 f"{{ {value_triple} ?focus {_term(other)} ?w FILTER (!COALESCE(?v <= ?w, false)) }} }} "
-                                 f"{keep} }} LIMIT {_SHOWN}"))
-            if not counts:
-                continue
-            most = shapes.value(prop, _sh("maxCount"))
-            if most is not None:
-                out.append(Check(str(path), message, f"""SELECT ?focus ?v WHERE {{
-                  {{ SELECT ?focus (COUNT(DISTINCT ?x) AS ?v) WHERE {{ {value_triple} ?focus {p} ?x }}
-                     GROUP BY ?focus HAVING (COUNT(DISTINCT ?x) > {int(most)}) }}
-                  {keep} }} LIMIT {_SHOWN}"""))
-            least = shapes.value(prop, _sh("minCount"))
-            if least is not None and int(least) > 0:
-                typed = [f"{{ VALUES ?t {{ {schema(c)[0]} }} GRAPH ?ug {{ ?focus <{_TYPE}> ?t }} }}"
-                         for kind, c in targets if kind == "class"]
-                typed += [f"{{ GRAPH ?ug {{ ?focus {_term(q)} ?sx }} }}" for kind, q in targets if kind == "subjects"]
-                out.append(Check(str(path), message, f"""SELECT DISTINCT ?focus ?v WHERE {{
-                  VALUES ?ug {{ {values} }} {' UNION '.join(typed)}
-                  {{ SELECT ?focus (COUNT(DISTINCT ?x) AS ?v) WHERE {{ ?focus {p} ?x }} GROUP BY ?focus }}
-                  FILTER (?v < {int(least)}) }} LIMIT {_SHOWN}""" if int(least) > 1 else f"""SELECT DISTINCT ?focus ?v WHERE {{
-                  VALUES ?ug {{ {values} }} {' UNION '.join(typed)}
-                  FILTER NOT EXISTS {{ ?focus {p} ?x }} }} LIMIT {_SHOWN}"""))
+            message = str(shapes.value(prop, v.SH.message) or f"constraint on {path}")
+            ctx = v._Context(shapes, prop, path, w, None)
+            for term, value in sorted(shapes.predicate_objects(prop)):
+                if term not in wanted:
+                    continue
+                test = v.COMPONENTS[term](ctx, value)
+                if not isinstance(test, v._Test):  # e.g. sh:minCount 0: nothing can break it
+                    continue
+                if test.breaking:  # the bad values first (a subquery Oxigraph evaluates as written), then the target
+                    query = (f"SELECT DISTINCT ?this WHERE {{ {{ SELECT DISTINCT ?this WHERE {{ {test.pattern} }} }} "
+                             f"FILTER EXISTS {{ {focus} }} }} LIMIT {_SHOWN}")
+                else:  # the user's focus nodes that lack what the pattern binds
+                    query = (f"SELECT DISTINCT ?this WHERE {{ {typed} FILTER NOT EXISTS {{ {test.pattern} }} }} "
+                             f"LIMIT {_SHOWN}")
+                out.append((str(path), message, query))
     return out
 
 
@@ -155,24 +85,29 @@ def violations(ds, graphs, *, shapes: Graph | None = None, counts: bool = True):
         return ()
     inner = _oxigraph_of(ds)
     found = []
-    for check in checks(shapes if shapes is not None else shapes_graph(), graphs, _schema(ds), counts=counts):
+    for path, message, query in queries(shapes if shapes is not None else shapes_graph(), graphs, ds, counts=counts):
         if inner is not None:  # straight to pyoxigraph: no rdflib terms for rows that are not there
-            rows = [(r["focus"].value, r["v"]) for r in inner.query(check.query, use_default_graph_as_union=True)]
+            nodes = [r["this"].value for r in inner.query(query, use_default_graph_as_union=True)]
         else:
-            rows = [(str(r[0]), r[1]) for r in ds.query(check.query)]
-        found += [Violation(focus=focus, path=check.path, message=check.message, severity="Violation")
-                  for focus, _value in rows]
+            nodes = [str(r[0]) for r in ds.query(query)]
+        found += [Violation(focus=node, path=path, message=message, severity="Violation") for node in nodes]
     return tuple(found)
 
 
-def triples_in(ds, graphs) -> int:
-    """How many triples the named ``graphs`` of ``ds`` hold (one count in the store)."""
+def triples_in(ds, graphs, *, at_most: int | None = None) -> int:
+    """How many triples the named ``graphs`` of ``ds`` hold (one count in the store), or ``at_most`` when they hold more.
+
+    Counting a million triples is a walk over them all (0.7 s); a bound stops the walk there.
+    """
     from .network import _oxigraph_of
 
     graphs = [str(g) for g in graphs]
     if not graphs:
         return 0
-    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {' '.join(f'<{g}>' for g in graphs)} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+    pattern = f"VALUES ?g {{ {' '.join(f'<{g}>' for g in graphs)} }} GRAPH ?g {{ ?s ?p ?o }}"
+    if at_most is not None:
+        pattern = f"{{ SELECT ?s WHERE {{ {pattern} }} LIMIT {int(at_most)} }}"
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"
     inner = _oxigraph_of(ds)
     if inner is not None:
         return int(next(iter(inner.query(query)))["n"].value)

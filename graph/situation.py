@@ -9,6 +9,7 @@ Nothing here names a rule, chip, firm or country.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -119,10 +120,7 @@ def headquarters(s: Situation, party: Party) -> tuple[str | None, tuple[Step, ..
 
 def groups(s: Situation, place: str) -> dict[str, tuple[Step, ...]]:
     """The groups ``place`` is in on the usage's date (memoised)."""
-    key = ("groups", place)
-    if key not in s.cache:
-        s.cache[key] = groups_on(s.G, place, s.day)
-    return s.cache[key]
+    return shared(s, ("groups", place), lambda: groups_on(s.G, place, s.day))
 
 
 def place_in(s: Situation, place: str | None, group_iris, countries) -> tuple[Step, ...] | None:
@@ -191,17 +189,51 @@ def same_as(s: Situation, party: str) -> list[str]:
     return links.get(party, [])
 
 
-def listed(s: Situation, lists) -> set[str]:
-    """Every party on one of ``lists`` on the date (and records linked to one by owl:sameAs)."""
-    key = ("listed", tuple(sorted(lists)))
-    if key not in s.cache:
+def shared(s: Situation, key: tuple, make, *, dated: bool = True):
+    """A fact of the traversal graph (on the usage's date when ``dated``), worked out once for every usage on it.
+
+    What depends only on the graph and the date (the listing edges into some lists, the parties on them
+    on a date, the groups of a place) is the same for every usage and party: :func:`graph.infer.inferences`
+    asks it for each stored usage. Kept beside ``s.G`` (dropped with it), keyed by ``key`` (and the date).
+    """
+    table = _SHARED.get(s.G)
+    if table is None:
+        table = _SHARED[s.G] = {}
+    key = (*key, s.day) if dated else key
+    if key not in table:
+        table[key] = make()
+    return table[key]
+
+
+_SHARED: "weakref.WeakKeyDictionary[nx.MultiDiGraph, dict]" = weakref.WeakKeyDictionary()
+
+
+def _listing_edges(s: Situation, lists: tuple, footnotes: tuple) -> tuple:
+    """(party, edge data) of each listing edge into one of ``lists`` (with one of ``footnotes``), whatever its dates."""
+    def make():
         # listing edges point at their list: read the lists' in-edges, not every edge of the graph
-        found = {
-            u for v in sorted(lists) if v in s.G for u, _, d in s.G.in_edges(v, data=True)
-            if d.get("predicate") == LISTING and holds(d.get("validFrom"), d.get("validUntil"), s.day)
-        }
-        s.cache[key] = found | {p for u in found for p in same_as(s, u)}
-    return s.cache[key]
+        return tuple((u, d) for v in lists if v in s.G for u, _, d in s.G.in_edges(v, data=True)
+                     if d.get("predicate") == LISTING and (not footnotes or d.get("fdpFootnote") in footnotes))
+    return shared(s, ("listing_edges", lists, footnotes), make, dated=False)
+
+
+def listed(s: Situation, lists) -> frozenset[str]:
+    """Every party on one of ``lists`` on the date (and records linked to one by owl:sameAs)."""
+    return listed_with(s, lists, ())
+
+
+def listed_with(s: Situation, lists, footnotes) -> frozenset[str]:
+    """The parties of :func:`listed` with a listing on the date that carries one of ``footnotes`` (all without).
+
+    The same as the parties of :func:`listed` whose :func:`listings_of` with ``footnotes`` is not empty.
+    """
+    lists, footnotes = tuple(sorted(lists)), tuple(sorted(footnotes))
+
+    def make():
+        edges = _listing_edges(s, lists, footnotes)
+        found = {u for u, d in edges if holds(d.get("validFrom"), d.get("validUntil"), s.day)}
+        return frozenset(found | {p for u in found for p in same_as(s, u)})
+    return shared(s, ("listed", lists, footnotes), make)
 
 
 def listings_of(s: Situation, party: str, lists, footnotes=()) -> list[dict]:
@@ -216,8 +248,10 @@ def _own_listings(s: Situation, party: str, lists, footnotes) -> list[dict]:
     if party not in s.G:
         return []
     out = []
-    for _, lst, data in sorted(s.G.out_edges(party, data=True), key=lambda e: e[2].get("fact", "")):
-        if data.get("predicate") != LISTING or lst not in lists:
+    # filter before sorting: sorting a networkx edge view first counts it, one walk of the party's edges more
+    edges = [(lst, data) for _, lst, data in s.G.out_edges(party, data=True) if data.get("predicate") == LISTING]
+    for lst, data in sorted(edges, key=lambda e: e[1].get("fact", "")):
+        if lst not in lists:
             continue
         if not holds(data.get("validFrom"), data.get("validUntil"), s.day):
             continue

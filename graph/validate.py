@@ -169,10 +169,21 @@ def _text(term) -> str:
 
 
 class _Writer:
-    """Writes SPARQL patterns under RDFS inference: fresh variables, class membership, property values."""
+    """Writes SPARQL patterns under RDFS inference: fresh variables, class membership, property values.
 
-    def __init__(self, schema: _Schema):
-        self.schema, self.n = schema, 0
+    With ``graphs`` (IRIs of named graphs), the patterns read those graphs only, where they are ``scoped``:
+    the values a check tests and the nodes a shape targets are the user's, what they are compared with
+    (another property, the values a node already has elsewhere) may be anywhere.
+    """
+
+    def __init__(self, schema: _Schema, graphs=()):
+        self.schema, self.n, self.graphs = schema, 0, tuple(graphs)
+
+    def _in_graphs(self, pattern: str, scoped: bool) -> str:
+        if not (self.graphs and scoped):
+            return pattern
+        g = self.var()
+        return f"VALUES {g} {{ {' '.join(f'<{x}>' for x in self.graphs)} }} GRAPH {g} {{ {pattern} }}"
 
     def var(self) -> str:
         self.n += 1
@@ -186,24 +197,25 @@ class _Writer:
         """A pattern that holds when ``node`` is of class ``cls`` (asserted or entailed)."""
         s = self.schema
         t = self.var()
-        branches = [f"{{ {node} a {t} . {self.values(t, s.below(s.subclasses, cls))} }}"]
+        scoped = self._in_graphs
+        branches = [f"{{ {scoped(f'{node} a {t} .', True)} {self.values(t, s.below(s.subclasses, cls))} }}"]
         if s.domains.get(cls):
             p, o = self.var(), self.var()
-            branches.append(f"{{ {node} {p} {o} . {self.values(p, sorted(s.domains[cls]))} }}")
+            branches.append(f"{{ {scoped(f'{node} {p} {o} .', True)} {self.values(p, sorted(s.domains[cls]))} }}")
         if s.ranges.get(cls):  # pySHACL's RDFS inference types literal objects by range too
             p, o = self.var(), self.var()
-            branches.append(f"{{ {o} {p} {node} . {self.values(p, sorted(s.ranges[cls]))} }}")
+            branches.append(f"{{ {scoped(f'{o} {p} {node} .', True)} {self.values(p, sorted(s.ranges[cls]))} }}")
         return " UNION ".join(branches)
 
-    def path(self, focus: str, path, value: str) -> str:
+    def path(self, focus: str, path, value: str, *, scoped: bool = True) -> str:
         """A pattern binding ``value`` to each value of ``path`` (an IRI, with its sub-properties) at ``focus``."""
         if not isinstance(path, URIRef):
             raise UnsupportedShapes(f"sh:path {path!r} (only single properties are turned into SPARQL)")
         props = self.schema.below(self.schema.subproperties, path)
         if len(props) == 1:
-            return f"{focus} {path.n3()} {value} ."
+            return self._in_graphs(f"{focus} {path.n3()} {value} .", scoped)
         p = self.var()
-        return f"{focus} {p} {value} . {self.values(p, props)}"
+        return f"{self._in_graphs(f'{focus} {p} {value} .', scoped)} {self.values(p, props)}"
 
 
 @dataclass(frozen=True)
@@ -216,6 +228,20 @@ class _Context:
 
 
 Check = Callable[[set], set]  # the focus nodes -> those that violate the constraint
+
+
+@dataclass(frozen=True)
+class _Test:
+    """A check by one query: the nodes ``pattern`` binds to ``?this`` break the constraint (``breaking``),
+    or meet it (not ``breaking``: the focus nodes it does not bind break it)."""
+
+    ctx: object
+    pattern: str
+    breaking: bool
+
+    def __call__(self, focus: set) -> set:
+        found = self.ctx.store.nodes(f"SELECT DISTINCT ?this WHERE {{ {self.pattern} }}")
+        return focus & found if self.breaking else focus - found
 
 COMPONENTS: dict[URIRef, Callable[[_Context, object], Check]] = {}
 """SHACL constraint component (its ``sh:`` parameter) -> a function making the check of one constraint."""
@@ -235,14 +261,12 @@ def component(term: URIRef):
 
 def _breaking(ctx: _Context, pattern: str) -> Check:
     """The focus nodes among those ``pattern`` binds to ``?this`` (the nodes that break the constraint)."""
-    query = f"SELECT DISTINCT ?this WHERE {{ {pattern} }}"
-    return lambda focus: focus & ctx.store.nodes(query)
+    return _Test(ctx, pattern, True)
 
 
 def _lacking(ctx: _Context, pattern: str) -> Check:
     """The focus nodes ``pattern`` does not bind to ``?this`` (it binds those that meet the constraint)."""
-    query = f"SELECT DISTINCT ?this WHERE {{ {pattern} }}"
-    return lambda focus: focus - ctx.store.nodes(query)
+    return _Test(ctx, pattern, False)
 
 
 def _each_value(ctx: _Context, test: Callable[[str], str]) -> Check:
@@ -250,9 +274,9 @@ def _each_value(ctx: _Context, test: Callable[[str], str]) -> Check:
     return _breaking(ctx, f"{ctx.w.path('?this', ctx.path, v)} FILTER({test(v)})")
 
 
-def _counted(ctx: _Context, having: str) -> str:
+def _counted(ctx: _Context, having: str, *, scoped: bool = True) -> str:
     v = ctx.w.var()
-    return (f"{{ SELECT ?this WHERE {{ {ctx.w.path('?this', ctx.path, v)} }} "
+    return (f"{{ SELECT ?this WHERE {{ {ctx.w.path('?this', ctx.path, v, scoped=scoped)} }} "
             f"GROUP BY ?this HAVING (COUNT(DISTINCT {v}) {having}) }}")
 
 
@@ -260,9 +284,9 @@ def _counted(ctx: _Context, having: str) -> str:
 def _min_count(ctx, n):
     if int(n) <= 0:
         return lambda focus: set()
-    if int(n) == 1:
-        return _lacking(ctx, ctx.w.path("?this", ctx.path, ctx.w.var()))
-    return _lacking(ctx, _counted(ctx, f">= {int(n)}"))
+    if int(n) == 1:  # the values a node has may be anywhere (scoped or not)
+        return _lacking(ctx, ctx.w.path("?this", ctx.path, ctx.w.var(), scoped=False))
+    return _lacking(ctx, _counted(ctx, f">= {int(n)}", scoped=False))
 
 
 @component(SH.maxCount)
@@ -329,7 +353,7 @@ for _term, _op in ((SH.minInclusive, ">="), (SH.maxInclusive, "<="), (SH.minExcl
 def _pair(op: str):
     def make(ctx, other):
         v, o = ctx.w.var(), ctx.w.var()
-        return _breaking(ctx, f"{ctx.w.path('?this', ctx.path, v)} {ctx.w.path('?this', other, o)} "
+        return _breaking(ctx, f"{ctx.w.path('?this', ctx.path, v)} {ctx.w.path('?this', other, o, scoped=False)} "
                               f"FILTER(!COALESCE({v} {op} {o}, false))")
     return make
 
@@ -376,13 +400,19 @@ def _constraints(ctx: _Context):
 
 def _focus(shapes: Graph, shape, w: _Writer) -> str | None:
     """The query of the focus nodes of ``shape`` as ``?this`` (None without a target)."""
+    pattern = _focus_pattern(shapes, shape, w)
+    return f"SELECT DISTINCT ?this WHERE {{ {pattern} }}" if pattern else None
+
+
+def _focus_pattern(shapes: Graph, shape, w: _Writer) -> str | None:
+    """The pattern binding the focus nodes of ``shape`` to ``?this`` (None without a target)."""
     branches = [w.typed("?this", cls) for cls in shapes.objects(shape, SH.targetClass)]
     branches += [f"{{ {w.path('?this', p, w.var())} }}" for p in shapes.objects(shape, SH.targetSubjectsOf)]
     branches += [f"{{ {w.path(w.var(), p, '?this')} }}" for p in shapes.objects(shape, SH.targetObjectsOf)]
     branches += [f"{{ {w.values('?this', [node])} }}" for node in shapes.objects(shape, SH.targetNode)]
     if (shape, RDF.type, RDFS.Class) in shapes:
         raise UnsupportedShapes(f"implicit class target of {shape}")
-    return f"SELECT DISTINCT ?this WHERE {{ {' UNION '.join(branches)} }}" if branches else None
+    return " UNION ".join(branches) if branches else None
 
 
 def validate_in_store(g, *, shapes: Graph | None = None) -> Report:
