@@ -335,6 +335,123 @@ def generate(path: Path | str, triples: int, *, seed: int = SEED, vocab: Vocabul
     return Synthetic(str(path), w.count, len(gen.firms), probes)
 
 
+class _Registry(_Generator):
+    """A company registry: groups, long chains, holding companies that own many, many small owners, cross-holdings."""
+
+    def __init__(self, w: _Writer, vocab: Vocabulary, rng: random.Random):
+        super().__init__(w, vocab, rng)
+        self.stakes = 0
+        self.holders: list[str] = []  # one entry per stake held: a uniform pick is a pick by degree (preferential)
+        self.people = 0
+
+    def owns(self, owner: str, owned: str, pct: float, since: dt.date | None = None) -> None:
+        super().owns(owner, owned, pct, since)
+        self.stakes += 1
+        self.holders.append(owner)
+
+    def person(self) -> str:
+        self.people += 1
+        iri = f"{_BENCH}person/{self.people:07d}"
+        self.w.iri(iri, _RDF_TYPE, _ECG + "Person")
+        self.w.lit(iri, _LABEL, f"Bench owner {self.people:07d}", lang="en")
+        self.w.iri(iri, _SOURCE, self.source)
+        return iri
+
+    def holder(self) -> str:
+        """An owner picked by how many stakes it already holds (a few hold thousands), else any firm."""
+        rng = self.rng
+        if self.holders and rng.random() < 0.7:
+            return self.holders[rng.randrange(len(self.holders))]
+        return self.firms[rng.randrange(len(self.firms))]
+
+    def group(self) -> None:
+        """A corporate group of up to 200 firms, depth up to 8, some subsidiaries with a second (preferential) owner."""
+        rng = self.rng
+        size = min(200, int(rng.paretovariate(1.3) * 3))
+        root = self.firm()
+        if rng.random() < 0.02:
+            self.lists(root, self.a_list(), self.day())
+        if rng.random() < 0.3:  # owned by a holding company
+            self.owns(self.holder(), root, rng.choice((100.0, 75.0, 51.0, 30.0, 20.0)))
+        members, level = [root], [root]
+        for _ in range(8):
+            nxt = []
+            for parent in level:
+                for _ in range(rng.choices((1, 2, 3, 5, 8), (40, 30, 15, 10, 5))[0]):
+                    if len(members) >= size:
+                        break
+                    child = self.firm()
+                    self.owns(parent, child, rng.choice((100.0, 100.0, 100.0, 75.0, 60.0, 51.0, 40.0, 30.0)),
+                              self.day() if rng.random() < 0.3 else None)
+                    if rng.random() < 0.08:
+                        self.owns(self.holder(), child, float(rng.randint(5, 45)))
+                    if rng.random() < 0.003:
+                        self.lists(child, self.a_list(), self.day())
+                    nxt.append(child)
+                    members.append(child)
+            if not nxt:
+                break
+            level = nxt
+        if len(members) > 2 and rng.random() < 0.02:  # a cross-holding back up to the root: a cycle
+            self.owns(members[-1], root, 5.0)
+
+    def chain(self) -> None:
+        """A long chain of 8 to 25 holdings, each mostly or wholly owning the next."""
+        rng = self.rng
+        node = self.holder() if rng.random() < 0.5 else self.firm()
+        for _ in range(rng.randint(8, 25)):
+            child = self.firm()
+            self.owns(node, child, rng.choice((100.0, 100.0, 90.0, 75.0, 51.0)))
+            node = child
+
+    def small_owners(self) -> None:
+        """People holding a few percent each of one firm (most owners in a registry are these)."""
+        rng = self.rng
+        firm = self.firms[rng.randrange(len(self.firms))]
+        for _ in range(rng.randint(1, 12)):
+            self.owns(self.person(), firm, round(rng.uniform(0.5, 9.9), 1))
+
+    def cross_holding(self) -> None:
+        """Two or three firms of different groups holding each other: a cycle."""
+        rng = self.rng
+        ring = [self.firms[rng.randrange(len(self.firms))] for _ in range(rng.choice((2, 2, 3)))]
+        for a, b in zip(ring, ring[1:] + ring[:1]):
+            if a != b:
+                self.owns(a, b, float(rng.randint(1, 20)))
+
+
+def generate_registry(path: Path | str, stakes: int, *, seed: int = SEED, vocab: Vocabulary | None = None) -> Synthetic:
+    """Write a synthetic company registry of about ``stakes`` ownership stakes as N-Triples; same seed, same file.
+
+    Shaped like real registries: skewed degrees (holding companies picked by the stakes they already hold),
+    corporate groups, long chains (up to 25 holdings), cross-holdings (cycles), many people with small stakes,
+    and listings on the curated lists; the probes of :func:`generate` are in it too. ``Synthetic.firms`` counts
+    the stakes here (``probes["stakes"]``) besides the firms.
+
+    >>> import tempfile, pathlib
+    >>> s = generate_registry(pathlib.Path(tempfile.mkdtemp()) / "r.nt", 3000)
+    >>> s.probes["stakes"] >= 3000 and s.probes["deep"].endswith("probe-deep")
+    True
+    """
+    vocab = vocab or curated_vocabulary()
+    rng = random.Random(seed)
+    with open(path, "w", encoding="utf-8", buffering=1 << 20) as out:
+        w = _Writer(out)
+        gen = _Registry(w, vocab, rng)
+        probes = gen.probes()
+        while gen.stakes < stakes:
+            r = rng.random()
+            if r < 0.55 or len(gen.firms) < 100:
+                gen.group()
+            elif r < 0.62:
+                gen.chain()
+            elif r < 0.97:
+                gen.small_owners()
+            else:
+                gen.cross_holding()
+    return Synthetic(str(path), w.count, len(gen.firms), {**probes, "stakes": gen.stakes, "people": gen.people})
+
+
 def usages(probes: dict) -> dict[str, dict]:
     """The timed usages, as keyword arguments of :class:`graph.exposure.Usage` (dates as ISO text)."""
     day, chip = probes["day"], probes["chip"]
