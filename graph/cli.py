@@ -896,15 +896,19 @@ def bench(
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also measure rdflib's in-memory store."),
     limit: float = typer.Option(30.0, "--limit", help="Seconds allowed per measurement; past it: '> N s (stopped)'."),
     cold: bool = typer.Option(True, "--cold/--no-cold", help="Also time 'import graph' and a cold 'ecgraph expose'."),
-    paths: str = typer.Option("1m", "--paths", help="Size of the --data file and ownership graph for the user paths (each 'ecgraph ...' command timed against its target); 0 skips them."),
+    paths: str = typer.Option("1m", "--paths", help="Size in triples of the --data file for the user paths (each 'ecgraph ...' command timed against its target); 0 skips them."),
     csl: int = typer.Option(26000, "--csl", help="CSL records imported for the user paths."),
+    stakes: str = typer.Option("1m", "--stakes", help="Ownership stakes in the registry of the user paths (50% computation, expose --endpoint, local expose); 0 skips them."),
+    ftm: str = typer.Option("100k", "--ftm", help="Entities in the timed FtM import of the user paths; 0 skips it."),
+    paths_only: bool = typer.Option(False, "--paths-only", help="Time only the user paths, not the library sizes."),
 ):
     """Benchmark the CLI paths a user takes against their targets, and load, SPARQL, expose and rendering on synthetic graphs."""
     from .bench import parse_sizes, run
 
-    size = 0 if paths.strip() == "0" else parse_sizes(paths)[0][1]
-    run(parse_sizes(sizes), repeat=repeat, baseline=baseline, limit=limit, cold=cold,
-        paths=size, csl=csl)
+    size, n_stakes, n_ftm = (0 if text.strip() == "0" else parse_sizes(text, option)[0][1] for text, option in
+                             ((paths, "--paths"), (stakes, "--stakes"), (ftm, "--ftm")))
+    run([] if paths_only else parse_sizes(sizes), repeat=repeat, baseline=baseline, limit=limit, cold=cold,
+        paths=size, csl=csl, stakes=n_stakes, ftm=n_ftm)
 
 
 def _check_format(value: str, allowed) -> None:

@@ -233,22 +233,36 @@ def listed_owner_shares(G: nx.MultiDiGraph, owners, *, day: dt.date | None = Non
 
 def _listed_owner_shares(G, owners: set, day, max_depth: int) -> dict[str, float]:
     down: dict[str, list[tuple[str, float]]] = {}  # owner -> [(owned, pct)], only the stakes that hold on day
-    for u, v, data in G.edges(data=True):
-        if data.get("predicate") != OWNERSHIP or "percentage" not in data:
-            continue
-        if day is not None and not holds(data.get("validFrom"), data.get("validUntil"), day):
-            continue
-        down.setdefault(u, []).append((v, max(0.0, min(100.0, float(data["percentage"])))))
-    below: set[str] = set()  # every party a chain from an owner reaches
+    percent: dict = {}  # each stated percentage as a clamped float, converted once (a registry repeats a few)
+    # the raw adjacency, not G.edges(data=True): its generator costs more than the rest of the scan
+    for u, nbrs in G._adj.items():
+        stakes = None
+        for v, keyed in nbrs.items():
+            for data in keyed.values():
+                if data.get("predicate") != OWNERSHIP or "percentage" not in data:
+                    continue
+                start, end = data.get("validFrom"), data.get("validUntil")
+                if day is not None and (start is not None or end is not None) and not holds(start, end, day):
+                    continue
+                stated = data["percentage"]
+                pct = percent.get(stated)
+                if pct is None:
+                    pct = percent[stated] = max(0.0, min(100.0, float(stated)))
+                if stakes is None:
+                    stakes = down[u] = []
+                stakes.append((v, pct))
+    hops: dict[str, int] = {}  # every party a chain from an owner reaches: the fewest stakes from an owner to it
     frontier = [o for o in owners if o in down]
-    while frontier:
-        node = frontier.pop()
-        for owned, _ in down.get(node, ()):
-            if owned not in below:
-                below.add(owned)
-                if owned not in owners:
-                    frontier.append(owned)
-    cyclic = _below_cycles(down, below | owners)
+    for k in range(1, max_depth + 1):
+        nxt = []
+        for node in frontier:
+            for owned, _ in down.get(node, ()):
+                if owned not in hops:
+                    hops[owned] = k
+                    if owned not in owners:
+                        nxt.append(owned)
+        frontier = nxt
+    cyclic = _below_cycles(down, hops.keys() | owners)
     totals: dict[str, float] = {}
     layer = {o: 1.0 for o in owners if o in down}  # share carried into each node by chains of k stakes
     for k in range(max_depth):
@@ -268,20 +282,59 @@ def _listed_owner_shares(G, owners: set, day, max_depth: int) -> dict[str, float
         if not layer:
             break
     out = {node: min(100.0, round(share * 100.0, 9)) for node, share in totals.items()}
-    for node in cyclic & below:
-        share, _ = effective_ownership(G, node, owners - {node}, day=day, max_depth=max_depth)
-        out[node] = share
+    if cyclic:
+        up: dict[str, list[tuple[str, float]]] = {}  # the same stakes, owned -> [(owner, pct)], among those reached
+        for u, stakes in down.items():
+            if u in hops or u in owners:
+                for v, pct in stakes:
+                    up.setdefault(v, []).append((u, pct))
+        for node in cyclic & hops.keys():
+            out[node] = _walked_share(up, node, owners - {node}, hops, max_depth)
     return {node: share for node, share in sorted(out.items()) if share > 0}
 
 
-def _below_cycles(down: dict[str, list[tuple[str, float]]], nodes: set[str]) -> set[str]:
-    """The nodes that lie on a cycle of stakes among ``nodes`` or below one."""
-    sub = nx.DiGraph()
-    sub.add_nodes_from(nodes)
-    sub.add_edges_from((u, v) for u in nodes for v, _ in down.get(u, ()) if v in nodes)
-    on_cycle = {n for scc in nx.strongly_connected_components(sub) if len(scc) > 1 for n in scc}
-    on_cycle |= {u for u, v in sub.edges if u == v}
-    out = set(on_cycle)
-    for n in on_cycle:
-        out |= nx.descendants(sub, n)
-    return out
+def _walked_share(up, target: str, owners: set, hops: dict[str, int], max_depth: int) -> float:
+    """:func:`effective_ownership`'s walk for one party, over the stakes ``up`` (owned -> owners), skipping the
+    parties no owner reaches within the chain length left (``hops``: the fewest stakes from an owner); the same
+    figure, since a chain that cannot reach an owner adds nothing."""
+    total = 0.0
+    path = {target}
+
+    def walk(node, share, length):
+        nonlocal total
+        for owner, pct in up.get(node, ()):
+            if owner in path:  # a cycle
+                continue
+            carried = share * pct / 100.0
+            if owner in owners:
+                total += carried
+            elif length + 1 < max_depth and carried > 0 and length + 1 + hops.get(owner, max_depth + 1) <= max_depth:
+                path.add(owner)
+                walk(owner, carried, length + 1)
+                path.discard(owner)
+
+    walk(target, 1.0, 0)
+    return min(100.0, round(total * 100.0, 9))
+
+
+def _below_cycles(down: dict[str, list[tuple[str, float]]], nodes) -> set[str]:
+    """The nodes that lie on a cycle of stakes among ``nodes`` or below one.
+
+    Peel off, again and again, the nodes no remaining stake points at (Kahn's topological order): what
+    cannot be peeled has a cycle above it or is on one.
+    """
+    indegree = dict.fromkeys(nodes, 0)
+    for u in nodes:
+        for v, _ in down.get(u, ()):
+            if v in indegree:
+                indegree[v] += 1
+    ready = [n for n, d in indegree.items() if d == 0]
+    while ready:
+        u = ready.pop()
+        del indegree[u]
+        for v, _ in down.get(u, ()):
+            if v in indegree:
+                indegree[v] -= 1
+                if indegree[v] == 0:
+                    ready.append(v)
+    return set(indegree)

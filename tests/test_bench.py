@@ -48,6 +48,21 @@ def test_the_deep_user_sits_six_ownership_hops_below_a_listed_party_on_a_curated
     assert {str(c) for c in g.objects(None, ECG.headquarteredIn)} <= set(vocab.countries)
 
 
+def test_the_registry_has_a_million_edge_shape_small_owners_long_chains_and_cycles(vocab, tmp_path):
+    import networkx as nx
+
+    s = bench.generate_registry(tmp_path / "r.nt", 5000, vocab=vocab)
+    g = _graph(s.path)
+    G = nx.DiGraph((g.value(o, ECG.owner), g.value(o, ECG.owned)) for o in g.subjects(ECG.owner, None))
+    assert s.probes["stakes"] == len(set(g.subjects(ECG.owner, None))) >= 5000
+    people = {p for p in G if "/person/" in str(p)}
+    assert len(people) > len(G) / 10 and all(G.in_degree(p) == 0 for p in people)
+    degrees = sorted((d for _, d in G.out_degree()), reverse=True)
+    assert degrees[0] > 8 * (sum(degrees) / len(degrees))  # a few owners hold many stakes
+    assert nx.dag_longest_path_length(nx.condensation(G)) >= 8  # long chains
+    assert any(len(c) > 1 for c in nx.strongly_connected_components(G))  # cross-holdings
+
+
 def test_sizes_are_read_with_suffixes():
     assert bench.parse_sizes("10k, 1m") == [("10k", 10_000), ("1m", 1_000_000)]
     with pytest.raises(InputError):
@@ -92,7 +107,7 @@ def test_sizes_and_repeats_that_measure_nothing_are_refused_in_one_line(argv, me
 
 
 def test_the_user_paths_run_the_cli_and_mark_what_misses_its_target(tmp_path):
-    rows = bench.user_paths(tmp_path, triples=3000, csl=40, limit=300)
+    rows = bench.user_paths(tmp_path, triples=3000, csl=40, limit=300, stakes=3000, ftm=200)
     names = [r.name for r in rows]
     assert any(n.startswith("import csl") for n in names)
     assert sum(n.startswith("named query") for n in names) == len(__import__("graph.sparql").sparql.named_queries()) + 1
@@ -101,6 +116,12 @@ def test_the_user_paths_run_the_cli_and_mark_what_misses_its_target(tmp_path):
     assert all(r.seconds is not None for r in rows), [(r.name, r.note) for r in rows if r.seconds is None]
     data = next(r for r in rows if r.name.startswith("--data 1M"))
     assert data.baseline and data.ratio_target == 8.0
+    first = next(r for r in rows if r.name.startswith("first expose after the import"))
+    ftm = next(r for r in rows if r.name.startswith("import ftm"))
+    assert first.check and ftm.check, (first.note, ftm.note)  # progress seen on the terminal, memory flat
+    assert any(r.name.startswith("expose --data REGISTRY, local (next run") for r in rows)
+    silent = bench.UserRow("first expose after the import", 1.0, check=False, check_name="shows progress")
+    assert silent.missed
     slow = bench.UserRow("expose (warm, in one process)", 0.5)
     assert slow.missed and not bench.UserRow("expose (warm, in one process)", 0.1).missed
     from rich.console import Console

@@ -131,3 +131,30 @@ def test_a_typed_word_is_bound_as_a_value(server):
     hostile = remote.names_graph(f"{server}/query", ['France") ) } ?s ?p ?o { FILTER (true'], vocab=Graph())
     plain = remote.names_graph(f"{server}/query", ["France"], vocab=Graph())
     assert len(hostile) == len(plain) > 0  # the longest word "france" is all that reaches the store
+
+
+def test_owners_are_fetched_a_stake_at_a_time_up_to_the_hops_asked_and_a_cycle_ends(server, tmp_path):
+    # user <-60%- p1 <-60%- p2 <-60%- p3, and p2 -10%-> p3: p2 and p3 hold each other
+    import datetime as dt
+
+    from rdflib import URIRef
+
+    from graph.exposure import Usage
+
+    ex = "https://example.org/remote-chain/"
+    stakes = [("p1", "user"), ("p2", "p1"), ("p3", "p2"), ("p2", "p3")]
+    path = tmp_path / "chain.ttl"
+    path.write_text(f"@prefix ecg: <https://w3id.org/ecgraph/ontology#> .\n@prefix ex: <{ex}> .\n" + "".join(
+        f"ex:s{i} a ecg:Ownership ; ecg:owner ex:{o} ; ecg:owned ex:{t} ; ecg:percentage {60 if i < 3 else 10}.0 .\n"
+        for i, (o, t) in enumerate(stakes)), encoding="utf-8")
+    push(load(path, curated=False, imports=False), f"{server}/store")
+    usage = Usage(chip=ex + "chip", user=ex + "user", as_of=dt.date(2025, 6, 1))
+
+    def stakes(hops):
+        g = remote.neighbourhood(f"{server}/query", usage, hops=hops)
+        return {str(s)[len(ex):] for s in g.subjects(URIRef("https://w3id.org/ecgraph/ontology#owner"), None)
+                if str(s).startswith(ex)}
+
+    assert stakes(0) == {"s0"}  # the stakes in the user
+    assert stakes(2) == {"s0", "s1", "s2"}  # ... in its owner, and in that one's owner
+    assert stakes(12) == {"s0", "s1", "s2", "s3"}  # and the cycle back ends there
