@@ -59,7 +59,7 @@ def _sha256(path: Path) -> str:
 
 def data_files(extra=()) -> tuple[tuple[DataFile, ...], tuple[DataFile, ...], tuple[ImportVersion, ...]]:
     """The curated files, the user's extra files and the active imports, each with its hash."""
-    from .imports import active_imports, list_imports
+    from .stored import active_imports, list_imports
     from .load import curated_files, expand, ontology_dir
 
     root = ontology_dir()

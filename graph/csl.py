@@ -50,7 +50,8 @@ from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from .errors import InputError
 from .names import normalise
-from .namespace import ECG, GRAPH, ID
+from .namespace import ECG, ID
+from .stored import graph_name  # noqa: F401  (re-exported: an import's named graph is the store's)
 
 COLUMNS = (
     "_id", "source", "entity_number", "type", "programs", "name", "title", "addresses",
@@ -632,11 +633,6 @@ def provenance_triples(doc: URIRef, run: URIRef, file, *, sha256: str, kind: str
         (run, PROV.startedAtTime, Literal(started.replace(microsecond=0))), (run, ECG.recordCount, Literal(imported)),
         (run, ECG.importedFile, doc), (run, PROV.used, doc),
     ]
-
-
-def graph_name(name: str) -> URIRef:
-    """The named graph of the import called ``name``."""
-    return GRAPH[f"import/{name}"]
 
 
 def sha256_of(path: Path) -> str:

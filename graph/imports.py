@@ -54,13 +54,15 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Callable
 
-from rdflib import RDF, BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV, XSD
+from rdflib import RDF, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV
 
-from .atomic import TEMP_MARK, checkpoint, fsync_dir, locked, open_atomic, write_atomic
+from .atomic import TEMP_MARK, checkpoint, fsync_dir, open_atomic, write_atomic
 from .csl import CSL, ImportSummary, convert, file_node, graph_name, read_csl, run_node, sha256_of
-from .errors import EcgraphError, InputError, UnknownNameError
+from .errors import InputError, UnknownNameError
 from .namespace import ECG
+from .stored import (  # noqa: F401  (re-exported: the import store's read side lives in graph.stored)
+    StoredImport, _committed, _nq, active_imports, import_lock, imports_dir, list_imports)
 
 KINDS = ("csl", "ftm", "gleif", "bods")
 """What ``add_import`` reads: the CSL, FollowTheMoney entities, GLEIF Level 1/2 records, BODS statements."""
@@ -68,48 +70,10 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 @dataclass(frozen=True)
-class StoredImport:
-    """One import kept in the store, as ``ecgraph import --list`` shows it."""
-
-    name: str
-    kind: str
-    file: str
-    sha256: str
-    started: str
-    graph: str
-    records: int
-    imported: int
-    linked: int
-    review: int
-    skipped: int
-    added: int
-    ended: int
-    path: str
-    partial: bool = False
-    superseded_by: str = ""
-    kept: int = 0
-    seq: int = 0
-
-
-@dataclass(frozen=True)
 class StoreSummary(ImportSummary):
     """What an import did, with what the store kept: earlier listings of rows this file skipped."""
 
     kept_earlier: int = 0  # earlier listings (dated facts) carried unchanged: their rows were skipped in this file
-
-
-def imports_dir() -> Path:
-    """The folder of the stored imports: ``data_dir()/imports``."""
-    from .load import data_dir
-
-    return data_dir() / "imports"
-
-
-def import_lock(*, waiting: Callable[[str], None] | None = None, timeout: float | None = None):
-    """The lock every writer of the import store holds (``data_dir()/imports.lock``); see :func:`graph.atomic.locked`."""
-    from .load import data_dir
-
-    return locked(data_dir() / "imports.lock", what="another import", timeout=timeout, waiting=waiting)
 
 
 def add_import(
@@ -344,21 +308,6 @@ def _latest_per_list(list_iris: set[str] | None) -> dict[str, tuple[Path, dict]]
     return best
 
 
-def _committed() -> list[tuple[dict, Path]]:
-    """The index and N-Quads file of every committed import (one with both files), in commit order."""
-    folder = imports_dir()
-    if not folder.is_dir():
-        return []
-    out = []
-    for meta_path in sorted(folder.glob("*.json")):
-        nq = meta_path.with_suffix(".nq")
-        if TEMP_MARK in meta_path.name or not nq.is_file():
-            continue
-        out.append((_read_meta(meta_path), nq))
-    out.sort(key=lambda item: (int(item[0].get("seq", 0)), str(item[0].get("started", "")), item[1].stem))
-    return out
-
-
 def _lines_for(nq: Path, marks: dict[str, str], held: Callable[[set[str]], set[str]] = lambda c: set()
                ) -> tuple[list[str], dict[str, dt.date]]:
     """The N-Quads lines of ``nq`` to carry for the keys of ``marks``, and each fact's start.
@@ -436,33 +385,6 @@ def _named(line: str, subject: str) -> set[str]:
     return {obj[1:obj.index(">")]}
 
 
-def list_imports() -> list[StoredImport]:
-    """The imports kept in the store, in the order they were made."""
-    out, lists = [], {}
-    for meta, nq in _committed():
-        lists[nq.stem] = set(meta.get("lists") or ())
-        out.append(StoredImport(
-            name=nq.stem, kind=meta.get("kind", "rdf"), file=meta.get("file", nq.name),
-            sha256=meta.get("sha256", ""), started=meta.get("started", ""), graph=meta.get("graph", ""),
-            **{k: int(meta.get(k, 0)) for k in ("records", "imported", "linked", "review", "skipped",
-                                                 "added", "ended", "kept", "seq")},
-            path=str(nq), partial=bool(meta.get("partial", False)),
-        ))
-    # an import is superseded by a later full import that covers all of its lists (and carries their history)
-    for i, old in enumerate(out):
-        if not lists[old.name]:
-            continue
-        for new in out[i + 1:]:
-            if not new.partial and lists[old.name] <= lists[new.name]:
-                out[i] = replace(old, superseded_by=new.name)
-    return out
-
-
-def active_imports() -> list[Path]:
-    """The N-Quads files to load: every stored import that no later import supersedes."""
-    return [Path(s.path) for s in list_imports() if not s.superseded_by]
-
-
 def remove_import(name: str, *, waiting: Callable[[str], None] | None = None) -> StoredImport:
     """Delete the import called ``name`` from the store and return what it was.
 
@@ -483,36 +405,8 @@ def remove_import(name: str, *, waiting: Callable[[str], None] | None = None) ->
     return gone
 
 
-def _read_meta(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise EcgraphError(f"{path}: unreadable import index ({exc})") from None
-
-
 def _summary_of(stored: StoredImport) -> ImportSummary:
     return ImportSummary(
         name=stored.name, file=stored.file, sha256=stored.sha256, graph=stored.graph,
         records=stored.records, imported=stored.imported, added=0, ended=0, unchanged=True,
     )
-
-
-def _nq(triple) -> str:
-    """``s p o`` of a triple in N-Quads syntax (the graph term is added by the caller)."""
-    return " ".join(_term(t) for t in triple)
-
-
-def _term(term) -> str:
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    if isinstance(term, Literal):
-        body = (str(term).replace("\\", "\\\\").replace('"', '\\"')
-                .replace("\n", "\\n").replace("\r", "\\r"))
-        if term.language:
-            return f'"{body}"@{term.language}'
-        if term.datatype is not None and term.datatype != XSD.string:
-            return f'"{body}"^^<{term.datatype}>'
-        return f'"{body}"'
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    raise TypeError(f"not an RDF term: {term!r}")

@@ -362,7 +362,7 @@ def imported_identifiers() -> dict[str, tuple[tuple[str, str], ...]]:
     path = _identifiers_file()
     if not path.is_file():
         return {}
-    from .imports import list_imports
+    from .stored import list_imports
 
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rdflib import Dataset, URIRef
 
+from .datadir import data_dir  # noqa: F401  (re-exported: graph.load.data_dir)
 from .errors import EcgraphError, ParseError
 from .namespace import GRAPH
 
@@ -49,14 +50,6 @@ def curated_files() -> list[Path]:
     """
     root = ontology_dir()
     return [root / "ecg.ttl", *sorted((root / "data").glob("*.ttl"))]
-
-
-def data_dir() -> Path:
-    """Where imports are kept between runs: ``$ECGRAPH_DATA_DIR``, else ``$XDG_DATA_HOME/ecgraph``."""
-    if os.environ.get("ECGRAPH_DATA_DIR"):
-        return Path(os.environ["ECGRAPH_DATA_DIR"]).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "ecgraph"
 
 
 def default_store() -> str:
@@ -137,7 +130,7 @@ def stored_imports() -> list[Path]:
     """
     if not (data_dir() / "imports").is_dir():
         return []
-    from .imports import active_imports
+    from .stored import active_imports
 
     return active_imports()
 

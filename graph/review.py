@@ -146,9 +146,9 @@ def _store_lock():
     """The import store's lock (``graph.imports.import_lock``) where the store has one: a judgement rewrites imports."""
     import contextlib
 
-    from . import imports
+    from . import stored
 
-    lock = getattr(imports, "import_lock", None)
+    lock = getattr(stored, "import_lock", None)
     return lock() if lock is not None else contextlib.nullcontext()
 
 
@@ -174,7 +174,7 @@ def _judge(match: str, decision: str, now: dt.datetime | None) -> PendingMatch:
 
 def _drop_same_as(record: str, party: str) -> None:
     """Take ``record owl:sameAs party`` out of every stored import that asserts it (each file rewritten atomically)."""
-    from .imports import imports_dir
+    from .stored import imports_dir
 
     line_start = f"<{record}> {_SAME_AS} <{party}> "
     folder = imports_dir()
@@ -193,8 +193,7 @@ def _write_judgements(decisions: dict) -> None:
     from rdflib import OWL, RDF, RDFS, Literal, URIRef
     from rdflib.namespace import DCTERMS
 
-    from .csl import graph_name
-    from .imports import _nq, imports_dir
+    from .stored import _nq, graph_name, imports_dir
     from .namespace import ECG, ID
 
     source = ID["review/judgements"]
