@@ -95,7 +95,7 @@ class Vocabulary:
 
 def curated_vocabulary() -> Vocabulary:
     """The curated countries, groups, lists, policies and activities, and a day the affiliate extension holds."""
-    from .load import load
+    from .store.load import load
 
     g = load(curated=True, imports=False, store="memory")
 
@@ -390,7 +390,7 @@ def worker(spec: dict) -> None:
     _emit(event="ready", rss_mb=_peak_mb())
     from rdflib import URIRef
 
-    from .load import load
+    from .store.load import load
 
     _emit(event="start", task="load")
     start = time.perf_counter()
@@ -400,7 +400,7 @@ def worker(spec: dict) -> None:
         _emit(event="done", task="load", times=[seconds], peak_mb=_peak_mb())
 
     from .exposure import Usage, exposures, traversal_graph
-    from .sparql import query
+    from .store.sparql import query
 
     probes = spec["probes"]
 
@@ -595,7 +595,7 @@ def generate_csl(path: Path | str, records: int = CSL_RECORDS, *, seed: int = SE
     """
     import csv
 
-    from .load import load
+    from .store.load import load
 
     g = load(imports=False, store="memory")
     sources = sorted(str(o) for o in g.objects(None, _uri(_ECG + "cslSourceName")))
@@ -701,7 +701,7 @@ def user_paths(folder: Path, *, triples: int = 1_000_000, csl: int = CSL_RECORDS
     rows.append(UserRow("expose (cold, a new process)", again))
     rows.append(UserRow("expose (warm, in one process: the library call, as serve makes it)",
                         _warm_expose(env, vocab.first_chip, probe["party"], day)))
-    from . import sparql
+    from .store import sparql
 
     for name in sparql.named_queries():
         binds = [a for param in sparql.named_query(name).params if param.required
@@ -739,7 +739,7 @@ def _example(param, day: str) -> str:
 def _warm_expose(env, chip: str, user: str, day: str) -> float | None:
     """Median of five answers in one process that has the graph loaded and has answered once (as ``serve`` has)."""
     code = ("import sys, time, statistics\n"
-            "from graph.load import load\nfrom graph.exposure import exposures, traversal_graph\n"
+            "from graph.store.load import load\nfrom graph.exposure import exposures, traversal_graph\n"
             "from graph.usage import usage_from_names\n"
             "g = load(persistent=True); traversal_graph(g)\n"
             "ask = lambda: exposures(g, usage_from_names(g, chip=sys.argv[1], user=sys.argv[2], activity='training', "
@@ -765,7 +765,7 @@ def _shares(path: str, day: str, limit: float) -> tuple[float | None, float | No
     """The whole-graph share of listed owners: one pass, and one walk per party (child processes, time-limited)."""
     code = f"""
 import sys, time, datetime as dt
-from graph.load import load
+from graph.store.load import load
 from graph.exposure import traversal_graph
 from graph.namespace import ECG
 from graph.ownership import OWNERSHIP, effective_ownership, listed_owner_shares
@@ -799,7 +799,7 @@ def _endpoint_expose(folder: Path, registry: Synthetic, vocab: Vocabulary, env, 
     """``expose --endpoint`` against a real ``oxigraph serve`` holding the curated data and the registry."""
     import socket
 
-    from .load import curated_files
+    from .store.load import curated_files
 
     store = folder / "oxigraph-store"
     for path in curated_files():

@@ -11,7 +11,7 @@ import datetime as dt
 from rdflib import RDF, RDFS, Graph, URIRef
 
 from .namespace import ECG
-from .names import label_of
+from .store.names import label_of
 from .network import collapsing_classes
 from .timeline import holds
 
@@ -47,7 +47,7 @@ def _holding(g: Graph, cls, end_p, target, day) -> list[URIRef]:
 def catalogue(g: Graph, kind: str, day: dt.date) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """The column names and the rows of ``kind`` (one of :data:`KINDS`) on ``day``, sorted by name.
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> cols, rows = catalogue(load(imports=False), "lists", dt.date(2025, 6, 1))
     >>> cols[:2], any(r[1] == "Entity List" for r in rows)
     (('iri', 'name'), True)

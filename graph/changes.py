@@ -17,7 +17,7 @@ from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
 from .namespace import ECG
-from .names import label_of
+from .store.names import label_of
 from .network import collapsing_classes
 
 
@@ -54,7 +54,7 @@ class AnswerChange:
 def hub_classes(g: Graph) -> set[URIRef]:
     """The classes marked ``ecg:hub true`` in the ontology.
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> str(ECG.Country) in {str(c) for c in hub_classes(load(imports=False))}
     True
     """
@@ -114,7 +114,7 @@ def changes(g: Graph, *, start, end, about=None, depth: int = 4) -> list[Change]
         only when it is the entity itself), or None for every fact
     depth : hops for :func:`bearing_on`
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> g = load(imports=False)
     >>> rows = changes(g, start="2025-11-10", end="2025-11-10")
     >>> any(c.kind == "status period" and c.change == "begins" for c in rows)

@@ -106,7 +106,7 @@ def derived_classification(g: Graph, chip: URIRef, day=None) -> Classification |
     With ``day``, only criteria in force that day count (a criterion carries ``ecg:validFrom``/``ecg:validUntil``:
     the TPP and performance-density tests date from 2023-11-17).
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> g = load(imports=False)
     >>> derived_classification(g, URIRef("https://w3id.org/ecgraph/id/chip/nvidia-h100-sxm")).eccn
     'https://w3id.org/ecgraph/id/eccn/3A090.a'
@@ -132,12 +132,12 @@ def derived_classification(g: Graph, chip: URIRef, day=None) -> Classification |
 def classification_on(g: Graph, chip: URIRef, day: dt.date) -> Outcome:
     """The chip's classification on ``day``: derived, else stated (if it holds that day), else what is missing.
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> g = load(imports=False)
     >>> classification_on(g, URIRef("https://w3id.org/ecgraph/id/chip/nvidia-gb200"), dt.date(2025, 6, 1)).missing
     'figures (total processing performance, performance density) or a stated ECCN for NVIDIA GB200 Grace Blackwell Superchip'
     """
-    from .names import label_of
+    from .store.names import label_of
 
     derived = derived_classification(g, chip, day)
     if derived is not None:

@@ -48,7 +48,7 @@ def load_graph(data: Optional[List[Path]] = None, store: Optional[str] = None, *
 
     ``read_only`` commands may get the persistent on-disk store of the imports instead of a parse.
     """
-    from .load import load
+    from .store.load import load
 
     g = load(*(data or []), curated=curated, store=store, persistent=read_only)
     if data:
@@ -71,7 +71,7 @@ def _check_user_data(g, data, *, curated: bool) -> None:
     graphs = getattr(g, "ecgraph_user_graphs", ())
     size = triples_in(g, graphs)
     if size <= FULL_CHECK_TRIPLES:  # validated with the curated set, not the stored imports (each was checked when made)
-        from .validate import validate
+        from .store.validate import validate
 
         found = validate(load_user_data(data, curated=curated)).violations
     else:
@@ -88,7 +88,7 @@ def _check_user_data(g, data, *, curated: bool) -> None:
 
 def load_user_data(data, *, curated: bool):
     """The --data files with the curated set, in memory, for pySHACL."""
-    from .load import load
+    from .store.load import load
 
     return load(*data, curated=curated, imports=False, store="memory")
 
@@ -158,7 +158,7 @@ def show(
     from dataclasses import asdict
 
     from .describe import facts_about
-    from .names import label_of, resolve
+    from .store.names import label_of, resolve
 
     _check_format(format, ("table", "json"))
     g = load_graph(data, store)
@@ -188,7 +188,7 @@ def show(
 def _short_source(g, iri: str) -> str:
     from rdflib import URIRef
 
-    from .names import label_of
+    from .store.names import label_of
     from .namespace import ECG
 
     node = URIRef(iri)
@@ -207,9 +207,9 @@ def validate(
     The curated data and --data are checked with pySHACL; --imports checks the stored imports (with the
     curated data they link to) in the on-disk store, each shape constraint as a SPARQL query.
     """
-    from .load import load, ontology_dir, parse_into
-    from .validate import merged, validate_imports
-    from .validate import validate as run
+    from .store.load import load, ontology_dir, parse_into
+    from .store.validate import merged, validate_imports
+    from .store.validate import validate as run
 
     g = load(*(data or []), curated=not no_curated, imports=False, store=store)
     if no_curated:  # the schema is still needed for class inference
@@ -324,7 +324,7 @@ def _prepared(data, store):
     list); later runs read both back. Only that first run says what it is doing.
     """
     from .exposure import traversal_graph
-    from .load import store_is_current, stored_imports
+    from .store.load import store_is_current, stored_imports
 
     steps = []
     if not data and not store_is_current():
@@ -365,7 +365,7 @@ def _progress():
 
 def _coverage_notes(g) -> list[str]:
     """What the answer cannot see: screening lists beyond the curated listings when no list is imported."""
-    from .load import stored_imports
+    from .store.load import stored_imports
 
     if stored_imports():
         return []
@@ -445,9 +445,9 @@ def demo(
     """Build the curated graph, validate it, print what it holds, answer the shared scenarios and write the exports."""
     from .describe import counts
     from .exposure import exposures, verdict
-    from .load import load, ontology_dir
+    from .store.load import load, ontology_dir
     from .usage import usages_from_file
-    from .validate import validate as run
+    from .store.validate import validate as run
 
     examples = ontology_dir() / "examples"
     g = load(examples / "scenario_firms.ttl", store=store)
@@ -500,7 +500,7 @@ def query(
     store: Optional[StoreName] = StoreOpt,
 ):
     """Run a SPARQL query (text, -f FILE, or a named query) on the graph or a remote endpoint; values are bound with --bind."""
-    from . import sparql
+    from .store import sparql
 
     if list_:
         for name in sparql.named_queries():
@@ -660,7 +660,7 @@ def _run_import(kind: str, file: Path, name, partial: bool, store, format: str) 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .imports import add_import
-    from .load import load
+    from .store.load import load
 
     _check_format(format, ("table", "json"))
     g = load(imports=False, store=store)
@@ -822,7 +822,7 @@ def serve(
     if no_curated:
         if not data:
             raise EcgraphError("--no-curated needs --data: there would be nothing to serve")
-        from .load import load
+        from .store.load import load
 
         g = load(*data, curated=False, imports=False, store="oxigraph")
     else:
@@ -883,7 +883,7 @@ def push(
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds to wait for each graph upload."),
 ):
     """Copy the graph, named graph by named graph, into a SPARQL 1.1 store with the Graph Store HTTP Protocol."""
-    from .sparql import push as run
+    from .store.sparql import push as run
 
     g = load_graph(data, store)
     for name, n in run(g, store_url, timeout=timeout).items():
@@ -966,7 +966,7 @@ def _print_table(title: str, cols, rows) -> None:
 
 
 def _one_focus(g, chip, party, list_name):
-    from .names import resolve
+    from .store.names import resolve
 
     given = [(v, k) for v, k in ((chip, "chip"), (party, "party"), (list_name, "list")) if v]
     if len(given) > 1:
@@ -1028,7 +1028,7 @@ def _print_changes(answers, changes, compare: str) -> None:
 
 def _audits(answers, *, data, endpoint=None) -> list:
     """The audit record of each answer: data version, tool version, time and the question."""
-    from .audit import audit_record, question_of
+    from .store.audit import audit_record, question_of
 
     # from --endpoint the data is the remote store's: the question names it (the hashes are of this install)
     return [audit_record({**question_of(a.usage), **({"endpoint": endpoint} if endpoint else {})}, extra=data or ())
@@ -1057,7 +1057,7 @@ def screen(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .audit import audit_record
+    from .store.audit import audit_record
     from .screen import count_rows, read_rows, screen_rows, write_results
     from .timeline import parse_date
 
@@ -1109,7 +1109,7 @@ def watch(
         return
     from dataclasses import asdict
 
-    from .audit import audit_record
+    from .store.audit import audit_record
     from .watch import check
 
     g = load_graph(None, None, read_only=True)
@@ -1148,7 +1148,7 @@ def watch_add(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="A fixed date (YYYY-MM-DD); without it, the day of each check."),
 ):
     """Save a usage (--chip ...) or a counterparty (--party) under NAME, with its answer now."""
-    from .audit import audit_record
+    from .store.audit import audit_record
     from .watch import add
 
     if bool(party) == bool(chip):

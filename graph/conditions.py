@@ -21,7 +21,7 @@ from rdflib.namespace import DCTERMS, SKOS
 
 from .acts import ACT
 from .classify import HOLDS, UNKNOWN, all_thresholds, broader_closure
-from .names import label_of
+from .store.names import label_of
 from .namespace import ECG, ID
 from .ownership import share_interval, ultimate_parents
 from .path import Step, fact_steps

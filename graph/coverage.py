@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from rdflib import RDF, Graph
 from rdflib.namespace import DCTERMS
 
-from .names import label_of
+from .store.names import label_of
 from .namespace import ECG
 
 
@@ -36,7 +36,7 @@ _FACT_CLASSES = (ECG.Listing, ECG.GroupMembership, ECG.ClassificationCriterion, 
 def coverage(g: Graph) -> list[Gap]:
     """Every gap in the data's coverage, instruments first, sorted by IRI.
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> [gap.note is not None for gap in coverage(load(imports=False))].count(False)
     0
     """

@@ -49,9 +49,9 @@ from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from .errors import InputError
-from .names import normalise
+from .store.names import normalise
 from .namespace import ECG, ID
-from .stored import graph_name  # noqa: F401  (re-exported: an import's named graph is the store's)
+from .store.stored import graph_name  # noqa: F401  (re-exported: an import's named graph is the store's)
 
 COLUMNS = (
     "_id", "source", "entity_number", "type", "programs", "name", "title", "addresses",
@@ -552,7 +552,7 @@ def lookups(g: Graph, *, judgements: dict | None = None) -> Lookups:
     review policies (by label), instruments (by ``ecg:frCitation``), countries (by ISO code) and the
     linker over the curated parties from ``g``."""
     from .linking import linker_for
-    from .names import label_of
+    from .store.names import label_of
 
     lists = {str(name): s for s, name in g.subject_objects(ECG.cslSourceName) if isinstance(s, URIRef)}
     programs = {normalise(name): s for s, name in g.subject_objects(ECG.sanctionProgram) if isinstance(s, URIRef)}

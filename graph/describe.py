@@ -9,7 +9,7 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
 from .namespace import ECG
-from .names import label_of
+from .store.names import label_of
 from .network import collapsing_classes
 from .timeline import status_on
 

@@ -139,7 +139,7 @@ def export(
 
 def construct(g: Graph, text: str) -> Graph:
     """The graph a SPARQL CONSTRUCT or DESCRIBE query builds from ``g``."""
-    from .sparql import query as run, query_form
+    from .store.sparql import query as run, query_form
 
     form = query_form(text)
     if form not in ("CONSTRUCT", "DESCRIBE"):
@@ -161,7 +161,7 @@ def neighbourhood(g: Graph, name: str, *, depth: int = 1) -> Graph | Dataset:
     """
     import networkx as nx
 
-    from .names import resolve
+    from .store.names import resolve
     from .network import to_networkx
 
     center = str(resolve(g, name))
@@ -341,7 +341,7 @@ def listing_rows(g: Graph) -> list[dict[str, str]]:
     Several values (two citations, three sources) are joined with ``; ``. A
     review policy that maps to no policy node shows its verbatim text.
     """
-    from .names import label_of
+    from .store.names import label_of
 
     rows = []
     for lst in set(g.subjects(RDF.type, ECG.Listing)):

@@ -32,7 +32,7 @@ from rdflib.namespace import DCTERMS, SKOS
 from .acts import ACT
 from .conditions import AFFILIATE_EXTENSION, Match, base_of, evaluate, in_effect, short
 from .memo import forget, memo
-from .names import label_of
+from .store.names import label_of
 from .namespace import ECG, ID
 from .network import to_networkx
 from .path import Step
@@ -159,7 +159,7 @@ SAME_AS = str(OWL.sameAs)
 def traversal_graph(g: Graph, *, refresh: bool = False) -> nx.MultiDiGraph:
     """The networkx view the engine traverses: only the predicates it needs, plus the collapsed facts.
 
-    Built once per loaded graph and kept on it. A graph from :func:`graph.load.load` also keeps it on
+    Built once per loaded graph and kept on it. A graph from :func:`graph.store.load.load` also keeps it on
     disk (``data_dir()/cache``), keyed by the size and time of every file loaded, so the next command
     on the same data reads it instead of building it (3.5 s -> 0.5 s at a million triples). Changing
     ``g`` after loading is not tracked: pass ``refresh=True`` (or ``G=`` to :func:`exposures`).
@@ -204,7 +204,7 @@ def _cache_file(g: Graph):
     inputs = getattr(g, "ecgraph_inputs", None)
     if not inputs:
         return None
-    from .load import data_dir
+    from .store.load import data_dir
 
     from . import __version__
 
@@ -254,8 +254,8 @@ def restrictions(g: Graph) -> list[URIRef]:
 def exposures(g: Graph, usage: Usage, *, G: nx.MultiDiGraph | None = None) -> Answer:
     """Every exposure ``usage`` creates on ``usage.as_of``, with the checks that ran.
 
-    >>> from graph.load import load
-    >>> from graph.names import resolve
+    >>> from graph.store.load import load
+    >>> from graph.store.names import resolve
     >>> g = load(imports=False)
     >>> u = Usage(chip=str(resolve(g, "Ascend 910C", "chip")), activity=str(ID["activity/training"]),
     ...           user_country=str(ID["country/MY"]), for_country=str(ID["country/CN"]), as_of=dt.date(2025, 6, 1))

@@ -48,7 +48,7 @@ from rdflib.namespace import DCTERMS, SKOS
 from .csl import (ImportSummary, Lookups, Problem, _digest, _safe_key, file_node, graph_name, lookups,
                   new_list, new_list_triples, provenance_triples, run_node)
 from .errors import InputError
-from .names import normalise
+from .store.names import normalise
 from .namespace import ECG, ID
 
 FTM = Namespace(str(ID) + "ftm/")
@@ -579,7 +579,7 @@ def write_ftm(g: Graph, out: Path) -> int:
     import orjson
     from followthemoney import model
 
-    from .names import label_of
+    from .store.names import label_of
 
     def ftm_id(node) -> str:
         return "ecg-" + _digest(str(node))[:20]

@@ -1,7 +1,7 @@
 """The local import store: one N-Quads file per import in ``data_dir()/imports/``.
 
 Each import ``NAME`` is kept as ``NAME.nq`` (every quad in the graph
-``GRAPH["import/NAME"]``, which :func:`graph.load.load` reads with the curated
+``GRAPH["import/NAME"]``, which :func:`graph.store.load.load` reads with the curated
 data) and ``NAME.json`` (what it holds: file, SHA-256, date, counts, and the
 record keys per list, so the next import can be compared without parsing RDF).
 
@@ -57,11 +57,11 @@ from typing import Callable
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
-from .atomic import TEMP_MARK, checkpoint, fsync_dir, open_atomic, write_atomic
+from .store.atomic import TEMP_MARK, checkpoint, fsync_dir, open_atomic, write_atomic
 from .csl import CSL, ImportSummary, convert, file_node, graph_name, read_csl, run_node, sha256_of
 from .errors import InputError, UnknownNameError
 from .namespace import ECG
-from .stored import (  # noqa: F401  (re-exported: the import store's read side lives in graph.stored)
+from .store.stored import (  # noqa: F401  (re-exported: the import store's read side lives in graph.store.stored)
     StoredImport, _committed, _nq, active_imports, import_lock, imports_dir, list_imports)
 
 KINDS = ("csl", "ftm", "gleif", "bods")
@@ -118,7 +118,7 @@ def add_import(
         if existing.sha256 == sha:
             return _summary_of(existing)
     if g is None:
-        from .load import load
+        from .store.load import load
 
         g = load(imports=False)
     folder = imports_dir()
@@ -393,7 +393,7 @@ def remove_import(name: str, *, waiting: Callable[[str], None] | None = None) ->
     with import_lock(waiting=waiting):
         stored = {s.name: s for s in list_imports()}
         if name not in stored:
-            from .names import suggestions
+            from .store.names import suggestions
 
             raise UnknownNameError("import", name, suggestions({n: set() for n in stored}, name))
         gone = stored[name]

@@ -29,7 +29,7 @@ LISTING = str(ECG.Listing)
 def inferences(g: Graph, day: dt.date) -> Graph:
     """Everything the engine derives from ``g`` on ``day``, as a new graph.
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> g = load(imports=False)
     >>> inf = inferences(g, dt.date(2025, 6, 1))
     >>> (URIRef(ID["chip/nvidia-h100-sxm"]), ECG.derivedClassification, URIRef(ID["eccn/3A090.a"])) in inf

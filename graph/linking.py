@@ -40,7 +40,7 @@ from typing import Iterable, Mapping
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
-from .names import normalise
+from .store.names import normalise
 from .namespace import ECG, ID
 
 ACCEPT_SCORE = 95.0
@@ -175,7 +175,7 @@ _NS = {"ecg": ECG._NS, "rdfs": RDFS._NS, "skos": SKOS._NS}
 
 def candidates(g: Graph) -> dict[str, Candidate]:
     """The parties of ``g`` that records may be linked to (never imported records), by IRI."""
-    from .names import label_of
+    from .store.names import label_of
 
     names: dict[str, set] = defaultdict(set)
     classes: dict[str, set] = defaultdict(set)
@@ -334,7 +334,7 @@ def linker_for(g: Graph, *, judgements: Mapping[str, str] | None = None) -> Link
 
 
 def _identifiers_file():
-    from .load import data_dir
+    from .store.load import data_dir
 
     return data_dir() / "identifiers.json"
 
@@ -362,7 +362,7 @@ def imported_identifiers() -> dict[str, tuple[tuple[str, str], ...]]:
     path = _identifiers_file()
     if not path.is_file():
         return {}
-    from .stored import list_imports
+    from .store.stored import list_imports
 
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))

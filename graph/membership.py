@@ -44,7 +44,7 @@ def places_as(G: nx.MultiDiGraph, place: str) -> list[tuple[str, tuple[Step, ...
 def groups_on(G: nx.MultiDiGraph, place: str, day: dt.date) -> dict[str, tuple[Step, ...]]:
     """Every group ``place`` belongs to on ``day``, each with the path of facts that puts it there.
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> from graph.network import to_networkx
     >>> import datetime as dt
     >>> G = to_networkx(load(imports=False))

@@ -51,7 +51,7 @@ def to_networkx(g: Graph, *, predicates=None, collapse: bool = True) -> nx.Multi
     predicates : only these predicates become ordinary edges (all object triples when None)
     collapse : turn fact-carrying nodes into single labelled edges
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> G = to_networkx(load(imports=False))
     >>> any(k == "https://w3id.org/ecgraph/ontology#headquarteredIn" for _, _, k in G.edges(keys=True))
     True

@@ -1,17 +1,17 @@
 """Past one machine: the graph in a SPARQL 1.1 store, ``expose`` fetching only the neighbourhood a usage needs.
 
-Put the graph into a store with :func:`graph.sparql.push` (SPARQL 1.1 Graph Store
+Put the graph into a store with :func:`graph.store.sparql.push` (SPARQL 1.1 Graph Store
 Protocol; each named graph is PUT in turn), for example an Oxigraph server::
 
     oxigraph serve --location ./ecgraph-db --bind 127.0.0.1:7878 --union-default-graph
-    python -c "from graph.load import load; from graph.sparql import push; push(load(), 'http://127.0.0.1:7878/store')"
+    python -c "from graph.store.load import load; from graph.store.sparql import push; push(load(), 'http://127.0.0.1:7878/store')"
     ecgraph expose --endpoint http://127.0.0.1:7878/query --chip H100 --user-country SG --as-of 2025-06-01
 
 The store must answer queries over the union of its graphs (``--union-default-graph``
 for Oxigraph; ``tdb2:unionDefaultGraph`` for Fuseki). :func:`neighbourhood` then
 copies into a small local graph what the engine reads, with a handful of
-CONSTRUCT queries (IRIs are checked by :func:`graph.sparql.iri` before they are
-written into a query, and a user's words are bound with :func:`graph.sparql.bind_values`,
+CONSTRUCT queries (IRIs are checked by :func:`graph.store.sparql.iri` before they are
+written into a query, and a user's words are bound with :func:`graph.store.sparql.bind_values`,
 so no typed text can change a query): the schema, the vocabularies (restrictions, instruments and
 their status periods, sources, lists, groups, ECCNs and their thresholds), the
 chip with its designer and manufacturer, the named parties with their listings
@@ -85,7 +85,7 @@ def construct(endpoint: str, text: str, *, bindings: dict | None = None, timeout
 
     ``bindings`` (variable name -> rdflib term) are bound with a VALUES block, never pasted.
     """
-    from .sparql import query
+    from .store.sparql import query
 
     result = query(None, text, bindings=bindings, endpoint=endpoint, timeout=timeout)
     if result.type not in ("CONSTRUCT", "DESCRIBE") or result.graph is None:
@@ -95,7 +95,7 @@ def construct(endpoint: str, text: str, *, bindings: dict | None = None, timeout
 
 def _iris(terms) -> str:
     """IRIs written for a VALUES list, each checked to be an absolute IRI that cannot close its ``<...>``."""
-    from .sparql import iri
+    from .store.sparql import iri
 
     return " ".join(iri(t).n3() for t in sorted({str(t) for t in terms}))
 
@@ -150,11 +150,11 @@ def names_graph(endpoint: str, names, *, vocab: Graph | None = None, timeout: fl
     """The vocabulary plus the candidates for each name (or IRI) a user typed: enough to resolve them locally.
 
     A name is looked up by its longest word, case-insensitively, in labels, alternative labels, notations
-    and ISO codes; :func:`graph.names.resolve` then decides (and suggests) exactly as it does locally.
+    and ISO codes; :func:`graph.store.names.resolve` then decides (and suggests) exactly as it does locally.
     """
     import re
 
-    from .names import normalise
+    from .store.names import normalise
 
     out = Graph()
     out += vocab if vocab is not None else vocabulary(endpoint, timeout=timeout)
@@ -162,7 +162,7 @@ def names_graph(endpoint: str, names, *, vocab: Graph | None = None, timeout: fl
     path = "|".join(f"<{p}>" for p in _NAME_PROPS)
     for name in {str(n).strip() for n in names if n}:
         if name.startswith(("http://", "https://", "urn:", "id:")):
-            from .sparql import iri
+            from .store.sparql import iri
 
             term = iri(str(ID) + name[3:] if name.startswith("id:") else name)
             out += construct(endpoint, _ABOUT, bindings={"x": term}, timeout=timeout)

@@ -230,7 +230,7 @@ def texts(g, H: nx.MultiDiGraph) -> tuple[dict, dict]:
     from rdflib import RDF, Literal, URIRef
     from rdflib.namespace import DCTERMS
 
-    from .names import label_of
+    from .store.names import label_of
 
     names: dict[str, str] = {}
 
@@ -806,12 +806,12 @@ def entity_view(g, name: str, *, depth: int = 2, as_of=None, limit: int = LIMIT,
     Hubs (countries, groups, statuses, lists) are drawn but not walked through unless ``hubs``; a click
     on a node adds its neighbours that are not drawn yet (shipped in the page, see :func:`reserve`).
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> v = entity_view(load(imports=False), "Macao", depth=1)
     >>> v.nodes > 1
     True
     """
-    from .names import label_of, resolve
+    from .store.names import label_of, resolve
     from .network import to_networkx
 
     iri = resolve(g, name)
@@ -854,7 +854,7 @@ def query_view(g, text: str, *, title: str = "CONSTRUCT result", where: str = "q
 
     from .network import collapsing_classes, to_networkx
 
-    from . import sparql
+    from .store import sparql
 
     try:  # the one query path: SERVICE refused from the parse, no network, bounded nesting
         result = sparql.query(g, text)
@@ -926,7 +926,7 @@ def exposure_graph(g, G: nx.MultiDiGraph, answer) -> tuple[nx.MultiDiGraph, set,
     from rdflib import URIRef
 
     from .exposure import usage_graph
-    from .names import label_of
+    from .store.names import label_of
     from .network import to_networkx
 
     usage = answer.usage
@@ -1024,9 +1024,9 @@ def render_exposure_html(g, G: nx.MultiDiGraph, answer, *, title: str | None = N
     """The page for an exposure answer: usage, exposed parties and their paths highlighted over their context.
 
     >>> import datetime as dt
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> from graph.exposure import Usage, exposures
-    >>> from graph.names import resolve
+    >>> from graph.store.names import resolve
     >>> from graph.network import to_networkx
     >>> g = load(imports=False)
     >>> u = Usage(chip=str(resolve(g, "H100", "chip")), user_country="https://w3id.org/ecgraph/id/country/CN",
@@ -1036,7 +1036,7 @@ def render_exposure_html(g, G: nx.MultiDiGraph, answer, *, title: str | None = N
     """
     from rdflib import URIRef
 
-    from .names import label_of
+    from .store.names import label_of
 
     X, highlight, panel = exposure_graph(g, G, answer)
     usage = answer.usage
@@ -1082,7 +1082,7 @@ def write_exposure_html(g, answers, path) -> list[Path]:
 
 def gallery_spec() -> dict:
     """The gallery's views as data (``ontology/views/gallery.json``): entities, queries and usages by name."""
-    from .load import ontology_dir
+    from .store.load import ontology_dir
 
     return json.loads((ontology_dir() / "views" / "gallery.json").read_text(encoding="utf-8"))
 
@@ -1095,14 +1095,14 @@ def write_gallery(g, out_dir, *, spec: dict | None = None) -> Path:
     """
     from .errors import EcgraphError
     from .exposure import exposures
-    from .load import ontology_dir
+    from .store.load import ontology_dir
     from .network import to_networkx
     from .usage import usage_from_names
 
     spec = spec if spec is not None else gallery_spec()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    from .names import resolve
+    from .store.names import resolve
 
     G = to_networkx(g)
     esc = html.escape
@@ -1120,7 +1120,7 @@ def write_gallery(g, out_dir, *, spec: dict | None = None) -> Path:
             views += [{"file": f"{stem}-{i}.html", "usage": row, "caption": captions[i - 1] if i <= len(captions) else ""}
                       for i, row in enumerate(rows, 1)]
             if section.get("data"):
-                from .load import load
+                from .store.load import load
 
                 sg = load(*(ontology_dir() / d for d in section["data"]), imports=False)
         for v in views:

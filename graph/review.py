@@ -53,7 +53,7 @@ class PendingMatch:
 
 def review_file() -> Path:
     """Where the queue and the judgements are kept: ``data_dir()/review.json``."""
-    from .load import data_dir
+    from .store.load import data_dir
 
     return data_dir() / "review.json"
 
@@ -146,7 +146,7 @@ def _store_lock():
     """The import store's lock (``graph.imports.import_lock``) where the store has one: a judgement rewrites imports."""
     import contextlib
 
-    from . import stored
+    from .store import stored
 
     lock = getattr(stored, "import_lock", None)
     return lock() if lock is not None else contextlib.nullcontext()
@@ -156,7 +156,7 @@ def _judge(match: str, decision: str, now: dt.datetime | None) -> PendingMatch:
     doc = _read()
     known = {**doc["linked"], **doc["pending"], **doc["decisions"]}
     if match not in known:
-        from .names import suggestions
+        from .store.names import suggestions
 
         raise UnknownNameError("match", match, suggestions({k: set() for k in known}, match))
     entry = dict(known[match])
@@ -174,7 +174,7 @@ def _judge(match: str, decision: str, now: dt.datetime | None) -> PendingMatch:
 
 def _drop_same_as(record: str, party: str) -> None:
     """Take ``record owl:sameAs party`` out of every stored import that asserts it (each file rewritten atomically)."""
-    from .stored import imports_dir
+    from .store.stored import imports_dir
 
     line_start = f"<{record}> {_SAME_AS} <{party}> "
     folder = imports_dir()
@@ -193,7 +193,7 @@ def _write_judgements(decisions: dict) -> None:
     from rdflib import OWL, RDF, RDFS, Literal, URIRef
     from rdflib.namespace import DCTERMS
 
-    from .stored import _nq, graph_name, imports_dir
+    from .store.stored import _nq, graph_name, imports_dir
     from .namespace import ECG, ID
 
     source = ID["review/judgements"]

@@ -45,7 +45,7 @@ class Result:
     exposures: int = 0
     details: tuple[str, ...] = ()
     error: str = ""
-    data_version: str = ""  # of the audit record (graph.audit) the batch was answered under
+    data_version: str = ""  # of the audit record (graph.store.audit) the batch was answered under
 
     def values(self) -> tuple:
         """The result in :data:`COLUMNS` order, details joined with `` | ``."""
@@ -233,7 +233,7 @@ def _answer(g, G, row: Row, default_as_of) -> Result:
 def _counterparty(g, G, row: Row, name: str, as_of) -> Result:
     from rdflib import RDF, URIRef
 
-    from .names import label_of, resolve
+    from .store.names import label_of, resolve
     from .namespace import ECG
     from .network import collapsing_classes
     from .ownership import ownership_view

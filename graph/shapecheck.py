@@ -139,16 +139,16 @@ def checks(shapes: Graph, graphs, schema, *, counts: bool = True) -> list[Check]
 
 
 def violations(ds, graphs, *, shapes: Graph | None = None, counts: bool = True):
-    """The value-constraint violations among the triples of ``graphs`` in ``ds``, as :class:`graph.validate.Violation`.
+    """The value-constraint violations among the triples of ``graphs`` in ``ds``, as :class:`graph.store.validate.Violation`.
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> ds = load(imports=False)
     >>> from graph.namespace import GRAPH
     >>> violations(ds, [GRAPH.curated])
     ()
     """
     from .network import _oxigraph_of
-    from .validate import Violation, shapes_graph
+    from .store.validate import Violation, shapes_graph
 
     graphs = [str(g) for g in graphs]
     if not graphs:

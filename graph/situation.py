@@ -18,7 +18,7 @@ from rdflib.namespace import DCTERMS
 from .classify import Outcome, classification_on
 from .errors import EcgraphError
 from .membership import groups_on, places_as
-from .names import label_of
+from .store.names import label_of
 from .namespace import ECG, ID
 from .path import Step
 from .timeline import holds

@@ -51,7 +51,7 @@ def _as_date(value) -> dt.date:
 def status_on(g: Graph, instrument: URIRef, day: dt.date):
     """The ``(status, status_period)`` of ``instrument`` on ``day``, or ``(None, None)`` before its first period.
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> g = load(imports=False)
     >>> str(status_on(g, URIRef("https://w3id.org/ecgraph/id/rule/90-FR-4544"), dt.date(2025, 6, 1))[0])
     'https://w3id.org/ecgraph/id/status/not-enforced'

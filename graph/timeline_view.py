@@ -20,7 +20,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS
 
 from .namespace import ECG
-from .names import label_of
+from .store.names import label_of
 from .changes import dated_facts
 
 LIMIT = 3000  # items; a larger timeline (a full CSL import) keeps the earliest-changing rules and lists first
@@ -47,7 +47,7 @@ def timeline_data(g: Graph, *, links: dict | None = None, limit: int = LIMIT) ->
     ``links`` maps an entity IRI to the href of its graph view; an item links to the view of either
     end of its fact when there is one.
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> data = timeline_data(load(imports=False))
     >>> any(i["kind"] == "status period" and "Affiliates Rule" in i["label"] for i in data["items"])
     True

@@ -1,6 +1,6 @@
 """Build chip usages from what users give: names on the command line, JSON or Turtle files.
 
-Every name is resolved with :func:`graph.names.resolve`; an unknown name is an
+Every name is resolved with :func:`graph.store.names.resolve`; an unknown name is an
 error with suggestions, never a silent new party.
 """
 
@@ -14,7 +14,7 @@ from rdflib import RDF, Graph, URIRef
 
 from .errors import EcgraphError, InputError, ParseError
 from .exposure import Usage
-from .names import label_of, name_index, resolve
+from .store.names import label_of, name_index, resolve
 from .namespace import ECG
 from .timeline import parse_date
 
@@ -30,7 +30,7 @@ def usage_from_names(g: Graph, *, chip: str, activity: str = "inference", user=N
     ``act`` is one of the kinds of act in the data (export, reexport, transfer, service, use; see
     :mod:`graph.acts`); left out, the acts are derived from the parties given.
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> g = load(imports=False)
     >>> u = usage_from_names(g, chip="H100", user_country="SG", as_of="2025-06-01")
     >>> u.user_country
@@ -71,7 +71,7 @@ def act_of(g: Graph, name: str) -> str:
     from rdflib.namespace import SKOS
 
     from .errors import UnknownNameError
-    from .names import label_of, normalise
+    from .store.names import label_of, normalise
 
     acts = sorted(set(g.subjects(RDF.type, ECG.Act)))
     wanted = normalise(str(name))
@@ -115,7 +115,7 @@ def usages_from_file(g: Graph, path: Path) -> list[Usage]:
 
 
 def _usages_from_rdf(g: Graph, path: Path) -> list[Usage]:
-    from .load import new_dataset, parse_into
+    from .store.load import new_dataset, parse_into
 
     ds = new_dataset("memory")
     parse_into(ds, path)

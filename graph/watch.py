@@ -50,7 +50,7 @@ class WatchChange:
 
 def watch_file() -> Path:
     """Where the watched items are kept: ``data_dir()/watch.json``."""
-    from .load import data_dir
+    from .store.load import data_dir
 
     return data_dir() / "watch.json"
 
@@ -112,7 +112,7 @@ def remove(name: str) -> Watched:
     items = saved()
     gone = [w for w in items if w.name == name]
     if not gone:
-        from .names import suggestions
+        from .store.names import suggestions
 
         raise UnknownNameError("watched item", name, suggestions({w.name: set() for w in items}, name))
     _store([w for w in items if w.name != name])

@@ -15,7 +15,7 @@ are in ontology/examples/scenario_firms.ttl.
 import pytest
 
 from graph.exposure import exposures, verdict
-from graph.load import load, ontology_dir
+from graph.store.load import load, ontology_dir
 from graph.usage import usage_from_names
 
 FIXTURE = """

@@ -14,7 +14,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from graph.load import load
+from graph.store.load import load
 from graph.network import to_networkx
 from graph.render import entity_view, neighbourhood, query_view, render_exposure_html, render_html, write_html
 
@@ -118,7 +118,7 @@ def test_entity_view_loads_offline_with_the_subgraph_counts(visit, curated, tmp_
 
 
 def test_construct_view_loads_offline(visit, curated, tmp_path):
-    from graph.load import ontology_dir
+    from graph.store.load import ontology_dir
 
     text = (ontology_dir() / "views" / "ai-diffusion-tiers.rq").read_text()
     view = query_view(curated, text)
@@ -245,7 +245,7 @@ def test_the_timeline_loads_offline_filters_and_shows_details(visit, hg, tmp_pat
 
 
 def test_the_memo_is_static_offline_and_prints_with_its_links(visit, browser, tmp_path):
-    from graph.audit import audit_record, question_of
+    from graph.store.audit import audit_record, question_of
     from graph.exposure import exposures
     from graph.report import memo_html
     from graph.usage import usage_from_names

@@ -1,8 +1,8 @@
 """What the restrictions data leaves out (``ecgraph coverage``), and the shapes of the engine's own terms."""
 
 from graph.coverage import coverage
-from graph.load import load
-from graph.validate import validate
+from graph.store.load import load
+from graph.store.validate import validate
 
 RULE = """@prefix ecg: <https://w3id.org/ecgraph/ontology#> . @base <https://w3id.org/ecgraph/id/> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix dcterms: <http://purl.org/dc/terms/> .

@@ -34,7 +34,7 @@ from rdflib.namespace import DCTERMS, PROV, SKOS
 from graph.csl import COLUMNS, CSL, convert, file_node, read_csl, run_node, to_graph
 from graph.errors import InputError, UnknownNameError
 from graph.imports import add_import, list_imports, remove_import
-from graph.load import load
+from graph.store.load import load
 from graph.namespace import ECG, ID
 
 DATA = Path(__file__).parent / "data"
@@ -326,7 +326,7 @@ def test_removing_an_unknown_import_names_the_closest(curated):
 
 
 def test_imported_facts_conform_to_the_shapes(curated):
-    from graph.validate import validate
+    from graph.store.validate import validate
 
     add_import(SAMPLE_CSV, curated, started=JUNE)
     report = validate(load())
@@ -336,7 +336,7 @@ def test_imported_facts_conform_to_the_shapes(curated):
 
 def test_the_exposure_engine_reports_an_imported_entity_list_party(curated):
     from graph.exposure import Usage, exposures
-    from graph.names import resolve
+    from graph.store.names import resolve
 
     add_import(SAMPLE_CSV, curated, started=JUNE)
     g = load()

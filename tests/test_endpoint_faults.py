@@ -19,7 +19,7 @@ from rdflib.compare import isomorphic
 
 from graph import server
 from graph.cli import main
-from graph.load import load
+from graph.store.load import load
 
 TINY = """@prefix ex: <http://example.org/> .
 ex:a ex:knows ex:b ; ex:name "A" .

@@ -19,7 +19,7 @@ from rdflib.compare import isomorphic
 from graph.errors import QueryError
 from graph.export import export, listing_rows
 from graph.imports import add_import
-from graph.load import load, new_dataset, parse_into
+from graph.store.load import load, new_dataset, parse_into
 from graph.namespace import ECG, GRAPH, ID
 from graph.network import to_networkx
 

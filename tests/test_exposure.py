@@ -9,11 +9,11 @@ import pytest
 
 from graph.errors import EcgraphError, InputError, UnknownNameError
 from graph.exposure import answer_json, exposures, to_rdf, verdict
-from graph.load import load
+from graph.store.load import load
 from graph.namespace import ECG
 from graph.usage import usage_from_names, usages_from_file
 
-from graph.load import ontology_dir
+from graph.store.load import ontology_dir
 
 EXAMPLES = ontology_dir() / "examples"
 

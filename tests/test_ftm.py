@@ -30,7 +30,7 @@ from rdflib.namespace import DCTERMS
 from graph.csl import to_graph
 from graph.ftm import FTM, convert_file
 from graph.imports import add_import, list_imports
-from graph.load import load
+from graph.store.load import load
 from graph.namespace import ECG, ID
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ftm" / "entities.ftm.json"

@@ -36,7 +36,7 @@ from graph.csl import to_graph
 from graph.gleif import GLEIF
 from graph.gleif import convert_file as gleif_file
 from graph.imports import add_import
-from graph.load import load
+from graph.store.load import load
 from graph.namespace import ECG, ID
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -140,7 +140,7 @@ def test_a_party_owned_65_percent_through_bods_by_an_entity_list_firm_is_exposed
 
 
 def test_imported_facts_of_every_kind_conform_to_the_shapes(curated):
-    from graph.validate import validate
+    from graph.store.validate import validate
 
     add_import(FIXTURES / "gleif" / "lei-cdf.xml", curated, kind="gleif", started=JUNE)
     add_import(FIXTURES / "gleif" / "rr-cdf.json", curated, kind="gleif", started=JUNE)

@@ -20,7 +20,7 @@ from graph.csl import to_graph
 from graph.ftm import FTM
 from graph.gleif import GLEIF
 from graph.imports import add_import, list_imports
-from graph.load import load
+from graph.store.load import load
 from graph.namespace import ECG
 
 JUNE = dt.datetime(2025, 6, 1, 9, 0, tzinfo=dt.timezone.utc)

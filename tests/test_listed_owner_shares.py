@@ -11,7 +11,7 @@ import pytest
 
 from graph.bench import generate
 from graph.exposure import traversal_graph
-from graph.load import load
+from graph.store.load import load
 from graph.namespace import ECG
 from graph.ownership import OWNERSHIP, effective_ownership, listed_owner_shares
 

@@ -14,8 +14,8 @@ import pytest
 from graph import remote
 from graph.cli import main
 from graph.exposure import exposures
-from graph.load import load, ontology_dir
-from graph.sparql import push
+from graph.store.load import load, ontology_dir
+from graph.store.sparql import push
 from graph.usage import usage_from_names
 
 SCENARIO_FIRMS = ontology_dir() / "examples" / "scenario_firms.ttl"

@@ -11,7 +11,7 @@ import networkx as nx
 import pytest
 
 from graph.cli import main
-from graph.load import load
+from graph.store.load import load
 from graph.network import to_networkx
 from graph.render import (
     LIMIT,

@@ -7,7 +7,7 @@
 import pytest
 
 from graph import cli
-from graph.load import load
+from graph.store.load import load
 from graph.shapecheck import triples_in, violations
 
 PREFIXES = """@prefix ecg: <https://w3id.org/ecgraph/ontology#> .

@@ -1,7 +1,7 @@
 """The import store under faults: real ``kill -9`` of a child ``ecgraph`` at every commit point, two importers at once.
 
 A child process runs ``python -m graph.cli`` with ``ECGRAPH_TEST_PAUSE_AT=POINT``: it stops itself
-at that point (see :func:`graph.atomic.checkpoint`), and the test kills it with SIGKILL or lets it go
+at that point (see :func:`graph.store.atomic.checkpoint`), and the test kills it with SIGKILL or lets it go
 on with SIGCONT. Afterwards every command still works, the import re-runs to completion, and each
 listing is held exactly once.
 
@@ -24,11 +24,11 @@ from pathlib import Path
 import pytest
 from rdflib import URIRef
 
-from graph.atomic import TEMP_MARK
+from graph.store.atomic import TEMP_MARK
 from graph.cli import main
 from graph.csl import graph_name
 from graph.imports import add_import, list_imports
-from graph.load import data_dir, load
+from graph.store.load import data_dir, load
 from graph.namespace import ECG
 
 ROOT = Path(__file__).resolve().parents[1]

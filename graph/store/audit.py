@@ -79,7 +79,7 @@ def audit_record(question: dict, *, extra=(), now: dt.datetime | None = None) ->
     >>> a.time, len(a.data_version), a.curated[0].name
     ('2026-01-01T00:00:00+00:00', 64, 'ontology/ecg.ttl')
     """
-    from . import __version__
+    from .. import __version__
 
     curated, extras, imports = data_files(extra)
     digest = hashlib.sha256()

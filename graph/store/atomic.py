@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator, TextIO
 
-from .errors import EcgraphError
+from ..errors import EcgraphError
 
 TEMP_MARK = ".tmp-"  # temporary files and folders carry it: ``NAME.tmp-PID``; stale ones are removed
 

@@ -12,8 +12,8 @@ from collections import defaultdict
 
 from rdflib import Graph, URIRef
 
-from .errors import EcgraphError, UnknownNameError
-from .namespace import ECG, ID
+from ..errors import EcgraphError, UnknownNameError
+from ..namespace import ECG, ID
 
 _NAMES_QUERY = """
 SELECT ?s ?name WHERE {
@@ -92,7 +92,7 @@ def _name_index(g: Graph, kind: str) -> dict[str, set[URIRef]]:
 def resolve(g: Graph, name: str, kind: str = "entity", index: dict | None = None) -> URIRef:
     """The one IRI that ``name`` denotes among the entities of ``kind``.
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> g = load(imports=False)
     >>> resolve(g, "cn", kind="country")
     rdflib.term.URIRef('https://w3id.org/ecgraph/id/country/CN')

@@ -1,7 +1,7 @@
 """The import store as it is on disk, read-only: its folder and lock, which imports are committed, which are current.
 
 The writers (:func:`graph.imports.add_import`, :func:`graph.imports.remove_import`, the review judgements) live
-above, with the readers they run; :func:`graph.load.load` reads only this side, so the store layer does not
+above, with the readers they run; :func:`graph.store.load.load` reads only this side, so the store layer does not
 import the readers.
 """
 
@@ -17,8 +17,8 @@ from rdflib.namespace import XSD
 
 from .atomic import TEMP_MARK, locked
 from .datadir import data_dir
-from .errors import EcgraphError
-from .namespace import GRAPH
+from ..errors import EcgraphError
+from ..namespace import GRAPH
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def imports_dir() -> Path:
 
 
 def import_lock(*, waiting: Callable[[str], None] | None = None, timeout: float | None = None):
-    """The lock every writer of the import store holds (``data_dir()/imports.lock``); see :func:`graph.atomic.locked`."""
+    """The lock every writer of the import store holds (``data_dir()/imports.lock``); see :func:`graph.store.atomic.locked`."""
     return locked(data_dir() / "imports.lock", what="another import", timeout=timeout, waiting=waiting)
 
 

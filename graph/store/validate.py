@@ -53,7 +53,7 @@ def shapes_graph() -> Graph:
 def validate(g: Graph, *, shapes: Graph | None = None) -> Report:
     """Validate ``g`` (copied into memory) against the shapes; RDFS inference uses the ontology in ``g``.
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> validate(load(imports=False)).conforms
     True
     """
@@ -389,7 +389,7 @@ def validate_in_store(g, *, shapes: Graph | None = None) -> Report:
     """Validate ``g`` where it is stored: the focus nodes of each shape and the nodes breaking each constraint
     are SPARQL queries; RDFS inference as pySHACL's. Raises :class:`UnsupportedShapes` (see the module).
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> validate_in_store(load(imports=False)).conforms
     True
     """
@@ -416,7 +416,7 @@ def validate_in_store(g, *, shapes: Graph | None = None) -> Report:
 def validate_imports(*, store: str | None = None, shapes: Graph | None = None) -> Report:
     """The stored imports, with the curated data they refer to, checked against the shapes in the store.
 
-    Reads the persistent Oxigraph store of the imports when it can (see :func:`graph.load.persistent_dataset`);
+    Reads the persistent Oxigraph store of the imports when it can (see :func:`graph.store.load.persistent_dataset`);
     shapes with a feature :func:`validate_in_store` cannot write as SPARQL are checked with pySHACL instead.
     """
     from .load import load, stored_imports

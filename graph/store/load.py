@@ -14,9 +14,9 @@ from pathlib import Path
 
 from rdflib import Dataset, URIRef
 
-from .datadir import data_dir  # noqa: F401  (re-exported: graph.load.data_dir)
-from .errors import EcgraphError, ParseError
-from .namespace import GRAPH
+from .datadir import data_dir  # noqa: F401  (re-exported: graph.store.load.data_dir)
+from ..errors import EcgraphError, ParseError
+from ..namespace import GRAPH
 
 STORES = ("oxigraph", "memory")
 
@@ -35,7 +35,7 @@ _QUAD_SUFFIXES = {".nq", ".trig"}
 
 def ontology_dir() -> Path:
     """The folder of the shipped Turtle: inside the wheel, or the source checkout's ``ontology/``."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the package folder: this module is graph/store/load.py
     for candidate in (here / "ontology", here.parent / "ontology"):
         if (candidate / "ecg.ttl").is_file():
             return candidate
@@ -67,7 +67,7 @@ def new_dataset(store: str | None = None) -> Dataset:
         raise EcgraphError(f"unknown store {store!r}; choose one of {', '.join(STORES)}")
     ds = Dataset(store="Oxigraph" if store == "oxigraph" else "default", default_union=True)
     ds.ecgraph_store = store  # remembered so parsers and copies can match it
-    from .namespace import PREFIXES
+    from ..namespace import PREFIXES
 
     for prefix, ns in PREFIXES.items():
         ds.bind(prefix, ns, override=True)
@@ -259,7 +259,7 @@ def persistent_dataset() -> Dataset | None:
         return None
     ds.ecgraph_store = "oxigraph"
     ds.ecgraph_inputs = tuple(tuple(entry) for entry in wanted)
-    from .namespace import PREFIXES
+    from ..namespace import PREFIXES
 
     for prefix, ns in PREFIXES.items():
         ds.bind(prefix, ns, override=True)

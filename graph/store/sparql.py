@@ -31,8 +31,8 @@ from pathlib import Path
 from rdflib import XSD, BNode, Graph, Literal, URIRef
 from rdflib.query import Result
 
-from .errors import InputError, QueryError, UnknownNameError
-from .namespace import PREFIXES
+from ..errors import InputError, QueryError, UnknownNameError
+from ..namespace import PREFIXES
 
 SELECT_FORMATS = ("table", "csv", "tsv", "json", "xml")
 """Formats for SELECT answers (``table`` is plain text for people)."""
@@ -194,7 +194,7 @@ def parse_binding(name: str, raw: str, *, type: str | None = None, g: Graph | No
     standard prefix, an ISO date (``xsd:date``), an integer, a decimal, else a
     string. A variable called ``date`` or ``day`` (or ending so) must get a date.
     With ``type="iri"`` a plain name is resolved in ``g`` with
-    :func:`graph.names.resolve`.
+    :func:`graph.store.names.resolve`.
 
     >>> parse_binding("date", "2025-06-01")
     rdflib.term.Literal('2025-06-01', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#date'))
@@ -475,7 +475,7 @@ def service_refusal(text: str) -> str | None:
     The decision is made on the parse tree, never on the text. It gives the
     message; the guarantee that no query reaches another host is one level
     lower: queries run in a thread that cannot open network connections
-    (:mod:`graph.offline`), and rdflib's SERVICE evaluation is replaced by a
+    (:mod:`graph.store.offline`), and rdflib's SERVICE evaluation is replaced by a
     refusal. Where that guard is not available, a query that mentions the word
     in any form is refused.
     """
@@ -573,7 +573,7 @@ def query(g: Graph | None, text: str, *, bindings: dict | None = None, endpoint:
 
     Parameters
     ----------
-    g : a dataset from :func:`graph.load.load`; ignored when ``endpoint`` is given
+    g : a dataset from :func:`graph.store.load.load`; ignored when ``endpoint`` is given
     text : the query; the standard prefixes need no PREFIX lines
     bindings : variable name -> rdflib term (or a plain Python value), bound by VALUES
     endpoint : URL of a SPARQL 1.1 Protocol endpoint to ask instead of ``g``
@@ -583,7 +583,7 @@ def query(g: Graph | None, text: str, *, bindings: dict | None = None, endpoint:
     A local query never reaches another host: SERVICE is refused and the engine
     runs in a thread that cannot open network connections (see :func:`run_guarded`).
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> g = load(imports=False)
     >>> r = query(g, "SELECT ?code WHERE { ?c ecg:isoAlpha3 ?code }", bindings={"c": URIRef("https://w3id.org/ecgraph/id/country/CN")})
     >>> [str(row.code) for row in r]
@@ -731,7 +731,7 @@ def format_result(result: Result, fmt: str | None = None) -> str:
 
     The default is ``table`` for SELECT and ASK, ``turtle`` for CONSTRUCT and DESCRIBE.
 
-    >>> from graph.load import load
+    >>> from graph.store.load import load
     >>> r = query(load(imports=False), "SELECT ?code WHERE { ?c ecg:isoAlpha3 'FRA' ; ecg:isoAlpha2 ?code }")
     >>> format_result(r, "csv").splitlines()
     ['code', 'FR']
