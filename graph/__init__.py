@@ -17,11 +17,11 @@ from .store.validate import validate
 
 # public name -> the module that defines it, imported when the name is first used
 _LAZY = {
-    "Usage": ".exposure",
-    "exposures": ".exposure",
+    "Usage": ".reasoning.exposure",
+    "exposures": ".reasoning.exposure",
     "resolve": ".store.names",
-    "to_networkx": ".network",
-    "usage_from_names": ".usage",
+    "to_networkx": ".reasoning.network",
+    "usage_from_names": ".reasoning.usage",
 }
 
 __all__ = sorted([

@@ -336,7 +336,7 @@ def generate(path: Path | str, triples: int, *, seed: int = SEED, vocab: Vocabul
 
 
 def usages(probes: dict) -> dict[str, dict]:
-    """The timed usages, as keyword arguments of :class:`graph.exposure.Usage` (dates as ISO text)."""
+    """The timed usages, as keyword arguments of :class:`graph.reasoning.exposure.Usage` (dates as ISO text)."""
     day, chip = probes["day"], probes["chip"]
     return {
         "expose: user 6 ownership hops below a listed party": dict(
@@ -399,7 +399,7 @@ def worker(spec: dict) -> None:
     if "load" not in skip:
         _emit(event="done", task="load", times=[seconds], peak_mb=_peak_mb())
 
-    from .exposure import Usage, exposures, traversal_graph
+    from .reasoning.exposure import Usage, exposures, traversal_graph
     from .store.sparql import query
 
     probes = spec["probes"]
@@ -441,7 +441,7 @@ def worker(spec: dict) -> None:
 
 def _render(g, probes):
     """A view of about 1,000 nodes around the listed top party, drawn by the pyvis renderer."""
-    from .exposure import traversal_graph
+    from .reasoning.exposure import traversal_graph
     from .render import entity_view, neighbourhood
 
     G = traversal_graph(g)
@@ -739,8 +739,8 @@ def _example(param, day: str) -> str:
 def _warm_expose(env, chip: str, user: str, day: str) -> float | None:
     """Median of five answers in one process that has the graph loaded and has answered once (as ``serve`` has)."""
     code = ("import sys, time, statistics\n"
-            "from graph.store.load import load\nfrom graph.exposure import exposures, traversal_graph\n"
-            "from graph.usage import usage_from_names\n"
+            "from graph.store.load import load\nfrom graph.reasoning.exposure import exposures, traversal_graph\n"
+            "from graph.reasoning.usage import usage_from_names\n"
             "g = load(persistent=True); traversal_graph(g)\n"
             "ask = lambda: exposures(g, usage_from_names(g, chip=sys.argv[1], user=sys.argv[2], activity='training', "
             "as_of=sys.argv[3]))\n"
@@ -766,9 +766,9 @@ def _shares(path: str, day: str, limit: float) -> tuple[float | None, float | No
     code = f"""
 import sys, time, datetime as dt
 from graph.store.load import load
-from graph.exposure import traversal_graph
+from graph.reasoning.exposure import traversal_graph
 from graph.namespace import ECG
-from graph.ownership import OWNERSHIP, effective_ownership, listed_owner_shares
+from graph.reasoning.ownership import OWNERSHIP, effective_ownership, listed_owner_shares
 G = traversal_graph(load(sys.argv[1], imports=False))
 day = dt.date.fromisoformat({day!r})
 listed = {{u for u, v, d in G.edges(data=True) if d.get("predicate") == str(ECG.Listing)}}

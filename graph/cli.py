@@ -64,9 +64,9 @@ def _check_user_data(g, data, *, curated: bool) -> None:
 
     pySHACL copies the data into rdflib and walks it in Python: minutes for a million triples. Past
     :data:`FULL_CHECK_TRIPLES` the value constraints of the shapes run as SPARQL in the store instead
-    (:mod:`graph.shapecheck`, under a second at a million triples), and a note says how to run the rest.
+    (:mod:`graph.reasoning.shapecheck`, under a second at a million triples), and a note says how to run the rest.
     """
-    from .shapecheck import triples_in, violations
+    from .reasoning.shapecheck import triples_in, violations
 
     graphs = getattr(g, "ecgraph_user_graphs", ())
     size = triples_in(g, graphs)
@@ -94,8 +94,8 @@ def load_user_data(data, *, curated: bool):
 
 
 def _add_inferred(g, as_of: str) -> None:
-    from .infer import add_inferences
-    from .timeline import parse_date
+    from .reasoning.infer import add_inferences
+    from .reasoning.timeline import parse_date
 
     import gc
 
@@ -117,8 +117,8 @@ def info(
     """Counts by class, and every rule and guidance document with its status on a date."""
     from dataclasses import asdict
 
-    from .describe import counts, instrument_statuses
-    from .timeline import parse_date
+    from .reasoning.describe import counts, instrument_statuses
+    from .reasoning.timeline import parse_date
 
     day = parse_date(as_of, what="--as-of")
     g = load_graph(data, store, read_only=True)
@@ -157,7 +157,7 @@ def show(
     """Everything known about one entity, each fact with its sources and dates (derived facts marked as such)."""
     from dataclasses import asdict
 
-    from .describe import facts_about
+    from .reasoning.describe import facts_about
     from .store.names import label_of, resolve
 
     _check_format(format, ("table", "json"))
@@ -254,8 +254,8 @@ def expose(
     report: Optional[Path] = typer.Option(None, "--report", help="Also write a printable screening memo (HTML) with the audit record."),
 ):
     """Which parties a chip usage exposes, to which rule, and why (with the path of facts and sources)."""
-    from .exposure import answer_json, exposures, to_rdf
-    from .usage import usage_from_names, usages_from_file
+    from .reasoning.exposure import answer_json, exposures, to_rdf
+    from .reasoning.usage import usage_from_names, usages_from_file
 
     _check_format(format, ("table", "json"))
     if endpoint:
@@ -323,7 +323,7 @@ def _prepared(data, store):
     The first run after an import builds the on-disk store and the traversal graph (seconds at a full
     list); later runs read both back. Only that first run says what it is doing.
     """
-    from .exposure import traversal_graph
+    from .reasoning.exposure import traversal_graph
     from .store.load import store_is_current, stored_imports
 
     steps = []
@@ -333,7 +333,7 @@ def _prepared(data, store):
         if steps:
             say(steps[0])
         g = load_graph(data, store, read_only=True)
-        from .exposure import _cache_file
+        from .reasoning.exposure import _cache_file
 
         cache = _cache_file(g)
         if cache is not None and not cache.is_file() and (steps or data or stored_imports()):
@@ -376,7 +376,7 @@ def _coverage_notes(g) -> list[str]:
 
 
 def _usage_words(g, u) -> str:
-    from .usage import usage_words
+    from .reasoning.usage import usage_words
 
     return usage_words(g, u)
 
@@ -384,7 +384,7 @@ def _usage_words(g, u) -> str:
 def _print_answer(g, answer, *, explain: bool = False) -> None:
     """One verdict line, then one line per exposure (severity, party and role, what to do, citations), its
     conditions, and each check that could not be decided; ``explain`` adds the why and the path of facts."""
-    from .exposure import verdict
+    from .reasoning.exposure import verdict
 
     console = _console()
     console.print(f"[bold]{markup_safe(_usage_words(g, answer.usage))}[/bold]")
@@ -422,7 +422,7 @@ def coverage(
 ):
     """Gaps in the restrictions data: operative instruments that impose nothing, chips without figures or a stated
     classification. Exits 0 when every gap carries an ecg:coverageNote saying why, 1 otherwise."""
-    from .coverage import coverage as gaps_of
+    from .reasoning.coverage import coverage as gaps_of
 
     _check_format(format, ("table", "json"))
     gaps = gaps_of(load_graph(data, store, read_only=True))
@@ -443,10 +443,10 @@ def demo(
     store: Optional[StoreName] = StoreOpt,
 ):
     """Build the curated graph, validate it, print what it holds, answer the shared scenarios and write the exports."""
-    from .describe import counts
-    from .exposure import exposures, verdict
+    from .reasoning.describe import counts
+    from .reasoning.exposure import exposures, verdict
     from .store.load import load, ontology_dir
-    from .usage import usages_from_file
+    from .reasoning.usage import usages_from_file
     from .store.validate import validate as run
 
     examples = ontology_dir() / "examples"
@@ -863,7 +863,7 @@ def export_graph(
     g = load_graph(data, store)
     usages = ()
     if usage is not None:
-        from .usage import usages_from_file
+        from .reasoning.usage import usages_from_file
 
         usages = usages_from_file(g, usage)
     try:
@@ -943,8 +943,8 @@ def list_(
     format: TableOrJson = FormatOpt,
 ):
     """What the graph holds, as a table: chips, firms, rules, lists or groups (IRIs as they paste into a query)."""
-    from .catalog import catalogue
-    from .timeline import parse_date
+    from .reasoning.catalog import catalogue
+    from .reasoning.timeline import parse_date
 
     day = parse_date(as_of, what="--as-of")
     cols, rows = catalogue(load_graph(data, store, read_only=True), kind, day)
@@ -988,7 +988,7 @@ def changes(
     """Every rule status, listing, group membership and ownership that begins or ends in a window, by date, with sources."""
     from dataclasses import asdict
 
-    from .changes import changes as run
+    from .reasoning.changes import changes as run
 
     g = load_graph(data, store, read_only=True)
     found = run(g, start=start, end=end, about=_one_focus(g, chip, party, list_name))
@@ -1004,9 +1004,9 @@ def _answer_changes(g, answers, compare: str) -> list:
     """expose --compare D2: for each answer, what differs in the same usage's answer on D2."""
     from dataclasses import replace
 
-    from .changes import answer_changes
-    from .exposure import exposures
-    from .timeline import parse_date
+    from .reasoning.changes import answer_changes
+    from .reasoning.exposure import exposures
+    from .reasoning.timeline import parse_date
 
     day = parse_date(compare, what="--compare")
     return [answer_changes(a, exposures(g, replace(a.usage, as_of=day))) for a in answers]
@@ -1059,7 +1059,7 @@ def screen(
 
     from .store.audit import audit_record
     from .screen import count_rows, read_rows, screen_rows, write_results
-    from .timeline import parse_date
+    from .reasoning.timeline import parse_date
 
     parse_date(as_of, what="--as-of")
     target = out or file.with_name(f"{file.stem}-screened.{format or 'csv'}")

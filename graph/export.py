@@ -4,7 +4,7 @@
   graph; TriG (``trig``) and N-Quads (``nq``) keep the named graphs (curated,
   each import, each user file).
 * Graph tools: GraphML (``graphml``) and GEXF (``gexf``, Gephi) of the networkx
-  view (:func:`graph.network.to_networkx`), every attribute a plain string or
+  view (:func:`graph.reasoning.network.to_networkx`), every attribute a plain string or
   number as those formats require.
 * Screening tools: ``ftm``, FollowTheMoney entities one JSON object a line
   (parties as Company/Person/LegalEntity, stakes as Ownership, listings as
@@ -103,7 +103,7 @@ def export(
     query : text of a SPARQL CONSTRUCT (or DESCRIBE) query; its result is exported
     subgraph : a name or IRI; its neighbourhood of ``depth`` hops is exported
     table : for ``csv``: ``listings`` or ``exposures``
-    usages : for ``table="exposures"``: the :class:`graph.exposure.Usage` values to evaluate
+    usages : for ``table="exposures"``: the :class:`graph.reasoning.exposure.Usage` values to evaluate
     """
     fmt = format_for(out, fmt)
     if query is not None and subgraph is not None:
@@ -162,7 +162,7 @@ def neighbourhood(g: Graph, name: str, *, depth: int = 1) -> Graph | Dataset:
     import networkx as nx
 
     from .store.names import resolve
-    from .network import to_networkx
+    from .reasoning.network import to_networkx
 
     center = str(resolve(g, name))
     G = to_networkx(g)
@@ -264,7 +264,7 @@ def _ox_graph(name):
 def _write_network(g: Graph, fmt: str, out: Path) -> Written:
     import networkx as nx
 
-    from .network import to_networkx
+    from .reasoning.network import to_networkx
 
     G = simple_attributes(to_networkx(g))
     if fmt == "graphml":
@@ -371,7 +371,7 @@ def _joined(values) -> str:
 
 def exposure_rows(g: Graph, usages) -> list[dict[str, str]]:
     """One row per exposure of each usage, in the engine's order."""
-    from .exposure import exposures
+    from .reasoning.exposure import exposures
 
     rows = []
     for usage in usages:

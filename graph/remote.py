@@ -28,7 +28,7 @@ from rdflib.namespace import OWL, SKOS
 from .errors import QueryError
 from .namespace import ECG, ID
 
-HOPS = 12  # the ownership depth the engine itself walks (graph.ownership.effective_ownership)
+HOPS = 12  # the ownership depth the engine itself walks (graph.reasoning.ownership.effective_ownership)
 
 # Instances of these classes (and their subclasses) are many and belong to parties: fetched around a usage only.
 # Every other class of the ontology is vocabulary, fetched whole.
@@ -116,12 +116,12 @@ def vocabulary(endpoint: str, *, timeout: float | None = 60) -> Graph:
 
 def neighbourhood(endpoint: str, usage, *, hops: int = HOPS, vocab: Graph | None = None,
                   timeout: float | None = 60) -> Graph:
-    """Everything :func:`graph.exposure.exposures` reads for ``usage``, fetched from ``endpoint`` into a local graph.
+    """Everything :func:`graph.reasoning.exposure.exposures` reads for ``usage``, fetched from ``endpoint`` into a local graph.
 
     Parameters
     ----------
     endpoint : the SPARQL 1.1 query URL of a store holding the graph (union default graph)
-    usage : a :class:`graph.exposure.Usage`
+    usage : a :class:`graph.reasoning.exposure.Usage`
     hops : how many ownership steps up from each party to follow
     vocab : the result of :func:`vocabulary`, to reuse between usages
     """
@@ -139,8 +139,8 @@ def neighbourhood(endpoint: str, usage, *, hops: int = HOPS, vocab: Graph | None
 
 
 def exposures(endpoint: str, usage, *, hops: int = HOPS, vocab: Graph | None = None, timeout: float | None = 60):
-    """The :class:`graph.exposure.Answer` for ``usage``, computed on the neighbourhood fetched from ``endpoint``."""
-    from .exposure import exposures as local_exposures
+    """The :class:`graph.reasoning.exposure.Answer` for ``usage``, computed on the neighbourhood fetched from ``endpoint``."""
+    from .reasoning.exposure import exposures as local_exposures
 
     g = neighbourhood(endpoint, usage, hops=hops, vocab=vocab, timeout=timeout)
     return local_exposures(g, usage)
@@ -179,11 +179,11 @@ def names_graph(endpoint: str, names, *, vocab: Graph | None = None, timeout: fl
 
 
 def usage_from_names(endpoint: str, *, vocab: Graph | None = None, timeout: float | None = 60, **names):
-    """A :class:`graph.exposure.Usage` from names as a user types them, resolved against ``endpoint``.
+    """A :class:`graph.reasoning.exposure.Usage` from names as a user types them, resolved against ``endpoint``.
 
-    Takes the keyword arguments of :func:`graph.usage.usage_from_names`.
+    Takes the keyword arguments of :func:`graph.reasoning.usage.usage_from_names`.
     """
-    from .usage import usage_from_names as local_usage
+    from .reasoning.usage import usage_from_names as local_usage
 
     typed = [v for k, v in names.items() if k in ("chip", "user", "for_", "supplier", "user_country", "for_country",
                                                    "supplier_country", "where", "shipped_from")]

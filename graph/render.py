@@ -1,6 +1,6 @@
 """Interactive HTML views of the graph: one self-contained file per view, readable offline.
 
-The page draws a networkx view (see :mod:`graph.network`) with vis-network, the
+The page draws a networkx view (see :mod:`graph.reasoning.network`) with vis-network, the
 library pyvis bundles: its JavaScript and CSS are inlined from the pyvis package,
 so the file opens with no network and no files next to it. pyvis itself is used
 as a container of node and edge dicts (assigned directly: ``Network.from_nx``
@@ -134,7 +134,7 @@ def drawable(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
 
 def on_day(G: nx.MultiDiGraph, day) -> nx.MultiDiGraph:
     """A view of ``G`` without the fact edges (listings, stakes, memberships, statuses) that do not hold on ``day``."""
-    from .timeline import holds, parse_date
+    from .reasoning.timeline import holds, parse_date
 
     day = parse_date(day, what="--as-of")
 
@@ -182,7 +182,7 @@ def neighbourhood(G: nx.MultiDiGraph, node: str, *, depth: int = 2, as_of=None, 
     day = None
     base = G
     if as_of is not None:
-        from .timeline import parse_date
+        from .reasoning.timeline import parse_date
 
         day = parse_date(as_of, what="--as-of")
         base = on_day(G, day)
@@ -758,7 +758,7 @@ HUB_DEGREE = 25  # a node with more distinct neighbours than this is a hub too (
 def hub_nodes(g, G: nx.MultiDiGraph, *, degree: int = HUB_DEGREE) -> frozenset:
     """The hubs of ``G``: nodes of a hub class (``ecg:hub true``: countries, groups, statuses, lists, sources)
     and nodes with more than ``degree`` distinct neighbours."""
-    from .changes import hub_classes
+    from .reasoning.changes import hub_classes
 
     hubs = {str(c) for c in hub_classes(g)}
     out = {n for n, types in G.nodes(data="types") if types and hubs & set(types)}
@@ -812,7 +812,7 @@ def entity_view(g, name: str, *, depth: int = 2, as_of=None, limit: int = LIMIT,
     True
     """
     from .store.names import label_of, resolve
-    from .network import to_networkx
+    from .reasoning.network import to_networkx
 
     iri = resolve(g, name)
     if G is None:
@@ -825,7 +825,7 @@ def entity_view(g, name: str, *, depth: int = 2, as_of=None, limit: int = LIMIT,
         base = on_day(base, as_of)
     H = neighbourhood(base, str(iri), depth=depth, as_of=None, limit=limit, stop=stop)
     if as_of is not None:
-        from .timeline import parse_date
+        from .reasoning.timeline import parse_date
 
         H.graph["as_of"] = parse_date(as_of, what="--as-of").isoformat()
     label = label_of(g, iri)
@@ -852,7 +852,7 @@ def query_view(g, text: str, *, title: str = "CONSTRUCT result", where: str = "q
     """
     from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
-    from .network import collapsing_classes, to_networkx
+    from .reasoning.network import collapsing_classes, to_networkx
 
     from .store import sparql
 
@@ -920,14 +920,14 @@ def exposure_graph(g, G: nx.MultiDiGraph, answer) -> tuple[nx.MultiDiGraph, set,
     Returns ``(X, highlight, panel)``: ``X`` is a new MultiDiGraph (``G`` is not
     changed), ``highlight`` the usage's edges, the path edges and one edge per
     exposure from the exposed party (or the usage) to the restriction, keyed by
-    the exposure's IRI as :func:`graph.exposure.to_rdf` mints it; ``panel`` one
+    the exposure's IRI as :func:`graph.reasoning.exposure.to_rdf` mints it; ``panel`` one
     side-panel entry per exposure.
     """
     from rdflib import URIRef
 
-    from .exposure import usage_graph
+    from .reasoning.exposure import usage_graph
     from .store.names import label_of
-    from .network import to_networkx
+    from .reasoning.network import to_networkx
 
     usage = answer.usage
     X = nx.MultiDiGraph()
@@ -1025,9 +1025,9 @@ def render_exposure_html(g, G: nx.MultiDiGraph, answer, *, title: str | None = N
 
     >>> import datetime as dt
     >>> from graph.store.load import load
-    >>> from graph.exposure import Usage, exposures
+    >>> from graph.reasoning.exposure import Usage, exposures
     >>> from graph.store.names import resolve
-    >>> from graph.network import to_networkx
+    >>> from graph.reasoning.network import to_networkx
     >>> g = load(imports=False)
     >>> u = Usage(chip=str(resolve(g, "H100", "chip")), user_country="https://w3id.org/ecgraph/id/country/CN",
     ...           as_of=dt.date(2025, 6, 1))
@@ -1054,7 +1054,7 @@ def render_exposure_html(g, G: nx.MultiDiGraph, answer, *, title: str | None = N
                 lines.append("sources: " + "; ".join(label_of(g, URIRef(s)) for s in attrs["sources"]))
             tooltips[(u, v, k)] = "\n".join(x for x in lines if x)
     names = {k: v for k, v in names.items() if k != str(ECG.Exposure)}  # exposure edges show their severity
-    from .exposure import verdict
+    from .reasoning.exposure import verdict
 
     n = len(answer.exposures)
     note = (f"{verdict(answer)}. {n} exposure{'s' if n != 1 else ''} on {usage.as_of.isoformat()}; "
@@ -1065,7 +1065,7 @@ def render_exposure_html(g, G: nx.MultiDiGraph, answer, *, title: str | None = N
 
 def write_exposure_html(g, answers, path) -> list[Path]:
     """Write one exposure page per answer: ``path`` itself for one answer, ``path-1``, ``path-2``, ... for several."""
-    from .network import to_networkx
+    from .reasoning.network import to_networkx
 
     G = to_networkx(g)
     path = Path(path)
@@ -1094,10 +1094,10 @@ def write_gallery(g, out_dir, *, spec: dict | None = None) -> Path:
     index with the reason instead of being drawn.
     """
     from .errors import EcgraphError
-    from .exposure import exposures
+    from .reasoning.exposure import exposures
     from .store.load import ontology_dir
-    from .network import to_networkx
-    from .usage import usage_from_names
+    from .reasoning.network import to_networkx
+    from .reasoning.usage import usage_from_names
 
     spec = spec if spec is not None else gallery_spec()
     out = Path(out_dir)

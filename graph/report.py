@@ -18,7 +18,7 @@ from rdflib import Graph, Literal, URIRef
 
 from .namespace import ECG
 from .store.names import label_of
-from .usage import usage_words
+from .reasoning.usage import usage_words
 
 _IRI = ("http://", "https://", "urn:")
 
@@ -48,7 +48,7 @@ def _link(text: str, url: str | None) -> str:
 def memo_html(g: Graph, answer, audit) -> str:
     """The memo of ``answer`` with its ``audit`` record (:func:`graph.store.audit.audit_record`), as one page."""
     from . import __version__
-    from .exposure import verdict
+    from .reasoning.exposure import verdict
     from .pages import fill, inline_style, read
 
     esc = html.escape

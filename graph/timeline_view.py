@@ -2,7 +2,7 @@
 over time, as one offline HTML file (vis-timeline, vendored in ``pages/vendor/vis-timeline`` with its
 licence and inlined into the page).
 
-Generic over dated facts, like :mod:`graph.changes`: every node of a fact-carrying class with an
+Generic over dated facts, like :mod:`graph.reasoning.changes`: every node of a fact-carrying class with an
 ``ecg:validFrom`` or ``ecg:validUntil`` is one item, in a row named by the fact's kind and its far end
 (an instrument's status periods share the instrument's row). Data reaches the page as JSON in a
 ``<script type="application/json">`` block with ``<``, ``>`` and ``&`` escaped, and the page script
@@ -21,7 +21,7 @@ from rdflib.namespace import DCTERMS
 
 from .namespace import ECG
 from .store.names import label_of
-from .changes import dated_facts
+from .reasoning.changes import dated_facts
 
 LIMIT = 3000  # items; a larger timeline (a full CSL import) keeps the earliest-changing rules and lists first
 

@@ -15,7 +15,7 @@ import networkx as nx
 import pytest
 
 from graph.store.load import load
-from graph.network import to_networkx
+from graph.reasoning.network import to_networkx
 from graph.render import entity_view, neighbourhood, query_view, render_exposure_html, render_html, write_html
 
 DATA = Path(__file__).parent / "data"
@@ -169,8 +169,8 @@ def test_class_filter_hides_and_shows_nodes(visit, curated, tmp_path):
 
 
 def test_exposure_view_shows_the_highlighted_path(visit, tmp_path):
-    from graph.exposure import exposures
-    from graph.usage import usage_from_names
+    from graph.reasoning.exposure import exposures
+    from graph.reasoning.usage import usage_from_names
 
     g = load(EXAMPLES / "scenario_firms.ttl", imports=False)
     answer = exposures(g, usage_from_names(g, chip="Huawei Ascend 910C", user_country="MY", for_country="CN",
@@ -246,9 +246,9 @@ def test_the_timeline_loads_offline_filters_and_shows_details(visit, hg, tmp_pat
 
 def test_the_memo_is_static_offline_and_prints_with_its_links(visit, browser, tmp_path):
     from graph.store.audit import audit_record, question_of
-    from graph.exposure import exposures
+    from graph.reasoning.exposure import exposures
     from graph.report import memo_html
-    from graph.usage import usage_from_names
+    from graph.reasoning.usage import usage_from_names
 
     g = load(EXAMPLES / "scenario_firms.ttl", imports=False)
     answer = exposures(g, usage_from_names(g, chip="Huawei Ascend 910C", user="Example Cloud Malaysia",

@@ -1,6 +1,6 @@
 """What the restrictions data leaves out (``ecgraph coverage``), and the shapes of the engine's own terms."""
 
-from graph.coverage import coverage
+from graph.reasoning.coverage import coverage
 from graph.store.load import load
 from graph.store.validate import validate
 

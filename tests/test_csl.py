@@ -335,7 +335,7 @@ def test_imported_facts_conform_to_the_shapes(curated):
 
 
 def test_the_exposure_engine_reports_an_imported_entity_list_party(curated):
-    from graph.exposure import Usage, exposures
+    from graph.reasoning.exposure import Usage, exposures
     from graph.store.names import resolve
 
     add_import(SAMPLE_CSV, curated, started=JUNE)

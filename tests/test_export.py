@@ -21,7 +21,7 @@ from graph.export import export, listing_rows
 from graph.imports import add_import
 from graph.store.load import load, new_dataset, parse_into
 from graph.namespace import ECG, GRAPH, ID
-from graph.network import to_networkx
+from graph.reasoning.network import to_networkx
 
 DATA = Path(__file__).parent / "data"
 JUNE = dt.datetime(2025, 6, 1, 9, 0, tzinfo=dt.timezone.utc)

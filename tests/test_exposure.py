@@ -8,10 +8,10 @@ citations that must back them. The scenario firms that are hypothetical live in 
 import pytest
 
 from graph.errors import EcgraphError, InputError, UnknownNameError
-from graph.exposure import answer_json, exposures, to_rdf, verdict
+from graph.reasoning.exposure import answer_json, exposures, to_rdf, verdict
 from graph.store.load import load
 from graph.namespace import ECG
-from graph.usage import usage_from_names, usages_from_file
+from graph.reasoning.usage import usage_from_names, usages_from_file
 
 from graph.store.load import ontology_dir
 
@@ -182,8 +182,8 @@ def test_scenario_5_footnote_4_listing_reaches_foreign_made_items(curated):
 # --------------------------------------------------------------------------- scenario 6
 
 def test_scenario_6_macau_is_treated_like_china_though_not_in_d5(curated):
-    from graph.membership import groups_on
-    from graph.exposure import traversal_graph
+    from graph.reasoning.membership import groups_on
+    from graph.reasoning.exposure import traversal_graph
     import datetime as dt
 
     groups = groups_on(traversal_graph(curated), "https://w3id.org/ecgraph/id/country/MO", dt.date(2025, 6, 1))
@@ -271,7 +271,7 @@ def test_answers_round_trip_to_json_and_rdf(curated):
 def test_the_vocabulary_the_engine_relies_on_is_in_the_data(curated):
     from rdflib import RDF
 
-    from graph.exposure import VOCABULARY
+    from graph.reasoning.exposure import VOCABULARY
 
     missing = [str(iri) for iri in VOCABULARY if (iri, RDF.type, None) not in curated]
     assert missing == []
@@ -280,7 +280,7 @@ def test_the_vocabulary_the_engine_relies_on_is_in_the_data(curated):
 def test_a_graph_changed_after_loading_is_seen_after_refresh(tmp_path):
     from rdflib import RDF, RDFS, Literal, URIRef
 
-    from graph.exposure import traversal_graph
+    from graph.reasoning.exposure import traversal_graph
 
     g = load(imports=False, store="memory")
     u = usage_from_names(g, chip="H100", user_country="DE", supplier_country="US", as_of="2026-06-01")

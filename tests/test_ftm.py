@@ -152,8 +152,8 @@ def write_synthetic_ftm(path: Path, n: int, *, seed: int = 7) -> Path:
 
 
 def test_a_party_reached_only_through_imported_ownership_is_exposed_with_the_record_on_the_path(tmp_path, curated):
-    from graph.exposure import exposures
-    from graph.usage import usage_from_names
+    from graph.reasoning.exposure import exposures
+    from graph.reasoning.usage import usage_from_names
 
     path = write_synthetic_ftm(tmp_path / "entities.ftm.json", 3000)
     summary = add_import(path, curated, kind="ftm", started=JUNE)

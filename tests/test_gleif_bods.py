@@ -126,9 +126,9 @@ def test_a_rejected_match_takes_its_sameas_out_of_the_store(curated, tmp_path):
 
 
 def test_a_party_owned_65_percent_through_bods_by_an_entity_list_firm_is_exposed(curated):
-    from graph.exposure import exposures
+    from graph.reasoning.exposure import exposures
     from graph.review import judge
-    from graph.usage import usage_from_names
+    from graph.reasoning.usage import usage_from_names
 
     summary = add_import(FIXTURES / "bods" / "statements.json", curated, kind="bods", started=JUNE)
     judge(summary.review[0].id, "accepted")  # the KY holding company is the curated SMIC

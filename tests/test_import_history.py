@@ -93,8 +93,8 @@ def test_an_ftm_stake_dropped_from_a_newer_file_is_ended_and_carried_once(curate
 
 
 def test_the_engine_sees_a_dropped_stake_as_of_a_day_before_its_end(curated, tmp_path):
-    from graph.exposure import exposures
-    from graph.usage import usage_from_names
+    from graph.reasoning.exposure import exposures
+    from graph.reasoning.usage import usage_from_names
 
     add_import(ftm_file(tmp_path / "june.ftm.json", (1, 2, 3)), curated, kind="ftm", started=JUNE)
     october = dt.datetime(2025, 10, 20, tzinfo=dt.timezone.utc)  # the affiliates rule is in force 2025-09-29..11-09

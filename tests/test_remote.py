@@ -13,10 +13,10 @@ import pytest
 
 from graph import remote
 from graph.cli import main
-from graph.exposure import exposures
+from graph.reasoning.exposure import exposures
 from graph.store.load import load, ontology_dir
 from graph.store.sparql import push
-from graph.usage import usage_from_names
+from graph.reasoning.usage import usage_from_names
 
 SCENARIO_FIRMS = ontology_dir() / "examples" / "scenario_firms.ttl"
 

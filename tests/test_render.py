@@ -12,7 +12,7 @@ import pytest
 
 from graph.cli import main
 from graph.store.load import load
-from graph.network import to_networkx
+from graph.reasoning.network import to_networkx
 from graph.render import (
     LIMIT,
     entity_view,
@@ -169,8 +169,8 @@ def test_construct_result_is_drawn_with_facts_collapsed(curated):
 
 
 def test_exposure_view_highlights_paths_and_lists_exposures():
-    from graph.exposure import exposures
-    from graph.usage import usage_from_names
+    from graph.reasoning.exposure import exposures
+    from graph.reasoning.usage import usage_from_names
 
     g = load(EXAMPLES / "scenario_firms.ttl", imports=False)
     answer = exposures(g, usage_from_names(g, chip="Huawei Ascend 910C", user_country="MY", for_country="CN",
@@ -275,9 +275,9 @@ def test_a_view_of_a_federated_query_is_refused_before_any_request(curated):
 
 
 def test_an_exposure_page_opens_with_the_verdict(curated):
-    from graph.exposure import exposures
+    from graph.reasoning.exposure import exposures
     from graph.render import render_exposure_html
-    from graph.usage import usage_from_names
+    from graph.reasoning.usage import usage_from_names
 
     answer = exposures(curated, usage_from_names(curated, chip="GB200", user_country="CN", supplier="NVIDIA",
                                                  as_of="2025-06-01"))

@@ -2,7 +2,7 @@
 
 import networkx as nx
 
-from graph.exposure import traversal_graph
+from graph.reasoning.exposure import traversal_graph
 from graph.store.load import data_dir, load
 
 FIRM = """@prefix ecg: <https://w3id.org/ecgraph/ontology#> .

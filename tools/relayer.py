@@ -83,6 +83,14 @@ def rewrite_relative(path: Path, text: str, new: dict[str, str], problems: list[
             if target in known:
                 continue
             flat = node.module.split(".")[0]
+            before = resolve("graph", node.level, node.module) if node.level == 1 else ""
+            if before in known:  # written for the module's flat place, graph/m.py, before it moved
+                level, module = relative(package, before)
+                line = lines[node.lineno - 1]
+                m = re.compile(r"from\s+\.+[\w.]*\s+import\s+").match(line, node.col_offset)
+                edits.append((node.lineno - 1, node.col_offset, m.end() - node.col_offset,
+                              f"from {'.' * level}{module} import "))
+                continue
             if flat not in new:
                 problems.append(f"{path.relative_to(ROOT)}:{node.lineno}: from {'.' * node.level}{node.module}: "
                                 f"module {flat!r} is not in RESHAPE.md's table")

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
-from .namespace import ECG
-from .store.names import label_of
+from ..namespace import ECG
+from ..store.names import label_of
 from .network import collapsing_classes
 from .timeline import status_on
 
@@ -83,7 +83,7 @@ def instrument_statuses(g: Graph, day: dt.date) -> list[InstrumentStatus]:
 
 def facts_about(g: Graph, iri: URIRef) -> list[Fact]:
     """Every fact about ``iri``: its own triples, then the fact nodes (listings, ownership, ...) it takes part in."""
-    from .namespace import GRAPH
+    from ..namespace import GRAPH
 
     facts = []
     own_sources = tuple(sorted(str(s) for s in g.objects(iri, DCTERMS.source)))

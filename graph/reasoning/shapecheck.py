@@ -148,7 +148,7 @@ def violations(ds, graphs, *, shapes: Graph | None = None, counts: bool = True):
     ()
     """
     from .network import _oxigraph_of
-    from .store.validate import Violation, shapes_graph
+    from ..store.validate import Violation, shapes_graph
 
     graphs = [str(g) for g in graphs]
     if not graphs:

@@ -20,7 +20,7 @@ from rdflib.namespace import XSD
 from .classify import derived_classification
 from .exposure import exposures, restrictions, to_rdf, traversal_graph
 from .membership import groups_on
-from .namespace import ECG, GRAPH, ID  # noqa: F401  (ID is used by the doctest)
+from ..namespace import ECG, GRAPH, ID  # noqa: F401  (ID is used by the doctest)
 from .ownership import listed_owner_shares
 
 LISTING = str(ECG.Listing)

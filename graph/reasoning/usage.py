@@ -12,10 +12,10 @@ from pathlib import Path
 
 from rdflib import RDF, Graph, URIRef
 
-from .errors import EcgraphError, InputError, ParseError
+from ..errors import EcgraphError, InputError, ParseError
 from .exposure import Usage
-from .store.names import label_of, name_index, resolve
-from .namespace import ECG
+from ..store.names import label_of, name_index, resolve
+from ..namespace import ECG
 from .timeline import parse_date
 
 FIELDS = ("chip", "activity", "user", "for", "supplier", "user_country", "for_country", "supplier_country",
@@ -28,7 +28,7 @@ def usage_from_names(g: Graph, *, chip: str, activity: str = "inference", user=N
     """A :class:`Usage` from names as a user types them.
 
     ``act`` is one of the kinds of act in the data (export, reexport, transfer, service, use; see
-    :mod:`graph.acts`); left out, the acts are derived from the parties given.
+    :mod:`graph.reasoning.acts`); left out, the acts are derived from the parties given.
 
     >>> from graph.store.load import load
     >>> g = load(imports=False)
@@ -70,8 +70,8 @@ def act_of(g: Graph, name: str) -> str:
     """The ``ecg:Act`` a name denotes (its notation, label or IRI); an unknown name lists the known ones."""
     from rdflib.namespace import SKOS
 
-    from .errors import UnknownNameError
-    from .store.names import label_of, normalise
+    from ..errors import UnknownNameError
+    from ..store.names import label_of, normalise
 
     acts = sorted(set(g.subjects(RDF.type, ECG.Act)))
     wanted = normalise(str(name))
@@ -115,7 +115,7 @@ def usages_from_file(g: Graph, path: Path) -> list[Usage]:
 
 
 def _usages_from_rdf(g: Graph, path: Path) -> list[Usage]:
-    from .store.load import new_dataset, parse_into
+    from ..store.load import new_dataset, parse_into
 
     ds = new_dataset("memory")
     parse_into(ds, path)

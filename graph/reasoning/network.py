@@ -17,7 +17,7 @@ import networkx as nx
 from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
-from .namespace import ECG
+from ..namespace import ECG
 
 _LOCAL = str(ECG._NS)
 

@@ -10,8 +10,8 @@ import datetime as dt
 
 from rdflib import RDF, RDFS, Graph, URIRef
 
-from .namespace import ECG
-from .store.names import label_of
+from ..namespace import ECG
+from ..store.names import label_of
 from .network import collapsing_classes
 from .timeline import holds
 
@@ -52,7 +52,7 @@ def catalogue(g: Graph, kind: str, day: dt.date) -> tuple[tuple[str, ...], list[
     >>> cols[:2], any(r[1] == "Entity List" for r in rows)
     (('iri', 'name'), True)
     """
-    from .errors import InputError
+    from ..errors import InputError
 
     facts = collapsing_classes(g)
     names = lambda xs: "; ".join(sorted({label_of(g, x) for x in xs}))  # noqa: E731

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from rdflib import URIRef
 
-from .namespace import ID
+from ..namespace import ID
 
 ACT = {name: str(ID[f"act/{name}"]) for name in ("supply", "export", "reexport", "transfer", "service", "use")}
 
@@ -31,7 +31,7 @@ class Act:
     """One act of a usage: its kind (an ``id:act/...`` IRI), who performs it, who receives it, from where to where."""
 
     kind: str
-    actor: object  # graph.situation.Party
+    actor: object  # graph.reasoning.situation.Party
     recipient: object | None
     origin: str | None = None
     destination: str | None = None

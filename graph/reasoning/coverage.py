@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from rdflib import RDF, Graph
 from rdflib.namespace import DCTERMS
 
-from .store.names import label_of
-from .namespace import ECG
+from ..store.names import label_of
+from ..namespace import ECG
 
 
 @dataclass(frozen=True)

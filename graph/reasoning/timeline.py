@@ -10,8 +10,8 @@ import datetime as dt
 
 from rdflib import Graph, URIRef
 
-from .errors import InputError
-from .namespace import ECG
+from ..errors import InputError
+from ..namespace import ECG
 
 
 def parse_date(text, *, what: str = "date") -> dt.date:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from .namespace import ECG
+from ..namespace import ECG
 from .timeline import holds
 
 OWNERSHIP = str(ECG.Ownership)

@@ -16,13 +16,13 @@ class Step:
 
 
 def fact_steps(u: str, v: str, data: dict, *extra: str) -> tuple[Step, ...]:
-    """The triples behind a collapsed fact edge ``u -> v`` (see :mod:`graph.network`), plus the named literal values.
+    """The triples behind a collapsed fact edge ``u -> v`` (see :mod:`graph.reasoning.network`), plus the named literal values.
 
     >>> fact_steps("A", "B", {"fact": "F", "edge_from": "owner", "edge_to": "owned", "percentage": 60.0,
     ...                       "sources": ("S",)}, "percentage")[2]
     Step(s='F', p='https://w3id.org/ecgraph/ontology#percentage', o='60', sources=('S',))
     """
-    from .namespace import ECG
+    from ..namespace import ECG
 
     fact, sources = data["fact"], tuple(data.get("sources", ()))
     steps = [Step(fact, data["edge_from"], u, sources), Step(fact, data["edge_to"], v, sources)]

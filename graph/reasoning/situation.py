@@ -1,6 +1,6 @@
 """The facts of one chip usage the condition functions read: its parties, its acts, places and the chip's class.
 
-A :class:`Situation` is a plain value built once per call of :func:`graph.exposure.exposures`;
+A :class:`Situation` is a plain value built once per call of :func:`graph.reasoning.exposure.exposures`;
 the functions here look things up in it (headquarters, groups of a place on the
 date, the chip's classification, listings), memoising in its ``cache`` dict.
 Nothing here names a rule, chip, firm or country.
@@ -16,10 +16,10 @@ from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import DCTERMS
 
 from .classify import Outcome, classification_on
-from .errors import EcgraphError
+from ..errors import EcgraphError
 from .membership import groups_on, places_as
-from .store.names import label_of
-from .namespace import ECG, ID
+from ..store.names import label_of
+from ..namespace import ECG, ID
 from .path import Step
 from .timeline import holds
 
@@ -51,7 +51,7 @@ class Situation:
 
     g: Graph
     G: nx.MultiDiGraph
-    usage: object  # graph.exposure.Usage
+    usage: object  # graph.reasoning.exposure.Usage
     parties: dict
     acts: tuple = ()
     cache: dict = field(default_factory=dict, compare=False, repr=False)

@@ -13,7 +13,7 @@ import datetime as dt
 import networkx as nx
 from rdflib.namespace import SKOS
 
-from .namespace import ECG
+from ..namespace import ECG
 from .path import Step, fact_steps
 from .timeline import holds
 
@@ -45,7 +45,7 @@ def groups_on(G: nx.MultiDiGraph, place: str, day: dt.date) -> dict[str, tuple[S
     """Every group ``place`` belongs to on ``day``, each with the path of facts that puts it there.
 
     >>> from graph.store.load import load
-    >>> from graph.network import to_networkx
+    >>> from graph.reasoning.network import to_networkx
     >>> import datetime as dt
     >>> G = to_networkx(load(imports=False))
     >>> "https://w3id.org/ecgraph/id/group/D5" in groups_on(G, "https://w3id.org/ecgraph/id/country/CN", dt.date(2025, 6, 1))
@@ -71,7 +71,7 @@ def groups_on(G: nx.MultiDiGraph, place: str, day: dt.date) -> dict[str, tuple[S
 def residual_groups(G: nx.MultiDiGraph, found: dict) -> dict[str, tuple[Step, ...]]:
     """Residual groups whose scheme has none of the groups in ``found``."""
     out = {}
-    # the traversal graph lists its residual groups once (graph.exposure.traversal_graph); scanning every
+    # the traversal graph lists its residual groups once (graph.reasoning.exposure.traversal_graph); scanning every
     # node for the flag cost 20 ms per call at 1M triples
     residuals = G.graph.get("residual_groups")
     if residuals is None:

@@ -2,7 +2,7 @@
 
 :data:`CONDITIONS` maps an ``ecg:`` property (``ecg:appliesToItem``,
 ``ecg:destinationGroup``, ...) to the function that tests it on a
-:class:`graph.situation.Situation`. A function returns a :class:`Match` (the
+:class:`graph.reasoning.situation.Situation`. A function returns a :class:`Match` (the
 condition holds, with the steps that show it), ``None`` (nothing to test), or
 raises :class:`NotApplicable` (it does not hold) or :class:`Undetermined` (the data
 lacks a fact to tell, named in words). :func:`evaluate` runs every condition a
@@ -21,8 +21,8 @@ from rdflib.namespace import DCTERMS, SKOS
 
 from .acts import ACT
 from .classify import HOLDS, UNKNOWN, all_thresholds, broader_closure
-from .store.names import label_of
-from .namespace import ECG, ID
+from ..store.names import label_of
+from ..namespace import ECG, ID
 from .ownership import share_interval, ultimate_parents
 from .path import Step, fact_steps
 from .situation import (ROLE, SAME_AS, Party, Situation, classification, headquarters, list_of, listed,

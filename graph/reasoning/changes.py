@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
-from .namespace import ECG
-from .store.names import label_of
+from ..namespace import ECG
+from ..store.names import label_of
 from .network import collapsing_classes
 
 
@@ -196,7 +196,7 @@ def _change(g, node, kind, day, what, a, b) -> Change:
 
 
 def answer_changes(before, after) -> list[AnswerChange]:
-    """What differs between two :class:`~graph.exposure.Answer` s of one usage (say, on two dates).
+    """What differs between two :class:`~graph.reasoning.exposure.Answer` s of one usage (say, on two dates).
 
     Exposures are matched by (party, role, restriction); checks by restriction. An exposure that
     appears or goes, or whose severity or policy changes, is one row; so is a check whose result changes.

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
-from .namespace import ECG
+from ..namespace import ECG
 from .path import Step
 from .timeline import holds
 
@@ -137,7 +137,7 @@ def classification_on(g: Graph, chip: URIRef, day: dt.date) -> Outcome:
     >>> classification_on(g, URIRef("https://w3id.org/ecgraph/id/chip/nvidia-gb200"), dt.date(2025, 6, 1)).missing
     'figures (total processing performance, performance density) or a stated ECCN for NVIDIA GB200 Grace Blackwell Superchip'
     """
-    from .store.names import label_of
+    from ..store.names import label_of
 
     derived = derived_classification(g, chip, day)
     if derived is not None:

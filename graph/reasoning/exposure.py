@@ -1,9 +1,9 @@
 """Which parties a chip usage exposes, to which restriction, and why.
 
 The engine is generic over the ``ecg:Restriction`` nodes in the data. Each
-restriction's conditions are tested by the functions of :mod:`graph.conditions`,
+restriction's conditions are tested by the functions of :mod:`graph.reasoning.conditions`,
 each registered under the ontology term it reads, against the usage's
-:mod:`graph.situation` (its parties and its :mod:`graph.acts`) as of the usage's
+:mod:`graph.reasoning.situation` (its parties and its :mod:`graph.reasoning.acts`) as of the usage's
 date. Every check ends in one of three outcomes: it applies, it does not, or it is
 undetermined and names the fact the data lacks. Nothing here names a rule, chip,
 firm or country.
@@ -32,8 +32,8 @@ from rdflib.namespace import DCTERMS, SKOS
 from .acts import ACT
 from .conditions import AFFILIATE_EXTENSION, Match, base_of, evaluate, in_effect, short
 from .memo import forget, memo
-from .store.names import label_of
-from .namespace import ECG, ID
+from ..store.names import label_of
+from ..namespace import ECG, ID
 from .network import to_networkx
 from .path import Step
 from .situation import ROLE, ROLE_OUT, ROLE_WORDS, Party, headquarters, nobody, situation
@@ -56,7 +56,7 @@ class Usage:
     Parties are IRIs of parties in the graph, or unnamed parties given by their headquarters country
     (``user_country`` and so on). ``where`` defaults to the user's headquarters country and
     ``shipped_from`` to the supplier's. ``act`` is the act asked about (an ``id:act/...`` IRI); empty, the
-    acts are derived from the usage (see :mod:`graph.acts`).
+    acts are derived from the usage (see :mod:`graph.reasoning.acts`).
     """
 
     chip: str
@@ -204,9 +204,9 @@ def _cache_file(g: Graph):
     inputs = getattr(g, "ecgraph_inputs", None)
     if not inputs:
         return None
-    from .store.load import data_dir
+    from ..store.load import data_dir
 
-    from . import __version__
+    from .. import __version__
 
     key = hashlib.sha256(repr((__version__, inputs, [str(p) for p in TRAVERSAL_PREDICATES])).encode()).hexdigest()
     return data_dir() / "cache" / f"traversal-{key[:24]}.pickle"
@@ -663,7 +663,7 @@ def to_rdf(answer: Answer) -> Graph:
     from rdflib import Literal
 
     out = usage_graph(answer.usage)
-    from .namespace import PREFIXES
+    from ..namespace import PREFIXES
 
     for prefix in ("ecg", "id", "rdf", "dcterms"):
         out.bind(prefix, PREFIXES[prefix])
