@@ -559,7 +559,7 @@ def import_store(
     """
     from dataclasses import asdict
 
-    from .imports import list_imports, remove_import
+    from .readwrite.imports import list_imports, remove_import
 
     if ctx.invoked_subcommand is not None:
         if list_ or remove:
@@ -659,7 +659,7 @@ def _run_import(kind: str, file: Path, name, partial: bool, store, format: str) 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .imports import add_import
+    from .readwrite.imports import add_import
     from .store.load import load
 
     _check_format(format, ("table", "json"))
@@ -725,7 +725,7 @@ def review_list(
     """List the matches waiting for review (id, score, the names and the features that matched)."""
     from dataclasses import asdict
 
-    from .review import decided, pending
+    from .readwrite.review import decided, pending
 
     if ctx.invoked_subcommand is not None:
         return
@@ -751,7 +751,7 @@ def review_list(
 @review_app.command("accept")
 def review_accept(match: str = typer.Argument(..., help="The match id, as 'ecgraph review' lists it.")):
     """Accept a match: both records are one party (owl:sameAs), now and on every later import."""
-    from .review import judge
+    from .readwrite.review import judge
 
     m = judge(match, "accepted")
     typer.echo(f"accepted {m.id}: {m.record_name} = {m.party_name}")
@@ -760,7 +760,7 @@ def review_accept(match: str = typer.Argument(..., help="The match id, as 'ecgra
 @review_app.command("reject")
 def review_reject(match: str = typer.Argument(..., help="The match id, as 'ecgraph review' lists it.")):
     """Reject a match: the records stay apart, now and on every later import."""
-    from .review import judge
+    from .readwrite.review import judge
 
     m = judge(match, "rejected")
     typer.echo(f"rejected {m.id}: {m.record_name} is not {m.party_name}")
@@ -848,7 +848,7 @@ def export_graph(
 ):
     """Write the graph (or a --subgraph / --query selection) as RDF, GraphML/GEXF, or a CSV of listings or exposures."""
     from .errors import InputError
-    from .export import export
+    from .readwrite.export import export
 
     if out.is_dir():
         raise InputError(f"{out}: is a folder; give the file to write with -o")

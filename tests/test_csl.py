@@ -31,9 +31,9 @@ from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
-from graph.csl import COLUMNS, CSL, convert, file_node, read_csl, run_node, to_graph
+from graph.readwrite.csl import COLUMNS, CSL, convert, file_node, read_csl, run_node, to_graph
 from graph.errors import InputError, UnknownNameError
-from graph.imports import add_import, list_imports, remove_import
+from graph.readwrite.imports import add_import, list_imports, remove_import
 from graph.store.load import load
 from graph.namespace import ECG, ID
 

@@ -17,8 +17,8 @@ from rdflib import RDF, Graph, URIRef
 from rdflib.compare import isomorphic
 
 from graph.errors import QueryError
-from graph.export import export, listing_rows
-from graph.imports import add_import
+from graph.readwrite.export import export, listing_rows
+from graph.readwrite.imports import add_import
 from graph.store.load import load, new_dataset, parse_into
 from graph.namespace import ECG, GRAPH, ID
 from graph.reasoning.network import to_networkx

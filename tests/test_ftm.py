@@ -27,9 +27,9 @@ import pytest
 from rdflib import RDF, Literal
 from rdflib.namespace import DCTERMS
 
-from graph.csl import to_graph
-from graph.ftm import FTM, convert_file
-from graph.imports import add_import, list_imports
+from graph.readwrite.csl import to_graph
+from graph.readwrite.ftm import FTM, convert_file
+from graph.readwrite.imports import add_import, list_imports
 from graph.store.load import load
 from graph.namespace import ECG, ID
 
@@ -179,7 +179,7 @@ def test_reimport_is_idempotent_and_a_newer_full_file_supersedes(tmp_path, curat
 def test_the_graph_written_as_ftm_is_valid_by_the_model_and_reads_back(tmp_path, curated):
     from followthemoney import model
 
-    from graph.export import export
+    from graph.readwrite.export import export
 
     out = tmp_path / "graph.ftm.json"
     written = export(curated, None, out)

@@ -3,7 +3,7 @@
 import csv
 
 from graph.reasoning.exposure import exposures
-from graph.imports import add_import
+from graph.readwrite.imports import add_import
 from graph.store.load import load
 from graph.store.names import resolve
 from graph.reasoning.usage import usage_from_names

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from rdflib import RDFS, Literal
 
-from graph.bods import BODS
-from graph.bods import convert_file as bods_file
-from graph.csl import to_graph
-from graph.ftm import FTM
-from graph.gleif import GLEIF
-from graph.imports import add_import, list_imports
+from graph.readwrite.bods import BODS
+from graph.readwrite.bods import convert_file as bods_file
+from graph.readwrite.csl import to_graph
+from graph.readwrite.ftm import FTM
+from graph.readwrite.gleif import GLEIF
+from graph.readwrite.imports import add_import, list_imports
 from graph.store.load import load
 from graph.namespace import ECG
 

@@ -228,7 +228,7 @@ REQUIRED = {"from": "2020-01-01", "to": "2026-12-31", "subject": "id:firm/huawei
 @pytest.fixture
 def with_two_imports():
     """The curated graph plus a June and a July import of overlapping CSL files (the July one supersedes)."""
-    from graph.imports import add_import
+    from graph.readwrite.imports import add_import
     from graph.store.load import load
 
     curated = load(imports=False)

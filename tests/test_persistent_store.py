@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from graph.imports import add_import, remove_import
+from graph.readwrite.imports import add_import, remove_import
 from graph.store.load import data_dir, load
 
 DATA = Path(__file__).parent / "data"

@@ -26,8 +26,8 @@ from rdflib import URIRef
 
 from graph.store.atomic import TEMP_MARK
 from graph.cli import main
-from graph.csl import graph_name
-from graph.imports import add_import, list_imports
+from graph.readwrite.csl import graph_name
+from graph.readwrite.imports import add_import, list_imports
 from graph.store.load import data_dir, load
 from graph.namespace import ECG
 

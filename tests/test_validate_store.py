@@ -23,7 +23,7 @@ import pytest
 from rdflib import Graph
 
 from graph.cli import main
-from graph.imports import imports_dir
+from graph.readwrite.imports import imports_dir
 from graph.store.load import load
 from graph.store.validate import UnsupportedShapes, shapes_graph, validate, validate_imports, validate_in_store
 
@@ -122,7 +122,7 @@ if __name__ == "__main__":  # benchmark: python tests/test_validate_store.py [N]
 
     from test_csl import write_synthetic_csl
 
-    from graph.imports import add_import
+    from graph.readwrite.imports import add_import
     from graph.store.validate import merged
 
     def timed(fn):

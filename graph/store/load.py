@@ -126,7 +126,7 @@ def stored_imports() -> list[Path]:
     """The import files to load from the data directory: one N-Quads file per current import.
 
     An import superseded by a newer file of the same lists stays in the store but is not loaded
-    (see :mod:`graph.imports`), so no fact is held twice.
+    (see :mod:`graph.readwrite.imports`), so no fact is held twice.
     """
     if not (data_dir() / "imports").is_dir():
         return []

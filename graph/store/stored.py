@@ -1,6 +1,6 @@
 """The import store as it is on disk, read-only: its folder and lock, which imports are committed, which are current.
 
-The writers (:func:`graph.imports.add_import`, :func:`graph.imports.remove_import`, the review judgements) live
+The writers (:func:`graph.readwrite.imports.add_import`, :func:`graph.readwrite.imports.remove_import`, the review judgements) live
 above, with the readers they run; :func:`graph.store.load.load` reads only this side, so the store layer does not
 import the readers.
 """

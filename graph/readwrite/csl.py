@@ -48,10 +48,10 @@ from typing import Callable, Iterable
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
-from .errors import InputError
-from .store.names import normalise
-from .namespace import ECG, ID
-from .store.stored import graph_name  # noqa: F401  (re-exported: an import's named graph is the store's)
+from ..errors import InputError
+from ..store.names import normalise
+from ..namespace import ECG, ID
+from ..store.stored import graph_name  # noqa: F401  (re-exported: an import's named graph is the store's)
 
 COLUMNS = (
     "_id", "source", "entity_number", "type", "programs", "name", "title", "addresses",
@@ -118,7 +118,7 @@ class Record:
 
 
 Match = Link
-"""A match between an imported party and a curated one (see :class:`graph.linking.Link`)."""
+"""A match between an imported party and a curated one (see :class:`graph.readwrite.linking.Link`)."""
 
 
 @dataclass(frozen=True)
@@ -537,7 +537,7 @@ class Lookups:
     policies: dict[str, URIRef]
     instruments: dict[str, URIRef]
     countries: dict[str, URIRef]
-    linker: "object" = None  # a graph.linking.Linker over the curated parties
+    linker: "object" = None  # a graph.readwrite.linking.Linker over the curated parties
     programs: dict[str, URIRef] = field(default_factory=dict)  # normalised sanction programme -> list
     datasets: dict[str, URIRef] = field(default_factory=dict)  # OpenSanctions dataset -> list
 
@@ -552,7 +552,7 @@ def lookups(g: Graph, *, judgements: dict | None = None) -> Lookups:
     review policies (by label), instruments (by ``ecg:frCitation``), countries (by ISO code) and the
     linker over the curated parties from ``g``."""
     from .linking import linker_for
-    from .store.names import label_of
+    from ..store.names import label_of
 
     lists = {str(name): s for s, name in g.subject_objects(ECG.cslSourceName) if isinstance(s, URIRef)}
     programs = {normalise(name): s for s, name in g.subject_objects(ECG.sanctionProgram) if isinstance(s, URIRef)}

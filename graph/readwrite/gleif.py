@@ -42,9 +42,9 @@ from rdflib.namespace import DCTERMS, SKOS
 
 from .csl import (ImportSummary, Lookups, Problem, _digest, file_node, graph_name, lookups, provenance_triples,
                   run_node)
-from .errors import InputError
+from ..errors import InputError
 from .ftm import StreamedConversion, file_head, full_date, json_items, skipped_iris
-from .namespace import ECG, ID
+from ..namespace import ECG, ID
 
 GLEIF = Namespace(str(ID) + "gleif/")
 """Where GLEIF parties (by LEI), relationships and exceptions live."""

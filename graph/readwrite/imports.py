@@ -25,7 +25,7 @@ they were: their listings are carried unchanged, so that the earlier import is
 wholly superseded and none of its facts is loaded twice.
 
 The FtM, GLEIF and BODS imports keep the same history for their dated facts
-(:data:`graph.ftm.DATED`: ``ecg:Listing``, ``ecg:Ownership``, ``ecg:Directorship``):
+(:data:`graph.readwrite.ftm.DATED`: ``ecg:Listing``, ``ecg:Ownership``, ``ecg:Directorship``):
 their "lists" are what a file covers (FtM datasets, GLEIF record kinds, BODS
 publishers) and their keys the facts' IRIs, so a stake, relationship or sanction
 a newer full file no longer holds is carried and ended the same way, with the
@@ -57,11 +57,11 @@ from typing import Callable
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
-from .store.atomic import TEMP_MARK, checkpoint, fsync_dir, open_atomic, write_atomic
+from ..store.atomic import TEMP_MARK, checkpoint, fsync_dir, open_atomic, write_atomic
 from .csl import CSL, ImportSummary, convert, file_node, graph_name, read_csl, run_node, sha256_of
-from .errors import InputError, UnknownNameError
-from .namespace import ECG
-from .store.stored import (  # noqa: F401  (re-exported: the import store's read side lives in graph.store.stored)
+from ..errors import InputError, UnknownNameError
+from ..namespace import ECG
+from ..store.stored import (  # noqa: F401  (re-exported: the import store's read side lives in graph.store.stored)
     StoredImport, _committed, _nq, active_imports, import_lock, imports_dir, list_imports)
 
 KINDS = ("csl", "ftm", "gleif", "bods")
@@ -93,8 +93,8 @@ def add_import(
     ----------
     path : the file (CSL ``.csv``, ``.tsv`` or ``.json``; FtM entities; a GLEIF or BODS file)
     g : the curated graph to link against; loaded (without imports) when None
-    kind : one of :data:`KINDS`: ``"csl"``, ``"ftm"`` (:mod:`graph.ftm`), ``"gleif"`` (:mod:`graph.gleif`),
-        ``"bods"`` (:mod:`graph.bods`)
+    kind : one of :data:`KINDS`: ``"csl"``, ``"ftm"`` (:mod:`graph.readwrite.ftm`), ``"gleif"`` (:mod:`graph.readwrite.gleif`),
+        ``"bods"`` (:mod:`graph.readwrite.bods`)
     name : the import's name; default ``csl-<date>-<first 8 hex of the SHA-256>``
     started : when the import runs (its date is the import date); default now, UTC
     progress : called as ``progress(done, total)``
@@ -118,7 +118,7 @@ def add_import(
         if existing.sha256 == sha:
             return _summary_of(existing)
     if g is None:
-        from .store.load import load
+        from ..store.load import load
 
         g = load(imports=False)
     folder = imports_dir()
@@ -228,7 +228,7 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
     """Compare with the latest earlier import of each list: extra triples, carried lines, the new history.
 
     A list is a CSL list (keys: record keys) or the coverage of a streamed import (keys: the IRIs of its
-    dated facts, :data:`graph.ftm.DATED`). ``present`` holds the keys (or record IRIs) the file has but
+    dated facts, :data:`graph.readwrite.ftm.DATED`). ``present`` holds the keys (or record IRIs) the file has but
     could not import; a ``partial`` file ends nothing; ``held(iris)`` says which the new import describes.
     """
     run = run_node(name)
@@ -393,7 +393,7 @@ def remove_import(name: str, *, waiting: Callable[[str], None] | None = None) ->
     with import_lock(waiting=waiting):
         stored = {s.name: s for s in list_imports()}
         if name not in stored:
-            from .store.names import suggestions
+            from ..store.names import suggestions
 
             raise UnknownNameError("import", name, suggestions({n: set() for n in stored}, name))
         gone = stored[name]

@@ -9,7 +9,7 @@
 * Screening tools: ``ftm``, FollowTheMoney entities one JSON object a line
   (parties as Company/Person/LegalEntity, stakes as Ownership, listings as
   Sanction), each built and checked by the followthemoney model
-  (:func:`graph.ftm.write_ftm`).
+  (:func:`graph.readwrite.ftm.write_ftm`).
 * Spreadsheets: ``csv`` of listings (one row per listing: party, list, from,
   until, citation, footnote, policy, sources) or of the exposures of given
   chip usages.
@@ -32,8 +32,8 @@ from rdflib import RDF, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCTERMS
 
-from .errors import InputError, QueryError
-from .namespace import ECG, PREFIXES
+from ..errors import InputError, QueryError
+from ..namespace import ECG, PREFIXES
 
 RDF_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "trig": "trig", "nq": "nquads"}
 QUAD_FORMATS = ("trig", "nq")
@@ -139,7 +139,7 @@ def export(
 
 def construct(g: Graph, text: str) -> Graph:
     """The graph a SPARQL CONSTRUCT or DESCRIBE query builds from ``g``."""
-    from .store.sparql import query as run, query_form
+    from ..store.sparql import query as run, query_form
 
     form = query_form(text)
     if form not in ("CONSTRUCT", "DESCRIBE"):
@@ -161,8 +161,8 @@ def neighbourhood(g: Graph, name: str, *, depth: int = 1) -> Graph | Dataset:
     """
     import networkx as nx
 
-    from .store.names import resolve
-    from .reasoning.network import to_networkx
+    from ..store.names import resolve
+    from ..reasoning.network import to_networkx
 
     center = str(resolve(g, name))
     G = to_networkx(g)
@@ -264,7 +264,7 @@ def _ox_graph(name):
 def _write_network(g: Graph, fmt: str, out: Path) -> Written:
     import networkx as nx
 
-    from .reasoning.network import to_networkx
+    from ..reasoning.network import to_networkx
 
     G = simple_attributes(to_networkx(g))
     if fmt == "graphml":
@@ -341,7 +341,7 @@ def listing_rows(g: Graph) -> list[dict[str, str]]:
     Several values (two citations, three sources) are joined with ``; ``. A
     review policy that maps to no policy node shows its verbatim text.
     """
-    from .store.names import label_of
+    from ..store.names import label_of
 
     rows = []
     for lst in set(g.subjects(RDF.type, ECG.Listing)):
@@ -371,7 +371,7 @@ def _joined(values) -> str:
 
 def exposure_rows(g: Graph, usages) -> list[dict[str, str]]:
     """One row per exposure of each usage, in the engine's order."""
-    from .reasoning.exposure import exposures
+    from ..reasoning.exposure import exposures
 
     rows = []
     for usage in usages:

@@ -39,7 +39,7 @@ from rdflib.namespace import DCTERMS, SKOS
 from .csl import (ImportSummary, Lookups, Problem, _digest, _safe_key, file_node, graph_name, lookups,
                   provenance_triples, run_node)
 from .ftm import StreamedConversion, file_head, full_date, json_items, skipped_iris
-from .namespace import ECG, ID
+from ..namespace import ECG, ID
 
 BODS = Namespace(str(ID) + "bods/")
 """Where BODS parties, stakes and statements live."""

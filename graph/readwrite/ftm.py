@@ -14,7 +14,7 @@ reading of the schema, and turned into triples for one import's named graph:
   ``ecg:incorporatedIn``), identifiers (``leiCode`` -> ``ecg:lei``, the other
   identifier properties -> ``ecg:registrationNumber``, the FtM id ->
   ``ecg:externalId``) and topics, linked to curated parties by
-  :mod:`graph.linking`;
+  :mod:`graph.readwrite.linking`;
 * an ``ecg:Ownership`` per **Ownership** (owner, asset, percentage, dates; shares,
   ownership type and role kept as text), an ``ecg:Directorship`` per
   **Directorship**, an ``ecg:Listing`` per **Sanction** on the list whose
@@ -47,9 +47,9 @@ from rdflib.namespace import DCTERMS, SKOS
 
 from .csl import (ImportSummary, Lookups, Problem, _digest, _safe_key, file_node, graph_name, lookups,
                   new_list, new_list_triples, provenance_triples, run_node)
-from .errors import InputError
-from .store.names import normalise
-from .namespace import ECG, ID
+from ..errors import InputError
+from ..store.names import normalise
+from ..namespace import ECG, ID
 
 FTM = Namespace(str(ID) + "ftm/")
 """Where imported FtM parties, stakes, directorships and listings live."""
@@ -111,7 +111,7 @@ class StreamedConversion:
         """Note the dated facts (:data:`DATED`) of one record's ``triples`` under each coverage IRI; return the triples.
 
         The import store compares these keys with the earlier import of the same coverage, so
-        a fact a newer full file no longer holds is carried and ended (:func:`graph.imports.add_import`).
+        a fact a newer full file no longer holds is carried and ended (:func:`graph.readwrite.imports.add_import`).
         """
         found = dated_facts(triples, self.today)
         if found:
@@ -159,7 +159,7 @@ def dated_facts(triples: Iterable[tuple], today: dt.date | None) -> dict[str, bo
 def skipped_iris(problems: Iterable[Problem], namespace: Namespace) -> frozenset[str]:
     """The IRIs of the records a file holds but could not import (each problem's key in ``namespace``).
 
-    An earlier fact at or under such an IRI is kept as it was, never ended (:func:`graph.imports.add_import`).
+    An earlier fact at or under such an IRI is kept as it was, never ended (:func:`graph.readwrite.imports.add_import`).
     """
     return frozenset(str(namespace[p.key]) for p in problems if p.key and p.kind not in ("note", "new list"))
 
@@ -579,7 +579,7 @@ def write_ftm(g: Graph, out: Path) -> int:
     import orjson
     from followthemoney import model
 
-    from .store.names import label_of
+    from ..store.names import label_of
 
     def ftm_id(node) -> str:
         return "ecg-" + _digest(str(node))[:20]

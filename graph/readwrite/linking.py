@@ -21,7 +21,7 @@ reads those of the imports still loaded (:func:`imported_identifiers`).
 
 A :class:`Link` at or above :data:`ACCEPT_SCORE` is accepted (the importer
 asserts ``owl:sameAs``); from :data:`REVIEW_SCORE` up it is recorded unaccepted
-and queued for review (:mod:`graph.review`), whose judgements, keyed by the
+and queued for review (:mod:`graph.readwrite.review`), whose judgements, keyed by the
 stable :attr:`Link.id`, override the score on every later import. Each link
 says which features made it (:attr:`Link.features`), and :func:`match_triples`
 writes it as an ``ecg:NameMatch`` with those features as ``ecg:matchFeature``.
@@ -40,8 +40,8 @@ from typing import Iterable, Mapping
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
-from .store.names import normalise
-from .namespace import ECG, ID
+from ..store.names import normalise
+from ..namespace import ECG, ID
 
 ACCEPT_SCORE = 95.0
 """Score (0-100) at or above which two records are taken as one party.
@@ -175,7 +175,7 @@ _NS = {"ecg": ECG._NS, "rdfs": RDFS._NS, "skos": SKOS._NS}
 
 def candidates(g: Graph) -> dict[str, Candidate]:
     """The parties of ``g`` that records may be linked to (never imported records), by IRI."""
-    from .store.names import label_of
+    from ..store.names import label_of
 
     names: dict[str, set] = defaultdict(set)
     classes: dict[str, set] = defaultdict(set)
@@ -334,7 +334,7 @@ def linker_for(g: Graph, *, judgements: Mapping[str, str] | None = None) -> Link
 
 
 def _identifiers_file():
-    from .store.load import data_dir
+    from ..store.load import data_dir
 
     return data_dir() / "identifiers.json"
 
@@ -357,12 +357,12 @@ def imported_identifiers() -> dict[str, tuple[tuple[str, str], ...]]:
     """The LEIs of the records of every import that is still loaded (not superseded, not removed)."""
     import json
 
-    from .errors import EcgraphError
+    from ..errors import EcgraphError
 
     path = _identifiers_file()
     if not path.is_file():
         return {}
-    from .store.stored import list_imports
+    from ..store.stored import list_imports
 
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))

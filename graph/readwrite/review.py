@@ -7,9 +7,9 @@ Kept in ``data_dir()/review.json`` (written atomically: a temporary file, then
      "linked":    {MATCH_ID: {...}},   the accepted matches, so that a person can still reject one
      "decisions": {MATCH_ID: {decision, record, party, record_name, party_name, at}}}
 
-A match id is a digest of the record and the party (:func:`graph.linking.match_id`),
+A match id is a digest of the record and the party (:func:`graph.readwrite.linking.match_id`),
 and record IRIs are stable across files, so a judgement holds for every later
-import of the same record: :class:`graph.linking.Linker` reads
+import of the same record: :class:`graph.readwrite.linking.Linker` reads
 :func:`judgements` and accepts or rejects the match whatever its score.
 
 A judgement also takes effect at once, without a re-import: the store gets an
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .errors import EcgraphError, InputError, UnknownNameError
+from ..errors import EcgraphError, InputError, UnknownNameError
 
 JUDGEMENTS_IMPORT = "review-judgements"
 DECISIONS = ("accepted", "rejected")
@@ -53,7 +53,7 @@ class PendingMatch:
 
 def review_file() -> Path:
     """Where the queue and the judgements are kept: ``data_dir()/review.json``."""
-    from .store.load import data_dir
+    from ..store.load import data_dir
 
     return data_dir() / "review.json"
 
@@ -143,10 +143,10 @@ def judge(match: str, decision: str, *, now: dt.datetime | None = None) -> Pendi
 
 
 def _store_lock():
-    """The import store's lock (``graph.imports.import_lock``) where the store has one: a judgement rewrites imports."""
+    """The import store's lock (``graph.readwrite.imports.import_lock``) where the store has one: a judgement rewrites imports."""
     import contextlib
 
-    from .store import stored
+    from ..store import stored
 
     lock = getattr(stored, "import_lock", None)
     return lock() if lock is not None else contextlib.nullcontext()
@@ -156,7 +156,7 @@ def _judge(match: str, decision: str, now: dt.datetime | None) -> PendingMatch:
     doc = _read()
     known = {**doc["linked"], **doc["pending"], **doc["decisions"]}
     if match not in known:
-        from .store.names import suggestions
+        from ..store.names import suggestions
 
         raise UnknownNameError("match", match, suggestions({k: set() for k in known}, match))
     entry = dict(known[match])
@@ -174,7 +174,7 @@ def _judge(match: str, decision: str, now: dt.datetime | None) -> PendingMatch:
 
 def _drop_same_as(record: str, party: str) -> None:
     """Take ``record owl:sameAs party`` out of every stored import that asserts it (each file rewritten atomically)."""
-    from .store.stored import imports_dir
+    from ..store.stored import imports_dir
 
     line_start = f"<{record}> {_SAME_AS} <{party}> "
     folder = imports_dir()
@@ -193,8 +193,8 @@ def _write_judgements(decisions: dict) -> None:
     from rdflib import OWL, RDF, RDFS, Literal, URIRef
     from rdflib.namespace import DCTERMS
 
-    from .store.stored import _nq, graph_name, imports_dir
-    from .namespace import ECG, ID
+    from ..store.stored import _nq, graph_name, imports_dir
+    from ..namespace import ECG, ID
 
     source = ID["review/judgements"]
     triples = [(source, RDF.type, ECG.SourceDocument),
