@@ -442,7 +442,7 @@ def worker(spec: dict) -> None:
 def _render(g, probes):
     """A view of about 1,000 nodes around the listed top party, drawn by the pyvis renderer."""
     from .reasoning.exposure import traversal_graph
-    from .render import entity_view, neighbourhood
+    from .pages.render import entity_view, neighbourhood
 
     G = traversal_graph(g)
     depth = getattr(_render, "depth", None)

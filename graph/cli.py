@@ -284,13 +284,13 @@ def expose(
     changes = _answer_changes(g, answers, compare) if compare is not None else None
     audits = _audits(answers, data=data, endpoint=endpoint) if (report is not None or format == "json") else None
     if report is not None:
-        from .report import write_memos
+        from .pages.report import write_memos
 
         for path in write_memos(g, answers, report, audits):
             typer.echo(f"wrote {path}", err=True)
     notes = _coverage_notes(g)
     if html_out is not None:
-        from .render import write_exposure_html
+        from .pages.render import write_exposure_html
 
         for path in write_exposure_html(g, answers, html_out):
             typer.echo(f"wrote {path}", err=True)
@@ -475,7 +475,7 @@ def demo(
     shutil.copytree(examples, out / "examples", dirs_exist_ok=True)  # so users can rerun them by hand
     typer.echo(f"copied the example firms and usages to {out / 'examples'}; try: ecgraph expose "
                f"--usage {out / 'examples' / 'scenarios.json'} --data {out / 'examples' / 'scenario_firms.ttl'}")
-    from .render import write_gallery
+    from .pages.render import write_gallery
 
     typer.echo(f"wrote {write_gallery(g, out)} (interactive graphs; open it in a browser)")
     if not report.conforms:
@@ -779,7 +779,7 @@ def view(
     hubs: bool = typer.Option(False, "--hubs", help="Walk through countries, groups, statuses and lists too (by default they are drawn but not expanded)."),
 ):
     """Write an interactive HTML graph of an entity's neighbourhood (or of a CONSTRUCT result) that works offline."""
-    from .render import entity_view, query_view, slug, write_html
+    from .pages.render import entity_view, query_view, slug, write_html
 
     if query:
         if file is None or name is not None:
@@ -1194,8 +1194,8 @@ def timeline(
     store: Optional[StoreName] = StoreOpt,
 ):
     """Write an offline HTML timeline of rules' status periods, listings, group memberships and ownership, filterable."""
-    from .report import write_atomic
-    from .timeline_view import render_timeline
+    from .pages.report import write_atomic
+    from .pages.timeline_view import render_timeline
 
     if out.is_dir():
         raise EcgraphError(f"{out}: is a folder; give the file to write with --out")

@@ -13,7 +13,7 @@ import pytest
 from graph.cli import main
 from graph.store.load import load
 from graph.reasoning.network import to_networkx
-from graph.render import (
+from graph.pages.render import (
     LIMIT,
     entity_view,
     gallery_spec,
@@ -240,14 +240,14 @@ def test_the_page_carries_the_neighbours_a_click_adds(curated):
 
 
 def test_every_class_has_its_own_glyph():
-    from graph.render import CLASSES
+    from graph.pages.render import CLASSES
 
     assert len({shape for _k, _l, shape, _c, _g in CLASSES}) == len(CLASSES)
     assert len({glyph for *_rest, glyph in CLASSES}) == len(CLASSES)
 
 
 def test_the_default_layout_keeps_label_boxes_apart(curated):
-    from graph.render import label_box
+    from graph.pages.render import label_box
 
     data = page_data(entity_view(curated, "Huawei Ascend 910C", depth=2, as_of="2025-06-01").html)
     assert data["options"]["physics"]["enabled"] is False
@@ -268,7 +268,7 @@ def test_pages_are_package_data_files():
 
 def test_a_view_of_a_federated_query_is_refused_before_any_request(curated):
     from graph.errors import QueryError
-    from graph.render import query_view
+    from graph.pages.render import query_view
 
     with pytest.raises(QueryError, match="SERVICE|another host"):
         query_view(curated, "CONSTRUCT { ?s ?p ?o } WHERE { # hidden\r SERVICE <http://127.0.0.1:59999/> { ?s ?p ?o } }")
@@ -276,7 +276,7 @@ def test_a_view_of_a_federated_query_is_refused_before_any_request(curated):
 
 def test_an_exposure_page_opens_with_the_verdict(curated):
     from graph.reasoning.exposure import exposures
-    from graph.render import render_exposure_html
+    from graph.pages.render import render_exposure_html
     from graph.reasoning.usage import usage_from_names
 
     answer = exposures(curated, usage_from_names(curated, chip="GB200", user_country="CN", supplier="NVIDIA",

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS
 
-from .namespace import ECG
-from .store.names import label_of
-from .reasoning.changes import dated_facts
+from ..namespace import ECG
+from ..store.names import label_of
+from ..reasoning.changes import dated_facts
 
 LIMIT = 3000  # items; a larger timeline (a full CSL import) keeps the earliest-changing rules and lists first
 
@@ -89,7 +89,7 @@ def timeline_data(g: Graph, *, links: dict | None = None, limit: int = LIMIT) ->
 def render_timeline(g: Graph, *, title: str = "ecgraph: export controls over time", links: dict | None = None,
                     index: str = "", limit: int = LIMIT) -> Timeline:
     """The timeline page of ``g`` (one self-contained string); ``index`` is the href of the gallery, if any."""
-    from .pages import fill, inline_script, inline_style, read
+    from . import fill, inline_script, inline_style, read
 
     data = timeline_data(g, links=links, limit=limit)
     esc = html.escape

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 
-from .namespace import ECG
-from .store.names import label_of
-from .reasoning.usage import usage_words
+from ..namespace import ECG
+from ..store.names import label_of
+from ..reasoning.usage import usage_words
 
 _IRI = ("http://", "https://", "urn:")
 
@@ -47,9 +47,9 @@ def _link(text: str, url: str | None) -> str:
 
 def memo_html(g: Graph, answer, audit) -> str:
     """The memo of ``answer`` with its ``audit`` record (:func:`graph.store.audit.audit_record`), as one page."""
-    from . import __version__
-    from .reasoning.exposure import verdict
-    from .pages import fill, inline_style, read
+    from .. import __version__
+    from ..reasoning.exposure import verdict
+    from . import fill, inline_style, read
 
     esc = html.escape
     links = citation_links(g)
@@ -142,7 +142,7 @@ def write_memos(g: Graph, answers, path, audits) -> list[Path]:
     """Write one memo per answer (``path`` for one, ``path-1``, ``path-2``, ... for several), each atomically."""
     path = Path(path)
     if path.is_dir():
-        from .errors import InputError
+        from ..errors import InputError
 
         raise InputError(f"{path}: is a folder; give the memo's file name with --report")
     if len(answers) == 1:

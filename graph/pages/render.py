@@ -32,8 +32,8 @@ from typing import Iterable, Mapping
 
 import networkx as nx
 
-from .errors import InputError, QueryError
-from .namespace import ECG
+from ..errors import InputError, QueryError
+from ..namespace import ECG
 
 LIMIT = 2000  # nodes; larger views are capped and the page says so
 PHYSICS_MAX = 300  # kept for callers; views now open with physics off, laid out here
@@ -134,7 +134,7 @@ def drawable(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
 
 def on_day(G: nx.MultiDiGraph, day) -> nx.MultiDiGraph:
     """A view of ``G`` without the fact edges (listings, stakes, memberships, statuses) that do not hold on ``day``."""
-    from .reasoning.timeline import holds, parse_date
+    from ..reasoning.timeline import holds, parse_date
 
     day = parse_date(day, what="--as-of")
 
@@ -182,7 +182,7 @@ def neighbourhood(G: nx.MultiDiGraph, node: str, *, depth: int = 2, as_of=None, 
     day = None
     base = G
     if as_of is not None:
-        from .reasoning.timeline import parse_date
+        from ..reasoning.timeline import parse_date
 
         day = parse_date(as_of, what="--as-of")
         base = on_day(G, day)
@@ -230,7 +230,7 @@ def texts(g, H: nx.MultiDiGraph) -> tuple[dict, dict]:
     from rdflib import RDF, Literal, URIRef
     from rdflib.namespace import DCTERMS
 
-    from .store.names import label_of
+    from ..store.names import label_of
 
     names: dict[str, str] = {}
 
@@ -721,7 +721,7 @@ def _page(title: str, notes: list[str], data: dict, legend_classes: set, physics
     note_html = "".join(f'<p class="note">{esc(n)}</p>' for n in notes)
     panel_html = '<section id="panel-box"><h2>Exposures</h2><ol id="panel"></ol></section>' if data["panel"] else ""
     freeze = "Freeze layout" if physics else "Run physics"
-    from .pages import read
+    from . import read
 
     return _fill(read("view.html"), {
         "TITLE": esc(title), "NOTES": note_html, "LEGEND": legend_html, "PANEL": panel_html, "FREEZE": freeze,
@@ -758,7 +758,7 @@ HUB_DEGREE = 25  # a node with more distinct neighbours than this is a hub too (
 def hub_nodes(g, G: nx.MultiDiGraph, *, degree: int = HUB_DEGREE) -> frozenset:
     """The hubs of ``G``: nodes of a hub class (``ecg:hub true``: countries, groups, statuses, lists, sources)
     and nodes with more than ``degree`` distinct neighbours."""
-    from .reasoning.changes import hub_classes
+    from ..reasoning.changes import hub_classes
 
     hubs = {str(c) for c in hub_classes(g)}
     out = {n for n, types in G.nodes(data="types") if types and hubs & set(types)}
@@ -811,8 +811,8 @@ def entity_view(g, name: str, *, depth: int = 2, as_of=None, limit: int = LIMIT,
     >>> v.nodes > 1
     True
     """
-    from .store.names import label_of, resolve
-    from .reasoning.network import to_networkx
+    from ..store.names import label_of, resolve
+    from ..reasoning.network import to_networkx
 
     iri = resolve(g, name)
     if G is None:
@@ -825,7 +825,7 @@ def entity_view(g, name: str, *, depth: int = 2, as_of=None, limit: int = LIMIT,
         base = on_day(base, as_of)
     H = neighbourhood(base, str(iri), depth=depth, as_of=None, limit=limit, stop=stop)
     if as_of is not None:
-        from .reasoning.timeline import parse_date
+        from ..reasoning.timeline import parse_date
 
         H.graph["as_of"] = parse_date(as_of, what="--as-of").isoformat()
     label = label_of(g, iri)
@@ -852,9 +852,9 @@ def query_view(g, text: str, *, title: str = "CONSTRUCT result", where: str = "q
     """
     from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
-    from .reasoning.network import collapsing_classes, to_networkx
+    from ..reasoning.network import collapsing_classes, to_networkx
 
-    from .store import sparql
+    from ..store import sparql
 
     try:  # the one query path: SERVICE refused from the parse, no network, bounded nesting
         result = sparql.query(g, text)
@@ -925,9 +925,9 @@ def exposure_graph(g, G: nx.MultiDiGraph, answer) -> tuple[nx.MultiDiGraph, set,
     """
     from rdflib import URIRef
 
-    from .reasoning.exposure import usage_graph
-    from .store.names import label_of
-    from .reasoning.network import to_networkx
+    from ..reasoning.exposure import usage_graph
+    from ..store.names import label_of
+    from ..reasoning.network import to_networkx
 
     usage = answer.usage
     X = nx.MultiDiGraph()
@@ -1036,7 +1036,7 @@ def render_exposure_html(g, G: nx.MultiDiGraph, answer, *, title: str | None = N
     """
     from rdflib import URIRef
 
-    from .store.names import label_of
+    from ..store.names import label_of
 
     X, highlight, panel = exposure_graph(g, G, answer)
     usage = answer.usage
@@ -1054,7 +1054,7 @@ def render_exposure_html(g, G: nx.MultiDiGraph, answer, *, title: str | None = N
                 lines.append("sources: " + "; ".join(label_of(g, URIRef(s)) for s in attrs["sources"]))
             tooltips[(u, v, k)] = "\n".join(x for x in lines if x)
     names = {k: v for k, v in names.items() if k != str(ECG.Exposure)}  # exposure edges show their severity
-    from .reasoning.exposure import verdict
+    from ..reasoning.exposure import verdict
 
     n = len(answer.exposures)
     note = (f"{verdict(answer)}. {n} exposure{'s' if n != 1 else ''} on {usage.as_of.isoformat()}; "
@@ -1065,7 +1065,7 @@ def render_exposure_html(g, G: nx.MultiDiGraph, answer, *, title: str | None = N
 
 def write_exposure_html(g, answers, path) -> list[Path]:
     """Write one exposure page per answer: ``path`` itself for one answer, ``path-1``, ``path-2``, ... for several."""
-    from .reasoning.network import to_networkx
+    from ..reasoning.network import to_networkx
 
     G = to_networkx(g)
     path = Path(path)
@@ -1082,7 +1082,7 @@ def write_exposure_html(g, answers, path) -> list[Path]:
 
 def gallery_spec() -> dict:
     """The gallery's views as data (``ontology/views/gallery.json``): entities, queries and usages by name."""
-    from .store.load import ontology_dir
+    from ..store.load import ontology_dir
 
     return json.loads((ontology_dir() / "views" / "gallery.json").read_text(encoding="utf-8"))
 
@@ -1093,16 +1093,16 @@ def write_gallery(g, out_dir, *, spec: dict | None = None) -> Path:
     A view whose entity, query or usage the graph cannot answer is listed on the
     index with the reason instead of being drawn.
     """
-    from .errors import EcgraphError
-    from .reasoning.exposure import exposures
-    from .store.load import ontology_dir
-    from .reasoning.network import to_networkx
-    from .reasoning.usage import usage_from_names
+    from ..errors import EcgraphError
+    from ..reasoning.exposure import exposures
+    from ..store.load import ontology_dir
+    from ..reasoning.network import to_networkx
+    from ..reasoning.usage import usage_from_names
 
     spec = spec if spec is not None else gallery_spec()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    from .store.names import resolve
+    from ..store.names import resolve
 
     G = to_networkx(g)
     esc = html.escape
@@ -1120,7 +1120,7 @@ def write_gallery(g, out_dir, *, spec: dict | None = None) -> Path:
             views += [{"file": f"{stem}-{i}.html", "usage": row, "caption": captions[i - 1] if i <= len(captions) else ""}
                       for i, row in enumerate(rows, 1)]
             if section.get("data"):
-                from .store.load import load
+                from ..store.load import load
 
                 sg = load(*(ontology_dir() / d for d in section["data"]), imports=False)
         for v in views:
@@ -1162,7 +1162,7 @@ def write_gallery(g, out_dir, *, spec: dict | None = None) -> Path:
                        f'<small>({tl.items} dated facts)</small><br>{esc(v.get("caption", ""))}</li>')
     parts = [f'<h2>{esc(section.get("heading", ""))}</h2>\n{text}<ul>\n' + "\n".join(items) + "\n</ul>"
              for section, text, items in parts]
-    from .pages import read
+    from . import read
 
     index = _fill(read("gallery.html"), {"TITLE": esc(spec.get("title", "ecgraph views")), "INTRO": esc(spec.get("intro", "")),
                              "SECTIONS": "\n".join(parts)})
