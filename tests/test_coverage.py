@@ -30,7 +30,7 @@ def test_a_new_operative_rule_without_restrictions_and_a_bare_chip_are_reported(
 
 
 def test_the_coverage_command_exits_1_on_an_open_gap(tmp_path, capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     assert main(["coverage"]) == 0
     path = tmp_path / "new.ttl"

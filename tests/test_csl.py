@@ -202,7 +202,7 @@ def test_an_empty_file_or_json_without_results_is_one_line(tmp_path, name, conte
 
 
 def test_import_command_gives_one_line_for_a_latin1_file(tmp_path, capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     bad = tmp_path / "latin1.csv"
     bad.write_bytes(SAMPLE_CSV.read_text(encoding="utf-8").encode("latin-1", "replace"))
@@ -350,7 +350,7 @@ def test_the_exposure_engine_reports_an_imported_entity_list_party(curated):
 
 
 def test_import_command_prints_the_summary(capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     assert main(["import", "csl", str(SAMPLE_CSV), "--name", "june"]) == 0
     out = capsys.readouterr().out
@@ -364,7 +364,7 @@ def test_import_command_prints_the_summary(capsys):
 
 
 def test_import_command_gives_one_line_for_a_bad_file(tmp_path, capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     bad = tmp_path / "notes.csv"
     bad.write_text("a,b\n1,2\n", encoding="utf-8")
@@ -480,7 +480,7 @@ def test_a_json_file_with_a_huge_number_a_lone_surrogate_and_deep_nesting_keeps_
     assert [r.name for r in records] == ["Example Good Company 1", "Huge Number Co", "Example Good Company 2"]
     assert [(p.row, p.kind) for p in problems] == [(3, "broken row"), (4, "broken row")]
     assert "lone surrogate" in problems[0].detail and "nested deeper" in problems[1].detail
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     assert main(["import", "csl", str(path)]) == 0
     out = capsys.readouterr().out

@@ -313,7 +313,7 @@ def test_a_party_known_only_by_its_address_is_used_where_it_is(tmp_path):
 # --------------------------------------------------------------------------- the headline (issue 10)
 
 def test_the_table_leads_with_the_verdict_and_never_clears_what_it_cannot_tell(capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     assert main(["expose", "--chip", "GB200", "--user-country", "CN", "--supplier", "NVIDIA", "--as-of", "2025-06-01"]) == 0
     out = capsys.readouterr().out
@@ -326,7 +326,7 @@ def test_the_table_leads_with_the_verdict_and_never_clears_what_it_cannot_tell(c
 
 
 def test_an_unknown_act_is_a_one_line_error(capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     assert main(["expose", "--chip", "H100", "--user-country", "DE", "--act", "smuggle"]) == 2
     err = capsys.readouterr().err

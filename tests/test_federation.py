@@ -21,8 +21,8 @@ import urllib.request
 import pytest
 
 from graph.store import offline, sparql
-from graph import server
-from graph.cli import main
+from graph.surfaces import server
+from graph.surfaces.cli import main
 from graph.errors import QueryError
 
 

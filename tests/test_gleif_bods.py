@@ -154,7 +154,7 @@ def test_imported_facts_of_every_kind_conform_to_the_shapes(curated):
 
 
 def test_the_review_command_lists_accepts_and_refuses_an_unknown_id(curated, capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     assert main(["import", "bods", str(FIXTURES / "bods" / "statements.json")]) == 0
     out = capsys.readouterr().out

@@ -147,7 +147,7 @@ def test_a_partial_file_ends_nothing(curated, tmp_path):
 
 
 def test_the_cli_reports_the_real_added_and_ended_counts(curated, tmp_path, capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     assert main(["import", "ftm", str(ftm_file(tmp_path / "june.ftm.json", (1, 2, 3)))]) == 0
     assert "(3 added, 0 ended since the previous import)" in capsys.readouterr().out

@@ -9,7 +9,7 @@ import datetime as dt
 import networkx as nx
 import pytest
 
-from graph.bench import generate
+from graph.surfaces.bench import generate
 from graph.reasoning.exposure import traversal_graph
 from graph.store.load import load
 from graph.namespace import ECG

@@ -248,7 +248,7 @@ def test_no_named_query_gives_a_row_twice_with_two_overlapping_imports(with_two_
 
 
 def test_a_query_from_the_command_line_has_a_time_limit_unless_told_otherwise(monkeypatch, capsys):
-    from graph import cli
+    from graph.surfaces import cli
 
     seen = []
     real = sparql.query

@@ -11,8 +11,8 @@ only when that binary is missing and ``CI`` is not set.
 
 import pytest
 
-from graph import remote
-from graph.cli import main
+from graph.surfaces import remote
+from graph.surfaces.cli import main
 from graph.reasoning.exposure import exposures
 from graph.store.load import load, ontology_dir
 from graph.store.sparql import push

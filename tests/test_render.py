@@ -10,7 +10,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from graph.cli import main
+from graph.surfaces.cli import main
 from graph.store.load import load
 from graph.reasoning.network import to_networkx
 from graph.pages.render import (

@@ -6,7 +6,7 @@
 
 import pytest
 
-from graph import cli
+from graph.surfaces import cli
 from graph.store.load import load
 from graph.reasoning.shapecheck import triples_in, violations
 

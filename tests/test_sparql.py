@@ -10,7 +10,7 @@ from rdflib.compare import isomorphic
 from rdflib.query import Result
 
 from graph.store import sparql
-from graph.cli import main
+from graph.surfaces.cli import main
 from graph.errors import InputError, QueryError
 from graph.namespace import ID
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from graph.cli import main
+from graph.surfaces.cli import main
 from graph.readwrite.imports import imports_dir
 from graph.store.load import load
 from graph.store.validate import UnsupportedShapes, shapes_graph, validate, validate_imports, validate_in_store

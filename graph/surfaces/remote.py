@@ -25,8 +25,8 @@ from __future__ import annotations
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import OWL, SKOS
 
-from .errors import QueryError
-from .namespace import ECG, ID
+from ..errors import QueryError
+from ..namespace import ECG, ID
 
 HOPS = 12  # the ownership depth the engine itself walks (graph.reasoning.ownership.effective_ownership)
 
@@ -85,7 +85,7 @@ def construct(endpoint: str, text: str, *, bindings: dict | None = None, timeout
 
     ``bindings`` (variable name -> rdflib term) are bound with a VALUES block, never pasted.
     """
-    from .store.sparql import query
+    from ..store.sparql import query
 
     result = query(None, text, bindings=bindings, endpoint=endpoint, timeout=timeout)
     if result.type not in ("CONSTRUCT", "DESCRIBE") or result.graph is None:
@@ -95,7 +95,7 @@ def construct(endpoint: str, text: str, *, bindings: dict | None = None, timeout
 
 def _iris(terms) -> str:
     """IRIs written for a VALUES list, each checked to be an absolute IRI that cannot close its ``<...>``."""
-    from .store.sparql import iri
+    from ..store.sparql import iri
 
     return " ".join(iri(t).n3() for t in sorted({str(t) for t in terms}))
 
@@ -140,7 +140,7 @@ def neighbourhood(endpoint: str, usage, *, hops: int = HOPS, vocab: Graph | None
 
 def exposures(endpoint: str, usage, *, hops: int = HOPS, vocab: Graph | None = None, timeout: float | None = 60):
     """The :class:`graph.reasoning.exposure.Answer` for ``usage``, computed on the neighbourhood fetched from ``endpoint``."""
-    from .reasoning.exposure import exposures as local_exposures
+    from ..reasoning.exposure import exposures as local_exposures
 
     g = neighbourhood(endpoint, usage, hops=hops, vocab=vocab, timeout=timeout)
     return local_exposures(g, usage)
@@ -154,7 +154,7 @@ def names_graph(endpoint: str, names, *, vocab: Graph | None = None, timeout: fl
     """
     import re
 
-    from .store.names import normalise
+    from ..store.names import normalise
 
     out = Graph()
     out += vocab if vocab is not None else vocabulary(endpoint, timeout=timeout)
@@ -162,7 +162,7 @@ def names_graph(endpoint: str, names, *, vocab: Graph | None = None, timeout: fl
     path = "|".join(f"<{p}>" for p in _NAME_PROPS)
     for name in {str(n).strip() for n in names if n}:
         if name.startswith(("http://", "https://", "urn:", "id:")):
-            from .store.sparql import iri
+            from ..store.sparql import iri
 
             term = iri(str(ID) + name[3:] if name.startswith("id:") else name)
             out += construct(endpoint, _ABOUT, bindings={"x": term}, timeout=timeout)
@@ -183,7 +183,7 @@ def usage_from_names(endpoint: str, *, vocab: Graph | None = None, timeout: floa
 
     Takes the keyword arguments of :func:`graph.reasoning.usage.usage_from_names`.
     """
-    from .reasoning.usage import usage_from_names as local_usage
+    from ..reasoning.usage import usage_from_names as local_usage
 
     typed = [v for k, v in names.items() if k in ("chip", "user", "for_", "supplier", "user_country", "for_country",
                                                    "supplier_country", "where", "shipped_from")]

@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Iterator
 
 from rdflib import Graph
 
-from .errors import EcgraphError, InputError
+from ..errors import EcgraphError, InputError
 
 FORMATS = ("csv", "xlsx", "json")
 COLUMNS = ("row", "kind", "question", "verdict", "exposures", "details", "error", "data_version")
@@ -175,7 +175,7 @@ def screen_rows(g: Graph, rows: Iterable[Row], *, default_as_of="today", G=None,
     """Answer each row in turn; a row that cannot be answered gives a :class:`Result` with its ``error``."""
     from dataclasses import replace
 
-    from .reasoning.exposure import traversal_graph
+    from ..reasoning.exposure import traversal_graph
 
     G = traversal_graph(g) if G is None else G
     for row in rows:
@@ -200,8 +200,8 @@ def _question(cells: dict) -> str:
 
 
 def _answer(g, G, row: Row, default_as_of) -> Result:
-    from .reasoning.exposure import exposures, verdict
-    from .reasoning.usage import FIELDS, usage_from_names
+    from ..reasoning.exposure import exposures, verdict
+    from ..reasoning.usage import FIELDS, usage_from_names
 
     cells = row.cells
     if "__error__" in cells:
@@ -233,11 +233,11 @@ def _answer(g, G, row: Row, default_as_of) -> Result:
 def _counterparty(g, G, row: Row, name: str, as_of) -> Result:
     from rdflib import RDF, URIRef
 
-    from .store.names import label_of, resolve
-    from .namespace import ECG
-    from .reasoning.network import collapsing_classes
-    from .reasoning.ownership import ownership_view
-    from .reasoning.timeline import holds, parse_date
+    from ..store.names import label_of, resolve
+    from ..namespace import ECG
+    from ..reasoning.network import collapsing_classes
+    from ..reasoning.ownership import ownership_view
+    from ..reasoning.timeline import holds, parse_date
 
     day = parse_date(as_of, what="as_of")
     party = str(resolve(g, name, "party"))

@@ -1,6 +1,6 @@
 """A bounded loopback load test of ``ecgraph serve``: ordinary queries with and without runaway clients.
 
-``python -m graph.loadtest`` starts ``ecgraph serve`` on a free 127.0.0.1 port (or
+``python -m graph.surfaces.loadtest`` starts ``ecgraph serve`` on a free 127.0.0.1 port (or
 uses ``--url``, which must be a loopback URL), then runs two phases of
 ``--duration`` seconds each:
 
@@ -159,7 +159,7 @@ def _free_port() -> int:
 def _serve(extra: list[str]) -> tuple[subprocess.Popen, str]:
     """``ecgraph serve`` (this tree's) on a free loopback port; the process and the endpoint URL."""
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "graph.cli", "serve", "--port", str(port), *extra],
+    proc = subprocess.Popen([sys.executable, "-m", "graph.surfaces.cli", "serve", "--port", str(port), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=dict(os.environ))
     line = proc.stdout.readline()
     if "endpoint at" not in line:
@@ -169,7 +169,7 @@ def _serve(extra: list[str]) -> tuple[subprocess.Popen, str]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m graph.loadtest", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m graph.surfaces.loadtest", description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="a running loopback endpoint (default: start ecgraph serve)")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--runaway", type=int, default=3)

@@ -15,7 +15,7 @@ from typing import List, Literal, Optional
 
 import typer
 
-from .errors import EcgraphError
+from ..errors import EcgraphError
 from .terminal import cell, markup_safe, printable
 
 app = typer.Typer(
@@ -48,7 +48,7 @@ def load_graph(data: Optional[List[Path]] = None, store: Optional[str] = None, *
 
     ``read_only`` commands may get the persistent on-disk store of the imports instead of a parse.
     """
-    from .store.load import load
+    from ..store.load import load
 
     g = load(*(data or []), curated=curated, store=store, persistent=read_only)
     if data:
@@ -66,12 +66,12 @@ def _check_user_data(g, data, *, curated: bool) -> None:
     :data:`FULL_CHECK_TRIPLES` the value constraints of the shapes run as SPARQL in the store instead
     (:mod:`graph.reasoning.shapecheck`, under a second at a million triples), and a note says how to run the rest.
     """
-    from .reasoning.shapecheck import triples_in, violations
+    from ..reasoning.shapecheck import triples_in, violations
 
     graphs = getattr(g, "ecgraph_user_graphs", ())
     size = triples_in(g, graphs)
     if size <= FULL_CHECK_TRIPLES:  # validated with the curated set, not the stored imports (each was checked when made)
-        from .store.validate import validate
+        from ..store.validate import validate
 
         found = validate(load_user_data(data, curated=curated)).violations
     else:
@@ -88,14 +88,14 @@ def _check_user_data(g, data, *, curated: bool) -> None:
 
 def load_user_data(data, *, curated: bool):
     """The --data files with the curated set, in memory, for pySHACL."""
-    from .store.load import load
+    from ..store.load import load
 
     return load(*data, curated=curated, imports=False, store="memory")
 
 
 def _add_inferred(g, as_of: str) -> None:
-    from .reasoning.infer import add_inferences
-    from .reasoning.timeline import parse_date
+    from ..reasoning.infer import add_inferences
+    from ..reasoning.timeline import parse_date
 
     import gc
 
@@ -117,8 +117,8 @@ def info(
     """Counts by class, and every rule and guidance document with its status on a date."""
     from dataclasses import asdict
 
-    from .reasoning.describe import counts, instrument_statuses
-    from .reasoning.timeline import parse_date
+    from ..reasoning.describe import counts, instrument_statuses
+    from ..reasoning.timeline import parse_date
 
     day = parse_date(as_of, what="--as-of")
     g = load_graph(data, store, read_only=True)
@@ -157,8 +157,8 @@ def show(
     """Everything known about one entity, each fact with its sources and dates (derived facts marked as such)."""
     from dataclasses import asdict
 
-    from .reasoning.describe import facts_about
-    from .store.names import label_of, resolve
+    from ..reasoning.describe import facts_about
+    from ..store.names import label_of, resolve
 
     _check_format(format, ("table", "json"))
     g = load_graph(data, store)
@@ -188,8 +188,8 @@ def show(
 def _short_source(g, iri: str) -> str:
     from rdflib import URIRef
 
-    from .store.names import label_of
-    from .namespace import ECG
+    from ..store.names import label_of
+    from ..namespace import ECG
 
     node = URIRef(iri)
     return str(g.value(node, ECG.frCitation) or label_of(g, node))
@@ -207,9 +207,9 @@ def validate(
     The curated data and --data are checked with pySHACL; --imports checks the stored imports (with the
     curated data they link to) in the on-disk store, each shape constraint as a SPARQL query.
     """
-    from .store.load import load, ontology_dir, parse_into
-    from .store.validate import merged, validate_imports
-    from .store.validate import validate as run
+    from ..store.load import load, ontology_dir, parse_into
+    from ..store.validate import merged, validate_imports
+    from ..store.validate import validate as run
 
     g = load(*(data or []), curated=not no_curated, imports=False, store=store)
     if no_curated:  # the schema is still needed for class inference
@@ -254,8 +254,8 @@ def expose(
     report: Optional[Path] = typer.Option(None, "--report", help="Also write a printable screening memo (HTML) with the audit record."),
 ):
     """Which parties a chip usage exposes, to which rule, and why (with the path of facts and sources)."""
-    from .reasoning.exposure import answer_json, exposures, to_rdf
-    from .reasoning.usage import usage_from_names, usages_from_file
+    from ..reasoning.exposure import answer_json, exposures, to_rdf
+    from ..reasoning.usage import usage_from_names, usages_from_file
 
     _check_format(format, ("table", "json"))
     if endpoint:
@@ -284,13 +284,13 @@ def expose(
     changes = _answer_changes(g, answers, compare) if compare is not None else None
     audits = _audits(answers, data=data, endpoint=endpoint) if (report is not None or format == "json") else None
     if report is not None:
-        from .pages.report import write_memos
+        from ..pages.report import write_memos
 
         for path in write_memos(g, answers, report, audits):
             typer.echo(f"wrote {path}", err=True)
     notes = _coverage_notes(g)
     if html_out is not None:
-        from .pages.render import write_exposure_html
+        from ..pages.render import write_exposure_html
 
         for path in write_exposure_html(g, answers, html_out):
             typer.echo(f"wrote {path}", err=True)
@@ -323,8 +323,8 @@ def _prepared(data, store):
     The first run after an import builds the on-disk store and the traversal graph (seconds at a full
     list); later runs read both back. Only that first run says what it is doing.
     """
-    from .reasoning.exposure import traversal_graph
-    from .store.load import store_is_current, stored_imports
+    from ..reasoning.exposure import traversal_graph
+    from ..store.load import store_is_current, stored_imports
 
     steps = []
     if not data and not store_is_current():
@@ -333,7 +333,7 @@ def _prepared(data, store):
         if steps:
             say(steps[0])
         g = load_graph(data, store, read_only=True)
-        from .reasoning.exposure import _cache_file
+        from ..reasoning.exposure import _cache_file
 
         cache = _cache_file(g)
         if cache is not None and not cache.is_file() and (steps or data or stored_imports()):
@@ -365,7 +365,7 @@ def _progress():
 
 def _coverage_notes(g) -> list[str]:
     """What the answer cannot see: screening lists beyond the curated listings when no list is imported."""
-    from .store.load import stored_imports
+    from ..store.load import stored_imports
 
     if stored_imports():
         return []
@@ -376,7 +376,7 @@ def _coverage_notes(g) -> list[str]:
 
 
 def _usage_words(g, u) -> str:
-    from .reasoning.usage import usage_words
+    from ..reasoning.usage import usage_words
 
     return usage_words(g, u)
 
@@ -384,7 +384,7 @@ def _usage_words(g, u) -> str:
 def _print_answer(g, answer, *, explain: bool = False) -> None:
     """One verdict line, then one line per exposure (severity, party and role, what to do, citations), its
     conditions, and each check that could not be decided; ``explain`` adds the why and the path of facts."""
-    from .reasoning.exposure import verdict
+    from ..reasoning.exposure import verdict
 
     console = _console()
     console.print(f"[bold]{markup_safe(_usage_words(g, answer.usage))}[/bold]")
@@ -422,7 +422,7 @@ def coverage(
 ):
     """Gaps in the restrictions data: operative instruments that impose nothing, chips without figures or a stated
     classification. Exits 0 when every gap carries an ecg:coverageNote saying why, 1 otherwise."""
-    from .reasoning.coverage import coverage as gaps_of
+    from ..reasoning.coverage import coverage as gaps_of
 
     _check_format(format, ("table", "json"))
     gaps = gaps_of(load_graph(data, store, read_only=True))
@@ -443,11 +443,11 @@ def demo(
     store: Optional[StoreName] = StoreOpt,
 ):
     """Build the curated graph, validate it, print what it holds, answer the shared scenarios and write the exports."""
-    from .reasoning.describe import counts
-    from .reasoning.exposure import exposures, verdict
-    from .store.load import load, ontology_dir
-    from .reasoning.usage import usages_from_file
-    from .store.validate import validate as run
+    from ..reasoning.describe import counts
+    from ..reasoning.exposure import exposures, verdict
+    from ..store.load import load, ontology_dir
+    from ..reasoning.usage import usages_from_file
+    from ..store.validate import validate as run
 
     examples = ontology_dir() / "examples"
     g = load(examples / "scenario_firms.ttl", store=store)
@@ -475,7 +475,7 @@ def demo(
     shutil.copytree(examples, out / "examples", dirs_exist_ok=True)  # so users can rerun them by hand
     typer.echo(f"copied the example firms and usages to {out / 'examples'}; try: ecgraph expose "
                f"--usage {out / 'examples' / 'scenarios.json'} --data {out / 'examples' / 'scenario_firms.ttl'}")
-    from .pages.render import write_gallery
+    from ..pages.render import write_gallery
 
     typer.echo(f"wrote {write_gallery(g, out)} (interactive graphs; open it in a browser)")
     if not report.conforms:
@@ -500,7 +500,7 @@ def query(
     store: Optional[StoreName] = StoreOpt,
 ):
     """Run a SPARQL query (text, -f FILE, or a named query) on the graph or a remote endpoint; values are bound with --bind."""
-    from .store import sparql
+    from ..store import sparql
 
     if list_:
         for name in sparql.named_queries():
@@ -559,7 +559,7 @@ def import_store(
     """
     from dataclasses import asdict
 
-    from .readwrite.imports import list_imports, remove_import
+    from ..readwrite.imports import list_imports, remove_import
 
     if ctx.invoked_subcommand is not None:
         if list_ or remove:
@@ -659,8 +659,8 @@ def _run_import(kind: str, file: Path, name, partial: bool, store, format: str) 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .readwrite.imports import add_import
-    from .store.load import load
+    from ..readwrite.imports import add_import
+    from ..store.load import load
 
     _check_format(format, ("table", "json"))
     g = load(imports=False, store=store)
@@ -725,7 +725,7 @@ def review_list(
     """List the matches waiting for review (id, score, the names and the features that matched)."""
     from dataclasses import asdict
 
-    from .readwrite.review import decided, pending
+    from ..readwrite.review import decided, pending
 
     if ctx.invoked_subcommand is not None:
         return
@@ -751,7 +751,7 @@ def review_list(
 @review_app.command("accept")
 def review_accept(match: str = typer.Argument(..., help="The match id, as 'ecgraph review' lists it.")):
     """Accept a match: both records are one party (owl:sameAs), now and on every later import."""
-    from .readwrite.review import judge
+    from ..readwrite.review import judge
 
     m = judge(match, "accepted")
     typer.echo(f"accepted {m.id}: {m.record_name} = {m.party_name}")
@@ -760,7 +760,7 @@ def review_accept(match: str = typer.Argument(..., help="The match id, as 'ecgra
 @review_app.command("reject")
 def review_reject(match: str = typer.Argument(..., help="The match id, as 'ecgraph review' lists it.")):
     """Reject a match: the records stay apart, now and on every later import."""
-    from .readwrite.review import judge
+    from ..readwrite.review import judge
 
     m = judge(match, "rejected")
     typer.echo(f"rejected {m.id}: {m.record_name} is not {m.party_name}")
@@ -779,7 +779,7 @@ def view(
     hubs: bool = typer.Option(False, "--hubs", help="Walk through countries, groups, statuses and lists too (by default they are drawn but not expanded)."),
 ):
     """Write an interactive HTML graph of an entity's neighbourhood (or of a CONSTRUCT result) that works offline."""
-    from .pages.render import entity_view, query_view, slug, write_html
+    from ..pages.render import entity_view, query_view, slug, write_html
 
     if query:
         if file is None or name is not None:
@@ -822,7 +822,7 @@ def serve(
     if no_curated:
         if not data:
             raise EcgraphError("--no-curated needs --data: there would be nothing to serve")
-        from .store.load import load
+        from ..store.load import load
 
         g = load(*data, curated=False, imports=False, store="oxigraph")
     else:
@@ -847,8 +847,8 @@ def export_graph(
     store: Optional[StoreName] = StoreOpt,
 ):
     """Write the graph (or a --subgraph / --query selection) as RDF, GraphML/GEXF, or a CSV of listings or exposures."""
-    from .errors import InputError
-    from .readwrite.export import export
+    from ..errors import InputError
+    from ..readwrite.export import export
 
     if out.is_dir():
         raise InputError(f"{out}: is a folder; give the file to write with -o")
@@ -863,7 +863,7 @@ def export_graph(
     g = load_graph(data, store)
     usages = ()
     if usage is not None:
-        from .reasoning.usage import usages_from_file
+        from ..reasoning.usage import usages_from_file
 
         usages = usages_from_file(g, usage)
     try:
@@ -883,7 +883,7 @@ def push(
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds to wait for each graph upload."),
 ):
     """Copy the graph, named graph by named graph, into a SPARQL 1.1 store with the Graph Store HTTP Protocol."""
-    from .store.sparql import push as run
+    from ..store.sparql import push as run
 
     g = load_graph(data, store)
     for name, n in run(g, store_url, timeout=timeout).items():
@@ -917,7 +917,7 @@ def _check_format(value: str, allowed) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        from . import __version__
+        from .. import __version__
 
         typer.echo(f"ecgraph {__version__}")
         raise typer.Exit(0)
@@ -943,8 +943,8 @@ def list_(
     format: TableOrJson = FormatOpt,
 ):
     """What the graph holds, as a table: chips, firms, rules, lists or groups (IRIs as they paste into a query)."""
-    from .reasoning.catalog import catalogue
-    from .reasoning.timeline import parse_date
+    from ..reasoning.catalog import catalogue
+    from ..reasoning.timeline import parse_date
 
     day = parse_date(as_of, what="--as-of")
     cols, rows = catalogue(load_graph(data, store, read_only=True), kind, day)
@@ -966,7 +966,7 @@ def _print_table(title: str, cols, rows) -> None:
 
 
 def _one_focus(g, chip, party, list_name):
-    from .store.names import resolve
+    from ..store.names import resolve
 
     given = [(v, k) for v, k in ((chip, "chip"), (party, "party"), (list_name, "list")) if v]
     if len(given) > 1:
@@ -988,7 +988,7 @@ def changes(
     """Every rule status, listing, group membership and ownership that begins or ends in a window, by date, with sources."""
     from dataclasses import asdict
 
-    from .reasoning.changes import changes as run
+    from ..reasoning.changes import changes as run
 
     g = load_graph(data, store, read_only=True)
     found = run(g, start=start, end=end, about=_one_focus(g, chip, party, list_name))
@@ -1004,9 +1004,9 @@ def _answer_changes(g, answers, compare: str) -> list:
     """expose --compare D2: for each answer, what differs in the same usage's answer on D2."""
     from dataclasses import replace
 
-    from .reasoning.changes import answer_changes
-    from .reasoning.exposure import exposures
-    from .reasoning.timeline import parse_date
+    from ..reasoning.changes import answer_changes
+    from ..reasoning.exposure import exposures
+    from ..reasoning.timeline import parse_date
 
     day = parse_date(compare, what="--compare")
     return [answer_changes(a, exposures(g, replace(a.usage, as_of=day))) for a in answers]
@@ -1028,7 +1028,7 @@ def _print_changes(answers, changes, compare: str) -> None:
 
 def _audits(answers, *, data, endpoint=None) -> list:
     """The audit record of each answer: data version, tool version, time and the question."""
-    from .store.audit import audit_record, question_of
+    from ..store.audit import audit_record, question_of
 
     # from --endpoint the data is the remote store's: the question names it (the hashes are of this install)
     return [audit_record({**question_of(a.usage), **({"endpoint": endpoint} if endpoint else {})}, extra=data or ())
@@ -1057,9 +1057,9 @@ def screen(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .store.audit import audit_record
+    from ..store.audit import audit_record
     from .screen import count_rows, read_rows, screen_rows, write_results
-    from .reasoning.timeline import parse_date
+    from ..reasoning.timeline import parse_date
 
     parse_date(as_of, what="--as-of")
     target = out or file.with_name(f"{file.stem}-screened.{format or 'csv'}")
@@ -1109,7 +1109,7 @@ def watch(
         return
     from dataclasses import asdict
 
-    from .store.audit import audit_record
+    from ..store.audit import audit_record
     from .watch import check
 
     g = load_graph(None, None, read_only=True)
@@ -1148,7 +1148,7 @@ def watch_add(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="A fixed date (YYYY-MM-DD); without it, the day of each check."),
 ):
     """Save a usage (--chip ...) or a counterparty (--party) under NAME, with its answer now."""
-    from .store.audit import audit_record
+    from ..store.audit import audit_record
     from .watch import add
 
     if bool(party) == bool(chip):
@@ -1194,8 +1194,8 @@ def timeline(
     store: Optional[StoreName] = StoreOpt,
 ):
     """Write an offline HTML timeline of rules' status periods, listings, group memberships and ownership, filterable."""
-    from .pages.report import write_atomic
-    from .pages.timeline_view import render_timeline
+    from ..pages.report import write_atomic
+    from ..pages.timeline_view import render_timeline
 
     if out.is_dir():
         raise EcgraphError(f"{out}: is a folder; give the file to write with --out")
@@ -1278,7 +1278,7 @@ def _plain_error(exc) -> str:
     """The error's one line, with a parser's list of expected tokens replaced by what it means."""
     text = re.sub(r"[ \t]*\n\s*", " ", str(exc)).strip()  # one line; other controls stay, spelled out when printed
     if "Prefix not found" in text and "expected one of" in text:  # oxigraph's parser on an undeclared prefix
-        from .namespace import PREFIXES
+        from ..namespace import PREFIXES
 
         where = text.split("expected one of", 1)[0].rstrip(": ")
         known = ", ".join(sorted(PREFIXES))

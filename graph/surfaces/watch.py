@@ -1,6 +1,6 @@
 """Saved usages and watched parties, and which of their answers changed since they were last checked.
 
-Each watched item is a row as :mod:`graph.screen` reads them (a usage: chip, user, ...; or a
+Each watched item is a row as :mod:`graph.surfaces.screen` reads them (a usage: chip, user, ...; or a
 counterparty: party), kept in ``$ECGRAPH_DATA_DIR/watch.json`` with the last answer seen and the data
 version it was computed under. :func:`check` answers every item again over the data loaded now (after
 an import, say) and reports the ones whose answer changed. Every write is atomic (temp file + os.replace).
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from .errors import InputError, UnknownNameError
+from ..errors import InputError, UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class WatchChange:
 
 def watch_file() -> Path:
     """Where the watched items are kept: ``data_dir()/watch.json``."""
-    from .store.load import data_dir
+    from ..store.load import data_dir
 
     return data_dir() / "watch.json"
 
@@ -112,7 +112,7 @@ def remove(name: str) -> Watched:
     items = saved()
     gone = [w for w in items if w.name == name]
     if not gone:
-        from .store.names import suggestions
+        from ..store.names import suggestions
 
         raise UnknownNameError("watched item", name, suggestions({w.name: set() for w in items}, name))
     _store([w for w in items if w.name != name])

@@ -1,6 +1,6 @@
 """The benchmark: synthetic graphs at 10k, 100k and 1M triples, timed on Oxigraph and on rdflib's memory store.
 
-``python -m graph.bench`` (or ``ecgraph bench``) writes, for each size, a
+``python -m graph.surfaces.bench`` (or ``ecgraph bench``) writes, for each size, a
 reproducible synthetic graph (fixed seed) shaped like the real data on top of
 the curated set, so that the real restrictions apply: firms in corporate groups
 with ownership chains of up to six hops (some owned by several parties, a few
@@ -95,7 +95,7 @@ class Vocabulary:
 
 def curated_vocabulary() -> Vocabulary:
     """The curated countries, groups, lists, policies and activities, and a day the affiliate extension holds."""
-    from .store.load import load
+    from ..store.load import load
 
     g = load(curated=True, imports=False, store="memory")
 
@@ -390,7 +390,7 @@ def worker(spec: dict) -> None:
     _emit(event="ready", rss_mb=_peak_mb())
     from rdflib import URIRef
 
-    from .store.load import load
+    from ..store.load import load
 
     _emit(event="start", task="load")
     start = time.perf_counter()
@@ -399,8 +399,8 @@ def worker(spec: dict) -> None:
     if "load" not in skip:
         _emit(event="done", task="load", times=[seconds], peak_mb=_peak_mb())
 
-    from .reasoning.exposure import Usage, exposures, traversal_graph
-    from .store.sparql import query
+    from ..reasoning.exposure import Usage, exposures, traversal_graph
+    from ..store.sparql import query
 
     probes = spec["probes"]
 
@@ -441,8 +441,8 @@ def worker(spec: dict) -> None:
 
 def _render(g, probes):
     """A view of about 1,000 nodes around the listed top party, drawn by the pyvis renderer."""
-    from .reasoning.exposure import traversal_graph
-    from .pages.render import entity_view, neighbourhood
+    from ..reasoning.exposure import traversal_graph
+    from ..pages.render import entity_view, neighbourhood
 
     G = traversal_graph(g)
     depth = getattr(_render, "depth", None)
@@ -483,7 +483,7 @@ def measure(store: str, synthetic: Synthetic, *, repeat: int, limit: float, load
     while True:
         spec = {"path": synthetic.path, "store": store, "repeat": repeat, "limit": limit, "probes": synthetic.probes,
                 "skip": sorted(results), "data_dir": data_dir, "only": list(only)}
-        proc = subprocess.Popen([sys.executable, "-m", "graph.bench", "--worker", json.dumps(spec)],
+        proc = subprocess.Popen([sys.executable, "-m", "graph.surfaces.bench", "--worker", json.dumps(spec)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         lines: list = []
         ready = threading.Event()
@@ -549,7 +549,7 @@ def cold_start(vocab: Vocabulary, repeat: int = 5) -> dict[str, float]:
     order = country_ranking(vocab, random.Random(SEED))
     import shutil
 
-    cli = [shutil.which("ecgraph")] if shutil.which("ecgraph") else [sys.executable, "-m", "graph.cli"]
+    cli = [shutil.which("ecgraph")] if shutil.which("ecgraph") else [sys.executable, "-m", "graph.surfaces.cli"]
     expose = [*cli, "expose", "--chip", vocab.first_chip, "--user-country", order[1],
               "--for-country", order[0], "--activity", "training", "--as-of", vocab.operative_day.isoformat()]
     out = {}
@@ -595,7 +595,7 @@ def generate_csl(path: Path | str, records: int = CSL_RECORDS, *, seed: int = SE
     """
     import csv
 
-    from .store.load import load
+    from ..store.load import load
 
     g = load(imports=False, store="memory")
     sources = sorted(str(o) for o in g.objects(None, _uri(_ECG + "cslSourceName")))
@@ -617,7 +617,7 @@ def generate_csl(path: Path | str, records: int = CSL_RECORDS, *, seed: int = SE
 
 
 def _cli(*args) -> list[str]:
-    return [sys.executable, "-m", "graph.cli", *args]
+    return [sys.executable, "-m", "graph.surfaces.cli", *args]
 
 
 def _run_timed(cmd, env, limit: float) -> tuple[float | None, str]:
@@ -684,7 +684,7 @@ def user_paths(folder: Path, *, triples: int = 1_000_000, csl: int = CSL_RECORDS
     rows: list[UserRow] = []
     data_dir = folder / "data-dir"
     env = {**os.environ, "ECGRAPH_DATA_DIR": str(data_dir), "PYTHONPATH": os.pathsep.join(
-        [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")])}
+        [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")])}
     vocab = curated_vocabulary()
     day = vocab.operative_day.isoformat()
     csl_file = folder / "consolidated.csv"
@@ -701,7 +701,7 @@ def user_paths(folder: Path, *, triples: int = 1_000_000, csl: int = CSL_RECORDS
     rows.append(UserRow("expose (cold, a new process)", again))
     rows.append(UserRow("expose (warm, in one process: the library call, as serve makes it)",
                         _warm_expose(env, vocab.first_chip, probe["party"], day)))
-    from .store import sparql
+    from ..store import sparql
 
     for name in sparql.named_queries():
         binds = [a for param in sparql.named_query(name).params if param.required
@@ -799,7 +799,7 @@ def _endpoint_expose(folder: Path, registry: Synthetic, vocab: Vocabulary, env, 
     """``expose --endpoint`` against a real ``oxigraph serve`` holding the curated data and the registry."""
     import socket
 
-    from .store.load import curated_files
+    from ..store.load import curated_files
 
     store = folder / "oxigraph-store"
     for path in curated_files():
@@ -868,12 +868,12 @@ def parse_sizes(text: str) -> list[tuple[str, int]]:
         except (ValueError, OverflowError):
             triples = None
         if triples is None or triples <= 0:
-            from .errors import InputError
+            from ..errors import InputError
 
             raise InputError(f"--sizes: {part!r} is not a positive size such as 10k, 100k or 1m")
         out.append((part, triples))
     if not out:
-        from .errors import InputError
+        from ..errors import InputError
 
         raise InputError("--sizes: give at least one size, e.g. 10k,100k,1m")
     return out
@@ -1015,8 +1015,8 @@ def run(sizes, *, repeat: int = 5, baseline: bool = True, limit: float = 30.0, l
 
 
 def main(argv=None) -> int:
-    """``python -m graph.bench``: parse the options and run."""
-    parser = argparse.ArgumentParser(prog="python -m graph.bench", description=__doc__.split("\n\n")[0])
+    """``python -m graph.surfaces.bench``: parse the options and run."""
+    parser = argparse.ArgumentParser(prog="python -m graph.surfaces.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10k,100k,1m", help="comma-separated sizes in triples (10k,100k,1m)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement; the median is printed")
     parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True,
@@ -1035,7 +1035,7 @@ def main(argv=None) -> int:
     if args.worker:
         worker(json.loads(args.worker))
         return 0
-    from .errors import EcgraphError
+    from ..errors import EcgraphError
 
     for option, value in (("--repeat", args.repeat), ("--limit", args.limit), ("--load-limit", args.load_limit)):
         if not value > 0:

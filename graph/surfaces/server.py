@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, quote
 
-from .errors import EcgraphError, QueryError
+from ..errors import EcgraphError, QueryError
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_ROWS = 10_000
@@ -114,14 +114,14 @@ def _worker(store_dir: str, memory_mb: int = 0, reader=None, writer=None) -> Non
         reader, writer = Connection(os.dup(0), writable=False), Connection(os.dup(1), readable=False)
         os.dup2(2, 1)
     try:
-        from .store import offline
+        from ..store import offline
 
         if offline.available():
             offline.forbid_network()
         import pyoxigraph as ox
 
         store = ox.Store.read_only(store_dir)
-        from .store import sparql
+        from ..store import sparql
 
         run = _engine_thread(sparql.ENGINE_STACK)
         run(lambda: _answer(store, {"query": "ASK { ?s ?p ?o }", "format": "json", "max_rows": 1,
@@ -209,8 +209,8 @@ def _answer(store, job: dict) -> tuple[str, bytes]:
             return from_ox(term.subject), from_ox(term.predicate), from_ox(term.object)
         return convert(term)
 
-    from .store import sparql
-    from .namespace import PREFIXES
+    from ..store import sparql
+    from ..namespace import PREFIXES
 
     text = job["query"]
     try:
@@ -270,7 +270,7 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 _FORKSERVER = None
 _FORKSERVER_LOCK = threading.Lock()
-_PRELOAD = ["graph.server", "graph.store.sparql", "graph.store.offline", "pyoxigraph", "oxrdflib._converter", "rdflib.query",
+_PRELOAD = ["graph.surfaces.server", "graph.store.sparql", "graph.store.offline", "pyoxigraph", "oxrdflib._converter", "rdflib.query",
             "rdflib.plugins.sparql.parser", "rdflib.plugins.sparql.results.jsonresults",
             "rdflib.plugins.sparql.results.xmlresults", "rdflib.plugins.sparql.results.csvresults",
             "rdflib.plugins.serializers.turtle", "rdflib.plugins.serializers.nt",
@@ -714,7 +714,7 @@ def _negotiate(form: str, fmt_param: str | None, accept: str) -> str:
 def handle_query(ep: Endpoint, text: str, *, fmt_param: str | None, accept: str,
                  default_graphs=(), named_graphs=()) -> tuple[str, bytes]:
     """Check and run one query; ``(content type, body)`` or :class:`Refused`."""
-    from .store.sparql import query_form
+    from ..store.sparql import query_form
 
     try:
         form = query_form(text)
@@ -763,7 +763,7 @@ def app(ep: Endpoint):
             if path in ("/", "/index.html"):
                 return _send(start_response, 200, "text/html; charset=utf-8", _page(ep).encode())
             if path.startswith("/queries/") and path.endswith(".rq"):
-                from .store.sparql import named_queries
+                from ..store.sparql import named_queries
 
                 file = named_queries().get(path[len("/queries/"):-3])
                 if file is None:
@@ -892,7 +892,7 @@ def _description(ep: Endpoint, environ, fmt: str) -> tuple[str, bytes]:
     from rdflib import BNode, Graph, Literal, Namespace, URIRef
     from rdflib.namespace import RDF, XSD
 
-    from .store.sparql import format_result, media_type
+    from ..store.sparql import format_result, media_type
 
     SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
     VOID = Namespace("http://rdfs.org/ns/void#")
@@ -961,7 +961,7 @@ def _guess_type(path: Path) -> str:
 
 def _page(ep: Endpoint) -> str:
     """The offline HTML page: a query form, the named queries, links to the exported views."""
-    from .store.sparql import named_queries, named_query
+    from ..store.sparql import named_queries, named_query
 
     e = html.escape
     items = []
