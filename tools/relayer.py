@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ROW = re.compile(r"^\|\s*`([\w]+)`\s*\|\s*`(graph/[\w/]+\.py)`\s*\|\s*$")
 TEXT_FILES = ("README.md", ".ci/run", "pyproject.toml", "RESHAPE.md")
+PUBLIC = {"load", "validate"}  # names of graph/__init__.py's API that are also module names
 DATA_SUFFIX = r"(?!\.(?:json|ttl|nt|nq|csv|tsv|html|xlsx|trig|rq)\b)"
 
 
@@ -177,7 +178,17 @@ def rewrite_names(text: str, new: dict[str, str]) -> str:
     alt = "|".join(sorted(moved, key=len, reverse=True))
     dotted = re.compile(rf"(?<![\w./-])graph\.({alt})\b{DATA_SUFFIX}")
     slashed = re.compile(rf"(?<![\w./-])graph/({alt})\.py\b")
-    text = dotted.sub(lambda m: moved[m.group(1)], text)
+
+    def module(m: re.Match) -> str:
+        # graph.load and graph.validate are also the public functions: a module only when followed by
+        # an attribute (graph.load.data_dir) or imported (from graph.load import ..., import graph.load)
+        if m.group(1) in PUBLIC and not (text.startswith(".", m.end()) and text[m.end() + 1:m.end() + 2].isidentifier()):
+            before = text[max(0, m.start() - 7):m.start()]
+            if not before.endswith(("from ", "import ")):
+                return m.group(0)
+        return moved[m.group(1)]
+
+    text = dotted.sub(module, text)
     return slashed.sub(lambda m: moved[m.group(1)].replace(".", "/") + ".py", text)
 
 
