@@ -11,17 +11,17 @@ not traverse stay clear of it.
 from importlib import import_module
 
 from .errors import EcgraphError, InputError, ParseError, QueryError, UnknownNameError
-from .load import load
+from .store.load import load
 from .namespace import ECG, ID
-from .validate import validate
+from .store.validate import validate
 
 # public name -> the module that defines it, imported when the name is first used
 _LAZY = {
-    "Usage": ".exposure",
-    "exposures": ".exposure",
-    "resolve": ".names",
-    "to_networkx": ".network",
-    "usage_from_names": ".usage",
+    "Usage": ".reasoning.exposure",
+    "exposures": ".reasoning.exposure",
+    "resolve": ".store.names",
+    "to_networkx": ".reasoning.network",
+    "usage_from_names": ".reasoning.usage",
 }
 
 __all__ = sorted([

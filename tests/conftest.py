@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from graph.load import load
+from graph.store.load import load
 
 
 @pytest.fixture(autouse=True)

@@ -14,9 +14,9 @@ are in ontology/examples/scenario_firms.ttl.
 
 import pytest
 
-from graph.exposure import exposures, verdict
-from graph.load import load, ontology_dir
-from graph.usage import usage_from_names
+from graph.reasoning.exposure import exposures, verdict
+from graph.store.load import load, ontology_dir
+from graph.reasoning.usage import usage_from_names
 
 FIXTURE = """
 @prefix ecg: <https://w3id.org/ecgraph/ontology#> . @base <https://w3id.org/ecgraph/id/> .

@@ -14,9 +14,9 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from graph.load import load
-from graph.network import to_networkx
-from graph.render import entity_view, neighbourhood, query_view, render_exposure_html, render_html, write_html
+from graph.store.load import load
+from graph.reasoning.network import to_networkx
+from graph.pages.render import entity_view, neighbourhood, query_view, render_exposure_html, render_html, write_html
 
 DATA = Path(__file__).parent / "data"
 EXAMPLES = Path(__file__).parent.parent / "ontology" / "examples"
@@ -118,7 +118,7 @@ def test_entity_view_loads_offline_with_the_subgraph_counts(visit, curated, tmp_
 
 
 def test_construct_view_loads_offline(visit, curated, tmp_path):
-    from graph.load import ontology_dir
+    from graph.store.load import ontology_dir
 
     text = (ontology_dir() / "views" / "ai-diffusion-tiers.rq").read_text()
     view = query_view(curated, text)
@@ -169,8 +169,8 @@ def test_class_filter_hides_and_shows_nodes(visit, curated, tmp_path):
 
 
 def test_exposure_view_shows_the_highlighted_path(visit, tmp_path):
-    from graph.exposure import exposures
-    from graph.usage import usage_from_names
+    from graph.reasoning.exposure import exposures
+    from graph.reasoning.usage import usage_from_names
 
     g = load(EXAMPLES / "scenario_firms.ttl", imports=False)
     answer = exposures(g, usage_from_names(g, chip="Huawei Ascend 910C", user_country="MY", for_country="CN",
@@ -208,7 +208,7 @@ def test_a_2000_node_view_opens_laid_out(visit, tmp_path):
 
 
 def test_the_timeline_loads_offline_filters_and_shows_details(visit, hg, tmp_path):
-    from graph.timeline_view import render_timeline
+    from graph.pages.timeline_view import render_timeline
 
     tl = render_timeline(hg, links={HOSTILE_IRI: "hostile.html"}, index="index.html")
     v = visit(write_html(tmp_path / "timeline.html", tl.html))
@@ -245,10 +245,10 @@ def test_the_timeline_loads_offline_filters_and_shows_details(visit, hg, tmp_pat
 
 
 def test_the_memo_is_static_offline_and_prints_with_its_links(visit, browser, tmp_path):
-    from graph.audit import audit_record, question_of
-    from graph.exposure import exposures
-    from graph.report import memo_html
-    from graph.usage import usage_from_names
+    from graph.store.audit import audit_record, question_of
+    from graph.reasoning.exposure import exposures
+    from graph.pages.report import memo_html
+    from graph.reasoning.usage import usage_from_names
 
     g = load(EXAMPLES / "scenario_firms.ttl", imports=False)
     answer = exposures(g, usage_from_names(g, chip="Huawei Ascend 910C", user="Example Cloud Malaysia",
@@ -286,7 +286,7 @@ def _overlaps(page) -> list:
 
 
 def test_no_two_labels_overlap_in_any_gallery_view(visit, tmp_path):
-    from graph.render import write_gallery
+    from graph.pages.render import write_gallery
 
     g = load(EXAMPLES / "scenario_firms.ttl", imports=False)
     write_gallery(g, tmp_path / "gallery")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.cli import app, main
+from graph.surfaces.cli import app, main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -130,7 +130,7 @@ def test_every_command_has_help_and_is_in_the_readme():
 
 
 def test_the_installed_entry_point_runs():
-    result = subprocess.run([sys.executable, "-m", "graph.cli", "--help"], capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-m", "graph.surfaces.cli", "--help"], capture_output=True, text=True, check=True)
     assert "expose" in result.stdout
 
 

@@ -1,8 +1,8 @@
 """What the restrictions data leaves out (``ecgraph coverage``), and the shapes of the engine's own terms."""
 
-from graph.coverage import coverage
-from graph.load import load
-from graph.validate import validate
+from graph.reasoning.coverage import coverage
+from graph.store.load import load
+from graph.store.validate import validate
 
 RULE = """@prefix ecg: <https://w3id.org/ecgraph/ontology#> . @base <https://w3id.org/ecgraph/id/> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix dcterms: <http://purl.org/dc/terms/> .
@@ -30,7 +30,7 @@ def test_a_new_operative_rule_without_restrictions_and_a_bare_chip_are_reported(
 
 
 def test_the_coverage_command_exits_1_on_an_open_gap(tmp_path, capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     assert main(["coverage"]) == 0
     path = tmp_path / "new.ttl"

@@ -31,10 +31,10 @@ from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
-from graph.csl import COLUMNS, CSL, convert, file_node, read_csl, run_node, to_graph
+from graph.readwrite.csl import COLUMNS, CSL, convert, file_node, read_csl, run_node, to_graph
 from graph.errors import InputError, UnknownNameError
-from graph.imports import add_import, list_imports, remove_import
-from graph.load import load
+from graph.readwrite.imports import add_import, list_imports, remove_import
+from graph.store.load import load
 from graph.namespace import ECG, ID
 
 DATA = Path(__file__).parent / "data"
@@ -202,7 +202,7 @@ def test_an_empty_file_or_json_without_results_is_one_line(tmp_path, name, conte
 
 
 def test_import_command_gives_one_line_for_a_latin1_file(tmp_path, capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     bad = tmp_path / "latin1.csv"
     bad.write_bytes(SAMPLE_CSV.read_text(encoding="utf-8").encode("latin-1", "replace"))
@@ -326,7 +326,7 @@ def test_removing_an_unknown_import_names_the_closest(curated):
 
 
 def test_imported_facts_conform_to_the_shapes(curated):
-    from graph.validate import validate
+    from graph.store.validate import validate
 
     add_import(SAMPLE_CSV, curated, started=JUNE)
     report = validate(load())
@@ -335,8 +335,8 @@ def test_imported_facts_conform_to_the_shapes(curated):
 
 
 def test_the_exposure_engine_reports_an_imported_entity_list_party(curated):
-    from graph.exposure import Usage, exposures
-    from graph.names import resolve
+    from graph.reasoning.exposure import Usage, exposures
+    from graph.store.names import resolve
 
     add_import(SAMPLE_CSV, curated, started=JUNE)
     g = load()
@@ -350,7 +350,7 @@ def test_the_exposure_engine_reports_an_imported_entity_list_party(curated):
 
 
 def test_import_command_prints_the_summary(capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     assert main(["import", "csl", str(SAMPLE_CSV), "--name", "june"]) == 0
     out = capsys.readouterr().out
@@ -364,7 +364,7 @@ def test_import_command_prints_the_summary(capsys):
 
 
 def test_import_command_gives_one_line_for_a_bad_file(tmp_path, capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     bad = tmp_path / "notes.csv"
     bad.write_text("a,b\n1,2\n", encoding="utf-8")
@@ -480,7 +480,7 @@ def test_a_json_file_with_a_huge_number_a_lone_surrogate_and_deep_nesting_keeps_
     assert [r.name for r in records] == ["Example Good Company 1", "Huge Number Co", "Example Good Company 2"]
     assert [(p.row, p.kind) for p in problems] == [(3, "broken row"), (4, "broken row")]
     assert "lone surrogate" in problems[0].detail and "nested deeper" in problems[1].detail
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     assert main(["import", "csl", str(path)]) == 0
     out = capsys.readouterr().out

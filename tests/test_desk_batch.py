@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.cli import main
+from graph.surfaces.cli import main
 
 DATA = Path(__file__).parent / "data"
 ASCEND = ["--chip", "Huawei Ascend 910C", "--activity", "training", "--user-country", "MY", "--for-country", "CN"]

@@ -3,7 +3,7 @@
 import json
 
 from graph import __version__
-from graph.cli import main
+from graph.surfaces.cli import main
 
 
 def run(capsys, *args):

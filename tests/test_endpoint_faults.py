@@ -17,9 +17,9 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from graph import server
-from graph.cli import main
-from graph.load import load
+from graph.surfaces import server
+from graph.surfaces.cli import main
+from graph.store.load import load
 
 TINY = """@prefix ex: <http://example.org/> .
 ex:a ex:knows ex:b ; ex:name "A" .
@@ -74,7 +74,7 @@ def test_the_cli_serve_with_no_curated_adds_nothing_to_the_default_graph(tiny, t
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "graph.cli", "serve", "--no-curated", "--data", str(tiny),
+    proc = subprocess.Popen([sys.executable, "-m", "graph.surfaces.cli", "serve", "--no-curated", "--data", str(tiny),
                              "--port", str(port), "--workers", "1", "--long-workers", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -213,7 +213,7 @@ def test_a_query_past_the_memory_cap_gets_503_and_the_endpoint_answers_on(curate
 def test_the_loadtest_counts_answers_and_runs_only_on_loopback(tiny_endpoint):
     import io
 
-    from graph import loadtest
+    from graph.surfaces import loadtest
 
     out = io.StringIO()
     phases = loadtest.run(tiny_endpoint, clients=2, runaway=1, duration=1, out=out)

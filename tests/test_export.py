@@ -17,11 +17,11 @@ from rdflib import RDF, Graph, URIRef
 from rdflib.compare import isomorphic
 
 from graph.errors import QueryError
-from graph.export import export, listing_rows
-from graph.imports import add_import
-from graph.load import load, new_dataset, parse_into
+from graph.readwrite.export import export, listing_rows
+from graph.readwrite.imports import add_import
+from graph.store.load import load, new_dataset, parse_into
 from graph.namespace import ECG, GRAPH, ID
-from graph.network import to_networkx
+from graph.reasoning.network import to_networkx
 
 DATA = Path(__file__).parent / "data"
 JUNE = dt.datetime(2025, 6, 1, 9, 0, tzinfo=dt.timezone.utc)
@@ -175,7 +175,7 @@ def test_a_select_query_is_refused(curated, tmp_path):
 
 
 def test_exposure_csv_reports_an_imported_entity_list_party(imported, tmp_path, capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     usage = tmp_path / "usage.json"
     usage.write_text(json.dumps({"chip": "H100", "user": str(OPTICS_ROW), "as_of": "2025-06-01"}), encoding="utf-8")
@@ -191,7 +191,7 @@ def test_exposure_csv_reports_an_imported_entity_list_party(imported, tmp_path, 
 
 
 def test_export_command_takes_the_format_from_the_suffix(tmp_path, capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     assert main(["export", "-o", str(tmp_path / "all.gexf")]) == 0
     assert "(gexf)" in capsys.readouterr().out

@@ -8,12 +8,12 @@ citations that must back them. The scenario firms that are hypothetical live in 
 import pytest
 
 from graph.errors import EcgraphError, InputError, UnknownNameError
-from graph.exposure import answer_json, exposures, to_rdf, verdict
-from graph.load import load
+from graph.reasoning.exposure import answer_json, exposures, to_rdf, verdict
+from graph.store.load import load
 from graph.namespace import ECG
-from graph.usage import usage_from_names, usages_from_file
+from graph.reasoning.usage import usage_from_names, usages_from_file
 
-from graph.load import ontology_dir
+from graph.store.load import ontology_dir
 
 EXAMPLES = ontology_dir() / "examples"
 
@@ -182,8 +182,8 @@ def test_scenario_5_footnote_4_listing_reaches_foreign_made_items(curated):
 # --------------------------------------------------------------------------- scenario 6
 
 def test_scenario_6_macau_is_treated_like_china_though_not_in_d5(curated):
-    from graph.membership import groups_on
-    from graph.exposure import traversal_graph
+    from graph.reasoning.membership import groups_on
+    from graph.reasoning.exposure import traversal_graph
     import datetime as dt
 
     groups = groups_on(traversal_graph(curated), "https://w3id.org/ecgraph/id/country/MO", dt.date(2025, 6, 1))
@@ -271,7 +271,7 @@ def test_answers_round_trip_to_json_and_rdf(curated):
 def test_the_vocabulary_the_engine_relies_on_is_in_the_data(curated):
     from rdflib import RDF
 
-    from graph.exposure import VOCABULARY
+    from graph.reasoning.exposure import VOCABULARY
 
     missing = [str(iri) for iri in VOCABULARY if (iri, RDF.type, None) not in curated]
     assert missing == []
@@ -280,7 +280,7 @@ def test_the_vocabulary_the_engine_relies_on_is_in_the_data(curated):
 def test_a_graph_changed_after_loading_is_seen_after_refresh(tmp_path):
     from rdflib import RDF, RDFS, Literal, URIRef
 
-    from graph.exposure import traversal_graph
+    from graph.reasoning.exposure import traversal_graph
 
     g = load(imports=False, store="memory")
     u = usage_from_names(g, chip="H100", user_country="DE", supplier_country="US", as_of="2026-06-01")
@@ -313,7 +313,7 @@ def test_a_party_known_only_by_its_address_is_used_where_it_is(tmp_path):
 # --------------------------------------------------------------------------- the headline (issue 10)
 
 def test_the_table_leads_with_the_verdict_and_never_clears_what_it_cannot_tell(capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     assert main(["expose", "--chip", "GB200", "--user-country", "CN", "--supplier", "NVIDIA", "--as-of", "2025-06-01"]) == 0
     out = capsys.readouterr().out
@@ -326,7 +326,7 @@ def test_the_table_leads_with_the_verdict_and_never_clears_what_it_cannot_tell(c
 
 
 def test_an_unknown_act_is_a_one_line_error(capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     assert main(["expose", "--chip", "H100", "--user-country", "DE", "--act", "smuggle"]) == 2
     err = capsys.readouterr().err

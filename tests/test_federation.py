@@ -8,7 +8,7 @@ Each variant is refused (QueryError, exit 2, HTTP 4xx) or answered without the
 service, and the listener must see no connection at all. The guarantee does not
 rest on reading the text: SERVICE is refused from rdflib's parse, rdflib's SERVICE
 evaluation is replaced by a refusal, and the engines run where the kernel refuses
-network sockets (graph/offline.py).
+network sockets (graph/store/offline.py).
 """
 
 import socket
@@ -20,8 +20,9 @@ import urllib.request
 
 import pytest
 
-from graph import offline, server, sparql
-from graph.cli import main
+from graph.store import offline, sparql
+from graph.surfaces import server
+from graph.surfaces.cli import main
 from graph.errors import QueryError
 
 

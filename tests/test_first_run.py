@@ -1,7 +1,7 @@
 """The first expose after an import builds the store and the traversal graph, and says so on stderr; later runs are quiet."""
 
-from graph.bench import generate_csl
-from graph.cli import main
+from graph.surfaces.bench import generate_csl
+from graph.surfaces.cli import main
 
 
 def test_only_the_first_expose_after_an_import_reports_its_progress(tmp_path, capsys):

@@ -27,10 +27,10 @@ import pytest
 from rdflib import RDF, Literal
 from rdflib.namespace import DCTERMS
 
-from graph.csl import to_graph
-from graph.ftm import FTM, convert_file
-from graph.imports import add_import, list_imports
-from graph.load import load
+from graph.readwrite.csl import to_graph
+from graph.readwrite.ftm import FTM, convert_file
+from graph.readwrite.imports import add_import, list_imports
+from graph.store.load import load
 from graph.namespace import ECG, ID
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ftm" / "entities.ftm.json"
@@ -152,8 +152,8 @@ def write_synthetic_ftm(path: Path, n: int, *, seed: int = 7) -> Path:
 
 
 def test_a_party_reached_only_through_imported_ownership_is_exposed_with_the_record_on_the_path(tmp_path, curated):
-    from graph.exposure import exposures
-    from graph.usage import usage_from_names
+    from graph.reasoning.exposure import exposures
+    from graph.reasoning.usage import usage_from_names
 
     path = write_synthetic_ftm(tmp_path / "entities.ftm.json", 3000)
     summary = add_import(path, curated, kind="ftm", started=JUNE)
@@ -179,7 +179,7 @@ def test_reimport_is_idempotent_and_a_newer_full_file_supersedes(tmp_path, curat
 def test_the_graph_written_as_ftm_is_valid_by_the_model_and_reads_back(tmp_path, curated):
     from followthemoney import model
 
-    from graph.export import export
+    from graph.readwrite.export import export
 
     out = tmp_path / "graph.ftm.json"
     written = export(curated, None, out)

@@ -30,13 +30,13 @@ import pytest
 from rdflib import OWL, RDF, Literal
 from rdflib.compare import isomorphic
 
-from graph.bods import BODS
-from graph.bods import convert_file as bods_file
-from graph.csl import to_graph
-from graph.gleif import GLEIF
-from graph.gleif import convert_file as gleif_file
-from graph.imports import add_import
-from graph.load import load
+from graph.readwrite.bods import BODS
+from graph.readwrite.bods import convert_file as bods_file
+from graph.readwrite.csl import to_graph
+from graph.readwrite.gleif import GLEIF
+from graph.readwrite.gleif import convert_file as gleif_file
+from graph.readwrite.imports import add_import
+from graph.store.load import load
 from graph.namespace import ECG, ID
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -98,7 +98,7 @@ def test_a_bods_exact_share_a_range_and_directness(curated):
 
 
 def test_a_name_match_whose_countries_differ_waits_for_review_and_a_judgement_outlasts_reimports(curated):
-    from graph.review import judge, pending
+    from graph.readwrite.review import judge, pending
 
     summary = add_import(FIXTURES / "bods" / "statements.json", curated, kind="bods", started=JUNE)
     [weak] = summary.review
@@ -116,7 +116,7 @@ def test_a_name_match_whose_countries_differ_waits_for_review_and_a_judgement_ou
 
 
 def test_a_rejected_match_takes_its_sameas_out_of_the_store(curated, tmp_path):
-    from graph.review import judge
+    from graph.readwrite.review import judge
 
     summary = add_import(FIXTURES / "gleif" / "lei-cdf.xml", curated, kind="gleif", started=JUNE)
     [strong] = summary.linked
@@ -126,9 +126,9 @@ def test_a_rejected_match_takes_its_sameas_out_of_the_store(curated, tmp_path):
 
 
 def test_a_party_owned_65_percent_through_bods_by_an_entity_list_firm_is_exposed(curated):
-    from graph.exposure import exposures
-    from graph.review import judge
-    from graph.usage import usage_from_names
+    from graph.reasoning.exposure import exposures
+    from graph.readwrite.review import judge
+    from graph.reasoning.usage import usage_from_names
 
     summary = add_import(FIXTURES / "bods" / "statements.json", curated, kind="bods", started=JUNE)
     judge(summary.review[0].id, "accepted")  # the KY holding company is the curated SMIC
@@ -140,21 +140,21 @@ def test_a_party_owned_65_percent_through_bods_by_an_entity_list_firm_is_exposed
 
 
 def test_imported_facts_of_every_kind_conform_to_the_shapes(curated):
-    from graph.validate import validate
+    from graph.store.validate import validate
 
     add_import(FIXTURES / "gleif" / "lei-cdf.xml", curated, kind="gleif", started=JUNE)
     add_import(FIXTURES / "gleif" / "rr-cdf.json", curated, kind="gleif", started=JUNE)
     add_import(FIXTURES / "bods" / "statements.json", curated, kind="bods", started=JUNE)
     add_import(FIXTURES / "ftm" / "entities.ftm.json", curated, kind="ftm", started=JUNE)
     report = validate(load())
-    from graph.ftm import FTM
+    from graph.readwrite.ftm import FTM
 
     mine = [v for v in report.violations if v.focus.startswith((str(GLEIF), str(BODS), str(FTM), str(ID["list/"])))]
     assert mine == []
 
 
 def test_the_review_command_lists_accepts_and_refuses_an_unknown_id(curated, capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     assert main(["import", "bods", str(FIXTURES / "bods" / "statements.json")]) == 0
     out = capsys.readouterr().out

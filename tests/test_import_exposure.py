@@ -2,11 +2,11 @@
 
 import csv
 
-from graph.exposure import exposures
-from graph.imports import add_import
-from graph.load import load
-from graph.names import resolve
-from graph.usage import usage_from_names
+from graph.reasoning.exposure import exposures
+from graph.readwrite.imports import add_import
+from graph.store.load import load
+from graph.store.names import resolve
+from graph.reasoning.usage import usage_from_names
 
 HEADER = ("_id,source,entity_number,type,programs,name,title,addresses,federal_register_notice,start_date,end_date,"
           "standard_order,license_requirement,license_policy,call_sign,vessel_type,gross_tonnage,"

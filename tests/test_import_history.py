@@ -14,13 +14,13 @@ from pathlib import Path
 
 from rdflib import RDFS, Literal
 
-from graph.bods import BODS
-from graph.bods import convert_file as bods_file
-from graph.csl import to_graph
-from graph.ftm import FTM
-from graph.gleif import GLEIF
-from graph.imports import add_import, list_imports
-from graph.load import load
+from graph.readwrite.bods import BODS
+from graph.readwrite.bods import convert_file as bods_file
+from graph.readwrite.csl import to_graph
+from graph.readwrite.ftm import FTM
+from graph.readwrite.gleif import GLEIF
+from graph.readwrite.imports import add_import, list_imports
+from graph.store.load import load
 from graph.namespace import ECG
 
 JUNE = dt.datetime(2025, 6, 1, 9, 0, tzinfo=dt.timezone.utc)
@@ -93,8 +93,8 @@ def test_an_ftm_stake_dropped_from_a_newer_file_is_ended_and_carried_once(curate
 
 
 def test_the_engine_sees_a_dropped_stake_as_of_a_day_before_its_end(curated, tmp_path):
-    from graph.exposure import exposures
-    from graph.usage import usage_from_names
+    from graph.reasoning.exposure import exposures
+    from graph.reasoning.usage import usage_from_names
 
     add_import(ftm_file(tmp_path / "june.ftm.json", (1, 2, 3)), curated, kind="ftm", started=JUNE)
     october = dt.datetime(2025, 10, 20, tzinfo=dt.timezone.utc)  # the affiliates rule is in force 2025-09-29..11-09
@@ -147,7 +147,7 @@ def test_a_partial_file_ends_nothing(curated, tmp_path):
 
 
 def test_the_cli_reports_the_real_added_and_ended_counts(curated, tmp_path, capsys):
-    from graph.cli import main
+    from graph.surfaces.cli import main
 
     assert main(["import", "ftm", str(ftm_file(tmp_path / "june.ftm.json", (1, 2, 3)))]) == 0
     assert "(3 added, 0 ended since the previous import)" in capsys.readouterr().out

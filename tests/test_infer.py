@@ -4,8 +4,8 @@ import datetime as dt
 
 from rdflib import URIRef
 
-from graph.infer import add_inferences
-from graph.load import load, ontology_dir
+from graph.reasoning.infer import add_inferences
+from graph.store.load import load, ontology_dir
 from graph.namespace import ECG, GRAPH, ID
 
 

@@ -9,11 +9,11 @@ import datetime as dt
 import networkx as nx
 import pytest
 
-from graph.bench import generate
-from graph.exposure import traversal_graph
-from graph.load import load
+from graph.surfaces.bench import generate
+from graph.reasoning.exposure import traversal_graph
+from graph.store.load import load
 from graph.namespace import ECG
-from graph.ownership import OWNERSHIP, effective_ownership, listed_owner_shares
+from graph.reasoning.ownership import OWNERSHIP, effective_ownership, listed_owner_shares
 
 
 def _stakes(*edges):

@@ -4,8 +4,8 @@ import pytest
 from rdflib import RDF, URIRef
 
 from graph.errors import EcgraphError, ParseError, UnknownNameError
-from graph.load import load
-from graph.names import resolve
+from graph.store.load import load
+from graph.store.names import resolve
 from graph.namespace import ECG, GRAPH, ID
 
 GOOD = """@prefix ecg: <https://w3id.org/ecgraph/ontology#> .

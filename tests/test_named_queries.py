@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from graph import sparql
+from graph.store import sparql
 from graph.errors import InputError, UnknownNameError
 from graph.namespace import ID
 
@@ -121,7 +121,7 @@ DATED_STAKES = """
 
 @pytest.fixture(scope="module", params=["oxigraph", "memory"])
 def with_dated_stakes(request, tmp_path_factory):
-    from graph.load import load
+    from graph.store.load import load
 
     path = tmp_path_factory.mktemp("stakes") / "dated_stakes.ttl"
     path.write_text(DATED_STAKES, encoding="utf-8")
@@ -228,8 +228,8 @@ REQUIRED = {"from": "2020-01-01", "to": "2026-12-31", "subject": "id:firm/huawei
 @pytest.fixture
 def with_two_imports():
     """The curated graph plus a June and a July import of overlapping CSL files (the July one supersedes)."""
-    from graph.imports import add_import
-    from graph.load import load
+    from graph.readwrite.imports import add_import
+    from graph.store.load import load
 
     curated = load(imports=False)
     june, july = (dt.datetime(2025, m, 1, 9, tzinfo=dt.timezone.utc) for m in (6, 7))
@@ -248,7 +248,7 @@ def test_no_named_query_gives_a_row_twice_with_two_overlapping_imports(with_two_
 
 
 def test_a_query_from_the_command_line_has_a_time_limit_unless_told_otherwise(monkeypatch, capsys):
-    from graph import cli
+    from graph.surfaces import cli
 
     seen = []
     real = sparql.answer
@@ -302,7 +302,7 @@ def _listings():
 @pytest.fixture(scope="module")
 def shaped_data(tmp_path_factory):
     """The same data on both stores: store name -> dataset."""
-    from graph.load import load
+    from graph.store.load import load
 
     folder = tmp_path_factory.mktemp("shaped")
     (folder / "stakes.ttl").write_text(DATED_STAKES, encoding="utf-8")

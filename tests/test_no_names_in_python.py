@@ -49,7 +49,7 @@ def named_in(text: str, iris, labels) -> list[str]:
     return [i for i in iris if text == i or text == str(ID) + i] + [label for label in labels if text == label]
 
 
-@pytest.mark.parametrize("module", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("module", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_entity_is_named_in_the_code(module, names):
     iris, labels = names
     assert [n for text in constants(module) for n in named_in(text, iris, labels)] == []

@@ -5,9 +5,9 @@ the closed namespace module matches it, and the curated data conforms to the sha
 import pytest
 from rdflib import OWL, RDF, RDFS, Graph, URIRef
 
-from graph.load import curated_files, ontology_dir
+from graph.store.load import curated_files, ontology_dir
 from graph.namespace import ECG
-from graph.validate import validate
+from graph.store.validate import validate
 
 NS = str(ECG._NS)
 EXTERNAL = ("http://www.w3.org/", "http://purl.org/dc/terms/", "https://schema.org/", "http://xmlns.com/foaf/0.1/")
@@ -59,7 +59,7 @@ def test_the_curated_data_conforms_to_the_shapes(curated):
 
 
 def test_the_shapes_catch_a_fact_without_source_and_a_bad_percentage(curated, tmp_path):
-    from graph.load import load
+    from graph.store.load import load
 
     bad = tmp_path / "bad.ttl"
     bad.write_text("""@prefix ecg: <https://w3id.org/ecgraph/ontology#> .

@@ -11,7 +11,7 @@ import networkx as nx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.ownership import OWNERSHIP, effective_ownership, ultimate_parents
+from graph.reasoning.ownership import OWNERSHIP, effective_ownership, ultimate_parents
 
 
 def owned(*edges, **dates):
@@ -76,7 +76,7 @@ def test_effective_ownership_never_exceeds_100_and_ignores_edge_order(edges, lis
 
 # --------------------------------------------------------------------------- shares as intervals (issue 10)
 
-from graph.ownership import share_interval  # noqa: E402
+from graph.reasoning.ownership import share_interval  # noqa: E402
 
 CONSOLIDATION = "https://w3id.org/ecgraph/id/ownership-basis/accounting-consolidation"
 

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from graph.imports import add_import, remove_import
-from graph.load import data_dir, load
+from graph.readwrite.imports import add_import, remove_import
+from graph.store.load import data_dir, load
 
 DATA = Path(__file__).parent / "data"
 

@@ -11,12 +11,12 @@ only when that binary is missing and ``CI`` is not set.
 
 import pytest
 
-from graph import remote
-from graph.cli import main
-from graph.exposure import exposures
-from graph.load import load, ontology_dir
-from graph.sparql import push
-from graph.usage import usage_from_names
+from graph.surfaces import remote
+from graph.surfaces.cli import main
+from graph.reasoning.exposure import exposures
+from graph.store.load import load, ontology_dir
+from graph.store.sparql import push
+from graph.reasoning.usage import usage_from_names
 
 SCENARIO_FIRMS = ontology_dir() / "examples" / "scenario_firms.ttl"
 
@@ -139,7 +139,7 @@ def test_owners_are_fetched_a_stake_at_a_time_up_to_the_hops_asked_and_a_cycle_e
 
     from rdflib import URIRef
 
-    from graph.exposure import Usage
+    from graph.reasoning.exposure import Usage
 
     ex = "https://example.org/remote-chain/"
     stakes = [("p1", "user"), ("p2", "p1"), ("p3", "p2"), ("p2", "p3")]

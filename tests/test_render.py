@@ -10,10 +10,10 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from graph.cli import main
-from graph.load import load
-from graph.network import to_networkx
-from graph.render import (
+from graph.surfaces.cli import main
+from graph.store.load import load
+from graph.reasoning.network import to_networkx
+from graph.pages.render import (
     LIMIT,
     entity_view,
     gallery_spec,
@@ -169,8 +169,8 @@ def test_construct_result_is_drawn_with_facts_collapsed(curated):
 
 
 def test_exposure_view_highlights_paths_and_lists_exposures():
-    from graph.exposure import exposures
-    from graph.usage import usage_from_names
+    from graph.reasoning.exposure import exposures
+    from graph.reasoning.usage import usage_from_names
 
     g = load(EXAMPLES / "scenario_firms.ttl", imports=False)
     answer = exposures(g, usage_from_names(g, chip="Huawei Ascend 910C", user_country="MY", for_country="CN",
@@ -240,14 +240,14 @@ def test_the_page_carries_the_neighbours_a_click_adds(curated):
 
 
 def test_every_class_has_its_own_glyph():
-    from graph.render import CLASSES
+    from graph.pages.render import CLASSES
 
     assert len({shape for _k, _l, shape, _c, _g in CLASSES}) == len(CLASSES)
     assert len({glyph for *_rest, glyph in CLASSES}) == len(CLASSES)
 
 
 def test_the_default_layout_keeps_label_boxes_apart(curated):
-    from graph.render import label_box
+    from graph.pages.render import label_box
 
     data = page_data(entity_view(curated, "Huawei Ascend 910C", depth=2, as_of="2025-06-01").html)
     assert data["options"]["physics"]["enabled"] is False
@@ -268,16 +268,16 @@ def test_pages_are_package_data_files():
 
 def test_a_view_of_a_federated_query_is_refused_before_any_request(curated):
     from graph.errors import QueryError
-    from graph.render import query_view
+    from graph.pages.render import query_view
 
     with pytest.raises(QueryError, match="SERVICE|another host"):
         query_view(curated, "CONSTRUCT { ?s ?p ?o } WHERE { # hidden\r SERVICE <http://127.0.0.1:59999/> { ?s ?p ?o } }")
 
 
 def test_an_exposure_page_opens_with_the_verdict(curated):
-    from graph.exposure import exposures
-    from graph.render import render_exposure_html
-    from graph.usage import usage_from_names
+    from graph.reasoning.exposure import exposures
+    from graph.pages.render import render_exposure_html
+    from graph.reasoning.usage import usage_from_names
 
     answer = exposures(curated, usage_from_names(curated, chip="GB200", user_country="CN", supplier="NVIDIA",
                                                  as_of="2025-06-01"))

@@ -11,7 +11,7 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 from rdflib.query import Result
 
-from graph import server
+from graph.surfaces import server
 from graph.namespace import GRAPH, ID
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -331,7 +331,7 @@ def test_sigterm_stops_serve_and_removes_its_temporary_store(tmp_path):
         port = s.getsockname()[1]
     data = Path(__file__).parent / "data" / "hostile_firm.ttl"
     env = dict(os.environ, TMPDIR=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-m", "graph.cli", "serve", "--no-curated", "--data", str(data),
+    proc = subprocess.Popen([sys.executable, "-m", "graph.surfaces.cli", "serve", "--no-curated", "--data", str(data),
                              "--port", str(port), "--workers", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     try:

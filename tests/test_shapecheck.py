@@ -6,9 +6,9 @@
 
 import pytest
 
-from graph import cli
-from graph.load import load
-from graph.shapecheck import triples_in, violations
+from graph.surfaces import cli
+from graph.store.load import load
+from graph.reasoning.shapecheck import triples_in, violations
 
 PREFIXES = """@prefix ecg: <https://w3id.org/ecgraph/ontology#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .

@@ -9,8 +9,8 @@ from rdflib import XSD, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.query import Result
 
-from graph import sparql
-from graph.cli import main
+from graph.store import sparql
+from graph.surfaces.cli import main
 from graph.errors import InputError, QueryError
 from graph.namespace import ID
 
@@ -225,7 +225,7 @@ def test_from_replaces_the_union_default_graph_on_both_stores(g):
 def test_the_stores_agree_on_a_from_query():
     from pathlib import Path
 
-    from graph.load import load
+    from graph.store.load import load
     from graph.namespace import GRAPH
 
     extra = Path(__file__).parent / "data" / "hostile_firm.ttl"  # loaded into a graph of its own

@@ -1,7 +1,7 @@
 """The import store under faults: real ``kill -9`` of a child ``ecgraph`` at every commit point, two importers at once.
 
-A child process runs ``python -m graph.cli`` with ``ECGRAPH_TEST_PAUSE_AT=POINT``: it stops itself
-at that point (see :func:`graph.atomic.checkpoint`), and the test kills it with SIGKILL or lets it go
+A child process runs ``python -m graph.surfaces.cli`` with ``ECGRAPH_TEST_PAUSE_AT=POINT``: it stops itself
+at that point (see :func:`graph.store.atomic.checkpoint`), and the test kills it with SIGKILL or lets it go
 on with SIGCONT. Afterwards every command still works, the import re-runs to completion, and each
 listing is held exactly once.
 
@@ -24,11 +24,11 @@ from pathlib import Path
 import pytest
 from rdflib import URIRef
 
-from graph.atomic import TEMP_MARK
-from graph.cli import main
-from graph.csl import graph_name
-from graph.imports import add_import, list_imports
-from graph.load import data_dir, load
+from graph.store.atomic import TEMP_MARK
+from graph.surfaces.cli import main
+from graph.readwrite.csl import graph_name
+from graph.readwrite.imports import add_import, list_imports
+from graph.store.load import data_dir, load
 from graph.namespace import ECG
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,12 +43,12 @@ HUAWEI = "https://w3id.org/ecgraph/id/csl/5f1c2e0c8a7d4b9e13f0a6b2c4d8e9f1a2b3c4
 
 
 def child(*args: str, pause: str | None = None, **env: str) -> subprocess.Popen:
-    """``python -m graph.cli ARGS`` in a child process on this test's data directory."""
+    """``python -m graph.surfaces.cli ARGS`` in a child process on this test's data directory."""
     environ = {**os.environ, "PYTHONPATH": str(ROOT), **env}
     environ.pop("ECGRAPH_TEST_PAUSE_AT", None)
     if pause:
         environ["ECGRAPH_TEST_PAUSE_AT"] = pause
-    return subprocess.Popen([sys.executable, "-m", "graph.cli", *args], env=environ, bufsize=0,
+    return subprocess.Popen([sys.executable, "-m", "graph.surfaces.cli", *args], env=environ, bufsize=0,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

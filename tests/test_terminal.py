@@ -14,8 +14,8 @@ import json
 
 import pytest
 
-from graph.cli import main
-from graph.terminal import printable
+from graph.surfaces.cli import main
+from graph.surfaces.terminal import printable
 
 FIRM = "urn:hostile:firm"
 LABEL = "Evil \x1b[2J \x1b]0;pwned\x07 \r[/] [red]Corp \u202eexe.txt \x9b31m"

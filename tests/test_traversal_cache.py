@@ -2,8 +2,8 @@
 
 import networkx as nx
 
-from graph.exposure import traversal_graph
-from graph.load import data_dir, load
+from graph.reasoning.exposure import traversal_graph
+from graph.store.load import data_dir, load
 
 FIRM = """@prefix ecg: <https://w3id.org/ecgraph/ontology#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .

@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from graph.cli import main
-from graph.imports import imports_dir
-from graph.load import load
-from graph.validate import UnsupportedShapes, shapes_graph, validate, validate_imports, validate_in_store
+from graph.surfaces.cli import main
+from graph.readwrite.imports import imports_dir
+from graph.store.load import load
+from graph.store.validate import UnsupportedShapes, shapes_graph, validate, validate_imports, validate_in_store
 
 BROKEN = """@prefix ecg: <https://w3id.org/ecgraph/ontology#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
@@ -122,8 +122,8 @@ if __name__ == "__main__":  # benchmark: python tests/test_validate_store.py [N]
 
     from test_csl import write_synthetic_csl
 
-    from graph.imports import add_import
-    from graph.validate import merged
+    from graph.readwrite.imports import add_import
+    from graph.store.validate import merged
 
     def timed(fn):
         wall, cpu = time.perf_counter(), time.process_time()

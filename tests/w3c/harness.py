@@ -608,7 +608,7 @@ class Oxigraph:
 
 def ecgraph(ds: Dataset):
     """A running ``ecgraph serve`` over dataset ``ds`` on a free loopback port (a context manager; ``.url``)."""
-    from graph import server
+    from graph.surfaces import server
 
     return server.start(ds, host="127.0.0.1", port=0, workers=1, timeout=20)
 

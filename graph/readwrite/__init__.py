@@ -1,0 +1,1 @@
+"""The readwrite layer of ecgraph (see RESHAPE.md)."""

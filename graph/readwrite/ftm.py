@@ -1,0 +1,662 @@
+"""Read FollowTheMoney (OpenSanctions) entity files into RDF, and write the graph back as FtM entities.
+
+An ``entities.ftm.json`` file holds one JSON entity per line (``{"id", "schema",
+"properties": {name: [values]}, "datasets", "first_seen", ...}``). Each line is
+read by the ``followthemoney`` model itself (:meth:`Model.get_proxy` with
+``cleaned=False``, which re-cleans every value by its property type; the
+schema's own ``required`` properties are checked), never by a hand-written
+reading of the schema, and turned into triples for one import's named graph:
+
+* a **party** ``id:ftm/<key>`` for every LegalEntity (Person -> ``ecg:Person``,
+  Organization and its kinds such as Company -> ``ecg:Firm``, other legal
+  entities -> ``ecg:Party``), with its names, addresses, countries
+  (``country``/``mainCountry`` -> ``ecg:addressCountry``, ``jurisdiction`` ->
+  ``ecg:incorporatedIn``), identifiers (``leiCode`` -> ``ecg:lei``, the other
+  identifier properties -> ``ecg:registrationNumber``, the FtM id ->
+  ``ecg:externalId``) and topics, linked to curated parties by
+  :mod:`graph.readwrite.linking`;
+* an ``ecg:Ownership`` per **Ownership** (owner, asset, percentage, dates; shares,
+  ownership type and role kept as text), an ``ecg:Directorship`` per
+  **Directorship**, an ``ecg:Listing`` per **Sanction** on the list whose
+  ``ecg:sanctionProgram`` (or ``ecg:cslSourceName``) is the sanction's programme,
+  programme id or authority, else whose ``ecg:opensanctionsDataset`` is one of
+  its datasets (``ontology/data/list_mappings.ttl``), else on a new list made
+  from its programme name, reported as such; a party of a dataset that is one
+  list (``us_bis_denied``) that no Sanction names is on that list by its dataset;
+* each fact cites an ``ecg:SourceRecord`` ``id:ftm/<key>/record`` (the FtM
+  entity, ``dcterms:isPartOf`` the file), so an explanation names the record.
+
+The file is streamed: a line is read, converted and written before the next,
+so memory stays flat whatever the file's size. A line that is not JSON, not an
+entity the model knows, or lacks a required property is reported with its line
+number and skipped; so is an entity of a schema that the graph does not hold
+(Address, Vessel, ...), with that reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, SKOS
+
+from .csl import (ImportSummary, Lookups, Problem, _digest, _safe_key, file_node, graph_name, lookups,
+                  new_list, new_list_triples, provenance_triples, run_node)
+from ..errors import InputError
+from ..store.names import normalise
+from ..namespace import ECG, ID
+
+FTM = Namespace(str(ID) + "ftm/")
+"""Where imported FtM parties, stakes, directorships and listings live."""
+
+_PROGRESS_EVERY = 5000
+_ALIASES = ("name", "alias", "previousName", "abbreviation")
+_URL = re.compile(r"https?://[^\s<>\"{}|\\^`]+")
+
+
+def file_head(path: Path, starts: tuple[bytes, ...], expected: str) -> bytes:
+    """The first bytes of ``path`` past a BOM and blanks, or a one-line error when it is missing, empty or not ``expected``."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    with path.open("rb") as fh:
+        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head:
+        raise InputError(f"{path}: empty file")
+    if not head.startswith(starts):
+        raise InputError(f"{path}:1: {expected}")
+    return head
+
+
+def json_items(fh, prefix: str, path: Path, problems: list, unit: str):
+    """``(n, item)`` for each item under ``prefix`` of a JSON stream (ijson), numbered from 1.
+
+    A file broken part-way keeps the items before the break and adds one "broken file" problem; a file
+    that breaks before its first item is a one-line :class:`InputError`.
+    """
+    import ijson
+
+    n = 0
+    try:
+        for item in ijson.items(fh, prefix):
+            n += 1
+            yield n, item
+    except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, RecursionError) as exc:
+        why = " ".join(str(exc).split("\n", 1)[0].split())[:200]  # yajl adds a picture on further lines
+        if n == 0:
+            raise InputError(f"{path}: not JSON: {why}") from None
+        problems.append(Problem(n + 1, "broken file", f"{path.name}: unreadable JSON after {unit} {n} "
+                                                      f"({why}); the {n} {unit}s before it were read", unit=unit))
+
+
+class StreamedConversion:
+    """A conversion whose triples are produced while the file is read; ``summary`` and ``listings``
+    are known once ``triples`` has been consumed (the import store writes the triples first)."""
+
+    def __init__(self, run: Callable[["StreamedConversion"], Iterator[tuple]], *, today: dt.date | None = None):
+        self._summary: ImportSummary | None = None
+        self.listings: dict[str, dict[str, bool]] = {}  # coverage IRI -> {dated fact IRI: in force on the import day}
+        self.today = today
+        self._uncovered: dict[str, bool] = {}  # dated facts of records that name no coverage (placed by ``cover``)
+        self.matches: dict[str, str] = {}
+        self.identifiers: dict[str, tuple[str, str]] = {}  # LEI:X -> (record IRI, name), for later imports
+        self.triples = run(self)
+
+    def facts(self, covers: Iterable[str], triples: list[tuple]) -> list[tuple]:
+        """Note the dated facts (:data:`DATED`) of one record's ``triples`` under each coverage IRI; return the triples.
+
+        The import store compares these keys with the earlier import of the same coverage, so
+        a fact a newer full file no longer holds is carried and ended (:func:`graph.readwrite.imports.add_import`).
+        """
+        found = dated_facts(triples, self.today)
+        if found:
+            covers = list(covers)
+            for c in covers:
+                self.listings.setdefault(c, {}).update(found)
+            if not covers:
+                self._uncovered.update(found)
+        return triples
+
+    def cover(self, coverage: Iterable[str]) -> None:
+        """Close the coverage once the file is read: every coverage IRI is listed, uncovered facts go in each."""
+        for c in coverage:
+            self.listings.setdefault(c, {}).update(self._uncovered)
+        self._uncovered = {}
+
+    @property
+    def summary(self) -> ImportSummary:
+        if self._summary is None:
+            raise RuntimeError("the conversion's triples have not been read yet")
+        return self._summary
+
+
+DATED = (ECG.Listing, ECG.Ownership, ECG.Directorship)
+"""The fact classes that carry dates: a newer full file that no longer holds one ends it."""
+
+
+def dated_facts(triples: Iterable[tuple], today: dt.date | None) -> dict[str, bool]:
+    """``{fact IRI: in force on today}`` for the facts of a class in :data:`DATED` among ``triples``.
+
+    >>> from rdflib import URIRef
+    >>> f = URIRef("urn:x:f")
+    >>> dated_facts([(f, RDF.type, ECG.Ownership), (f, ECG.validUntil, Literal(dt.date(2020, 1, 1)))], dt.date(2025, 1, 1))
+    {'urn:x:f': False}
+    """
+    facts, until = set(), {}
+    for s, p, o in triples:
+        if p == RDF.type and o in DATED:
+            facts.add(s)
+        elif p == ECG.validUntil and isinstance(o, Literal) and isinstance(o.toPython(), dt.date):
+            until[s] = min(o.toPython(), until.get(s, o.toPython()))
+    return {str(f): today is None or f not in until or until[f] >= today for f in facts}
+
+
+def skipped_iris(problems: Iterable[Problem], namespace: Namespace) -> frozenset[str]:
+    """The IRIs of the records a file holds but could not import (each problem's key in ``namespace``).
+
+    An earlier fact at or under such an IRI is kept as it was, never ended (:func:`graph.readwrite.imports.add_import`).
+    """
+    return frozenset(str(namespace[p.key]) for p in problems if p.key and p.kind not in ("note", "new list"))
+
+
+def key_of(entity_id: str) -> str:
+    """The IRI-safe key of an FtM id: the id itself when safe, else its digest.
+
+    >>> key_of("NK-2jRsVxZ7LeL6aAZzE4FqZj"), key_of("gb coh/123")
+    ('NK-2jRsVxZ7LeL6aAZzE4FqZj', 'ac96a7a713b5d03644aadc2fec459a379b2ab0f9')
+    """
+    return _safe_key(str(entity_id))
+
+
+def convert_file(path: Path, g: Graph, *, name: str, sha256: str, started: dt.datetime,
+                 progress: Callable[[int, int], None] | None = None, known: Lookups | None = None
+                 ) -> StreamedConversion:
+    """Convert the FtM entity file ``path`` for the import ``name``, linking parties to those in ``g``.
+
+    Returns a :class:`StreamedConversion`: iterate its ``triples`` once; its ``summary`` is then complete.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16).lstrip()
+    if not head:
+        raise InputError(f"{path}: empty file: an FtM file has one JSON entity per line")
+    if not head.startswith(b"{"):
+        raise InputError(f"{path}:1: not an FtM entity file: each line is a JSON object such as "
+                         '{"id": ..., "schema": "Company", "properties": {...}}')
+    known = known or lookups(g)
+    return StreamedConversion(lambda conv: _stream(conv, path, known, name=name, sha256=sha256,
+                                                   started=started, progress=progress), today=started.date())
+
+
+def _lines(path: Path) -> int:
+    n = 0
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            n += block.count(b"\n")
+    return n
+
+
+def _stream(conv: StreamedConversion, path: Path, known: Lookups, *, name: str, sha256: str,
+            started: dt.datetime, progress) -> Iterator[tuple]:
+    import orjson
+    from followthemoney import model
+    from followthemoney.exc import InvalidData
+
+    doc, run = file_node(sha256), run_node(name)
+    total = _lines(path) if progress else 0
+    problems: list[Problem] = []
+    kept: Counter = Counter()
+    linked, review = [], []
+    created: dict[str, URIRef] = {}
+    coverage: set[str] = set()
+    read = 0
+    ctx = _Context(known, doc, path.name, created)
+    with path.open("rb") as fh:
+        for line_no, raw in enumerate(fh, start=1):
+            if progress and line_no % _PROGRESS_EVERY == 0:
+                progress(line_no, total)
+            if not raw.strip():
+                continue
+            read += 1
+            try:
+                data = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                problems.append(_problem(line_no, "broken line", f"not JSON: {exc}"))
+                continue
+            if not isinstance(data, dict):
+                problems.append(_problem(line_no, "broken line", f"a line is a JSON object, not {type(data).__name__}"))
+                continue
+            try:
+                proxy = model.get_proxy(data, cleaned=False)
+            except InvalidData as exc:
+                problems.append(_problem(line_no, "invalid entity", f"{exc} (schema {str(data.get('schema'))[:40]!r})",
+                                        _id_key(data)))
+                continue
+            except (TypeError, ValueError, AttributeError) as exc:
+                problems.append(_problem(line_no, "invalid entity", f"unreadable entity ({exc})", _id_key(data)))
+                continue
+            if not proxy.id:
+                problems.append(_problem(line_no, "invalid entity", "no id"))
+                continue
+            missing = [p for p in sorted(proxy.schema.required) if not proxy.get(p, quiet=True)]
+            if missing:
+                problems.append(_problem(line_no, "invalid entity", f"{proxy.schema.name} {proxy.id}: no "
+                                                                    f"{', '.join(missing)} (required by the FtM schema)",
+                                        key_of(proxy.id)))
+                continue
+            datasets = [str(d) for d in data.get("datasets") or () if isinstance(d, str)]
+            coverage.update(datasets)
+            convert_one = _converter(proxy.schema)
+            if convert_one is None:
+                problems.append(_problem(line_no, "not imported", f"{proxy.schema.name} {proxy.id}: the graph holds "
+                                                                 "parties, ownership, directorships and sanctions only",
+                                        key_of(proxy.id)))
+                continue
+            ctx.line = line_no
+            triples, links, notes = convert_one(ctx, proxy, data, datasets)
+            yield from conv.facts((_coverage(d) for d in datasets), triples)
+            for link in links:
+                conv.matches[link.id] = str(FTM[f"{key_of(proxy.id)}/match/{_digest(link.party)[:12]}"])
+                (linked if link.accepted else review).append(link)
+            problems += [Problem(line_no, kind, text, key_of(proxy.id), "line") for kind, text in notes]
+            kept[proxy.schema.name] += 1
+    for key, (entity_id, caption, dataset, first_seen, line) in sorted(ctx.by_dataset.items()):
+        if key not in ctx.sanctioned:
+            triples, note = _dataset_listing(ctx, key, entity_id, caption, dataset, first_seen)
+            yield from conv.facts([_coverage(dataset)], triples)
+            if note:
+                problems.append(_problem(line, "note", note, key))
+    if progress:
+        progress(total or read, total or read)
+    imported = sum(kept.values())
+    yield from provenance_triples(doc, run, path, sha256=sha256, kind="FtM", name=name, started=started,
+                                  imported=imported)
+    # what the import covers: each dataset its entities name (else the file), so a newer full file supersedes it
+    conv.cover(_coverage(c) for c in sorted(coverage or {path.name}))
+    conv.identifiers = known.linker.seen
+    conv._summary = ImportSummary(
+        name=name, file=str(path), sha256=sha256, graph=str(graph_name(name)), records=read, imported=imported,
+        linked=tuple(linked), review=tuple(review), problems=tuple(problems),
+        new_lists=tuple(sorted(created)), kept=tuple(sorted(kept.items())), skipped_ids=skipped_iris(problems, FTM),
+    )
+
+
+def _coverage(dataset: str) -> str:
+    """The coverage IRI of an FtM dataset (or file name): a newer full file of it supersedes the older."""
+    return str(ID[f"coverage/ftm/{_coverage_key(dataset)}"])
+
+
+def _problem(line: int, kind: str, detail: str, key: str = "") -> Problem:
+    return Problem(line, kind, detail, key, "line")
+
+
+def _coverage_key(text: str) -> str:
+    return _safe_key(re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or _digest(text))
+
+
+def _id_key(data: dict) -> str:
+    raw = data.get("id")
+    return key_of(raw) if isinstance(raw, str) and raw.strip() else ""
+
+
+class _Context:
+    """What converting one entity needs: the graph's lookups, the file node, the lists created so far."""
+
+    def __init__(self, known: Lookups, doc: URIRef, file_name: str, created: dict[str, URIRef]):
+        self.known, self.doc, self.file_name, self.created = known, doc, file_name, created
+        self.country_cache: dict[str, URIRef | None] = {}
+        # parties of a dataset that is one list, and the entities some Sanction names: a party of such a
+        # dataset that no Sanction names is on that list by its dataset (written once the file is read)
+        self.by_dataset: dict[str, tuple] = {}  # key -> (FtM id, caption, dataset, first_seen, line)
+        self.line = 0
+        self.sanctioned: set[str] = set()
+
+    def country(self, code: str) -> URIRef | None:
+        if code not in self.country_cache:
+            # FtM country codes are ISO 3166-1 alpha-2 in lower case (plus a few of its own, e.g. 'suhh')
+            self.country_cache[code] = self.known.countries.get(code.upper()) if len(code) == 2 else None
+        return self.country_cache[code]
+
+    def record(self, proxy, key: str) -> tuple[URIRef, list[tuple]]:
+        node = FTM[f"{key}/record"]
+        out = [(node, RDF.type, ECG.SourceRecord),
+               (node, RDFS.label, Literal(f"FtM {proxy.schema.name} {proxy.id} in {self.file_name}")),
+               (node, DCTERMS.isPartOf, self.doc),
+               (node, ECG.externalId, Literal(proxy.id))]
+        for url in proxy.get("sourceUrl", quiet=True):
+            if _URL.fullmatch(url):
+                out.append((node, RDFS.seeAlso, URIRef(url)))
+        return node, out
+
+
+def _converter(schema):
+    if schema.is_a("LegalEntity"):
+        return _party
+    for name, fn in (("Ownership", _ownership), ("Directorship", _directorship), ("Sanction", _sanction)):
+        if schema.is_a(name):
+            return fn
+    return None
+
+
+def party_class(schema) -> URIRef:
+    """The ecg class of an FtM legal-entity schema."""
+    if schema.is_a("Person"):
+        return ECG.Person
+    if schema.is_a("Organization"):
+        return ECG.Firm
+    return ECG.Party
+
+
+def _party(ctx: _Context, proxy, data: dict, datasets) -> tuple[list, list, list]:
+    from .linking import match_triples
+
+    key = key_of(proxy.id)
+    party = FTM[key]
+    cls = party_class(proxy.schema)
+    names = list(dict.fromkeys(v for p in _ALIASES for v in proxy.get(p, quiet=True)))
+    label = proxy.caption if proxy.caption and proxy.caption != proxy.schema.label else (names[0] if names else proxy.id)
+    out = [(party, RDF.type, cls), (party, RDFS.label, Literal(label)), (party, DCTERMS.source, ctx.doc),
+           (party, ECG.externalId, Literal(proxy.id))]
+    out += [(party, SKOS.altLabel, Literal(n)) for n in names if n != label]
+    out += [(party, ECG.address, Literal(a)) for a in proxy.get("address", quiet=True)]
+    countries = []
+    for prop, pred in (("country", ECG.addressCountry), ("mainCountry", ECG.addressCountry),
+                       ("jurisdiction", ECG.incorporatedIn)):
+        for code in proxy.get(prop, quiet=True):
+            node = ctx.country(code)
+            if node is not None:
+                out.append((party, pred, node))
+                countries.append(code.upper())
+    identifiers = [f"OPENSANCTIONS:{proxy.id}"]
+    from followthemoney.types import registry
+
+    for prop, value in proxy.itervalues():
+        if prop.type != registry.identifier or prop.name == "programId":
+            continue
+        if prop.name == "leiCode":
+            out.append((party, ECG.lei, Literal(value)))
+            identifiers.append(f"LEI:{value}")
+        else:
+            out.append((party, ECG.registrationNumber, Literal(f"{prop.name}:{value}")))
+            identifiers.append(f"{prop.name}:{value}")
+    topics = proxy.get("topics", quiet=True)
+    if topics:
+        out.append((party, ECG.note, Literal(f"OpenSanctions topics: {'; '.join(sorted(topics))}")))
+    if datasets:
+        out.append((party, ECG.note, Literal(f"OpenSanctions datasets: {'; '.join(sorted(datasets))}")))
+    for d in sorted(datasets):
+        if d in ctx.known.datasets:
+            ctx.by_dataset[key] = (proxy.id, label, d, str(data.get("first_seen") or ""), ctx.line)
+            break
+    links = ctx.known.linker.links(str(party), [label, *names], cls=str(cls), identifiers=identifiers,
+                                   countries=countries)
+    for link in links:
+        out += match_triples(link, FTM[f"{key}/match/{_digest(link.party)[:12]}"], ctx.doc)
+    return out, links, []
+
+
+def _dates(proxy, fact: URIRef, out: list, notes: list, *, start=("startDate",), end=("endDate",)) -> None:
+    for props, pred, which in ((start, ECG.validFrom, "start"), (end, ECG.validUntil, "end")):
+        for prop in props:
+            values = proxy.get(prop, quiet=True)
+            if not values:
+                continue
+            value = sorted(values)[0] if which == "start" else sorted(values)[-1]
+            day = full_date(value)
+            if day is not None:
+                out.append((fact, pred, Literal(day)))
+            else:
+                out.append((fact, ECG.note, Literal(f"{which} date given as {value} (not a full date)")))
+                notes.append(("note", f"{proxy.schema.name} {proxy.id}: {prop} {value!r} is not a full date; kept as a note"))
+            break
+
+
+def full_date(value: str) -> dt.date | None:
+    """The day of an FtM date value when it names one (``2020-05-01``, ``2020-05-01T10:00``), else None.
+
+    >>> full_date("2021-03-04T10:00:00"), full_date("2021-03")
+    (datetime.date(2021, 3, 4), None)
+    """
+    try:
+        return dt.date.fromisoformat(value[:10]) if len(value) >= 10 else None
+    except ValueError:
+        return None
+
+
+def percentage(text: str) -> Decimal | None:
+    """A share as a number from 0 to 100 (``"60"``, ``"60.5"``, ``"60%"``), else None.
+
+    >>> percentage("60%"), percentage("abc"), percentage("150")
+    (Decimal('60'), None, None)
+    """
+    try:
+        value = Decimal(str(text).strip().rstrip("%").strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() and 0 <= value <= 100 else None
+
+
+def _ownership(ctx: _Context, proxy, data, datasets) -> tuple[list, list, list]:
+    key = key_of(proxy.id)
+    fact = FTM[key]
+    record, out = ctx.record(proxy, key)
+    owner, asset = proxy.first("owner"), proxy.first("asset")
+    notes: list = []
+    out += [(fact, RDF.type, ECG.Ownership), (fact, ECG.owner, FTM[key_of(owner)]), (fact, ECG.owned, FTM[key_of(asset)]),
+            (fact, DCTERMS.source, record), (fact, RDFS.label, Literal(f"Ownership {proxy.id}"))]
+    shares = proxy.get("percentage", quiet=True)
+    for text in shares[:1]:
+        value = percentage(text)
+        if value is not None:
+            out.append((fact, ECG.percentage, Literal(value)))
+        else:
+            out.append((fact, ECG.note, Literal(f"percentage given as {text!r}")))
+            notes.append(("note", f"Ownership {proxy.id}: percentage {text!r} is not a number from 0 to 100; kept as a note"))
+    for prop in ("ownershipType", "sharesType", "sharesValue", "sharesCount", "sharesCurrency", "legalBasis", "status"):
+        for value in proxy.get(prop, quiet=True):
+            out.append((fact, ECG.note, Literal(f"{proxy.schema.get(prop).label}: {value}")))
+    for role in proxy.get("role", quiet=True):
+        out.append((fact, ECG.role, Literal(role)))
+    _dates(proxy, fact, out, notes)
+    return out, [], notes
+
+
+def _directorship(ctx: _Context, proxy, data, datasets) -> tuple[list, list, list]:
+    key = key_of(proxy.id)
+    fact = FTM[key]
+    record, out = ctx.record(proxy, key)
+    notes: list = []
+    out += [(fact, RDF.type, ECG.Directorship), (fact, ECG.director, FTM[key_of(proxy.first("director"))]),
+            (fact, ECG.directedOrganization, FTM[key_of(proxy.first("organization"))]),
+            (fact, DCTERMS.source, record), (fact, RDFS.label, Literal(f"Directorship {proxy.id}"))]
+    out += [(fact, ECG.role, Literal(r)) for r in proxy.get("role", quiet=True)]
+    _dates(proxy, fact, out, notes)
+    return out, [], notes
+
+
+def list_for(known: Lookups, proxy, datasets) -> URIRef | None:
+    """The list a Sanction is on: by programme, programme id or authority, else by one of its datasets."""
+    for prop in ("program", "programId", "authority"):
+        for value in proxy.get(prop, quiet=True):
+            found = known.programs.get(normalise(value))
+            if found is not None:
+                return found
+    for d in datasets:
+        if d in known.datasets:
+            return known.datasets[d]
+    return None
+
+
+def _sanction(ctx: _Context, proxy, data, datasets) -> tuple[list, list, list]:
+    key = key_of(proxy.id)
+    listing = FTM[f"{key}/listing"]
+    record, out = ctx.record(proxy, key)
+    notes: list = []
+    on_list = list_for(ctx.known, proxy, datasets)
+    if on_list is None:
+        program = (proxy.first("program", quiet=True) or proxy.first("authority", quiet=True)
+                   or (f"OpenSanctions dataset {datasets[0]}" if datasets else "an unnamed programme"))
+        on_list = ctx.created.get(program)
+        if on_list is None:
+            on_list = ctx.created[program] = new_list(program)
+            out += new_list_triples(on_list, program, ctx.doc, csl=False)
+            ctx.known.list_labels[on_list] = program
+            notes.append(("new list", f"Sanction {proxy.id}: programme {program!r} names no list the graph knows "
+                                      f"(no ecg:sanctionProgram with that value): kept on the new list <{on_list}>"))
+    party = FTM[key_of(proxy.first("entity"))]
+    ctx.sanctioned.add(key_of(proxy.first("entity")))
+    out += [(listing, RDF.type, ECG.Listing), (listing, ECG.listedParty, party), (listing, ECG.onList, on_list),
+            (listing, DCTERMS.source, record),
+            (listing, RDFS.label, Literal(f"Sanction {proxy.id} on the {ctx.known.list_labels.get(on_list, on_list)}"))]
+    _dates(proxy, listing, out, notes, start=("listingDate", "startDate", "date"))
+    if not any(p == ECG.validFrom for _, p, _ in out):
+        first_seen = full_date(str(data.get("first_seen") or ""))
+        if first_seen is not None:
+            out += [(listing, ECG.validFrom, Literal(first_seen)),
+                    (listing, ECG.note, Literal("No listing date given: the start is the day OpenSanctions first saw it."))]
+        else:
+            notes.append(("note", f"Sanction {proxy.id}: no listing or start date"))
+    for prop in ("authority", "program", "programId", "reason", "provisions", "status", "duration", "summary"):
+        for value in proxy.get(prop, quiet=True):
+            out.append((listing, ECG.note, Literal(f"{proxy.schema.get(prop).label}: {value}")))
+    for value in proxy.get("provisions", quiet=True):
+        policy = _policy(ctx.known, value)
+        if policy is not None:
+            out.append((listing, ECG.reviewPolicy, policy))
+    return out, [], notes
+
+
+def _dataset_listing(ctx: _Context, key: str, entity_id: str, caption: str, dataset: str, first_seen: str):
+    """The listing of a party by its dataset alone (``ecg:opensanctionsDataset``), citing the party's record."""
+    on_list = ctx.known.datasets[dataset]
+    listing, record = FTM[f"{key}/listing/{_coverage_key(dataset)}"], FTM[f"{key}/record"]
+    out = [(record, RDF.type, ECG.SourceRecord), (record, DCTERMS.isPartOf, ctx.doc),
+           (record, ECG.externalId, Literal(entity_id)),
+           (record, RDFS.label, Literal(f"FtM entity {entity_id} of dataset {dataset} in {ctx.file_name}")),
+           (listing, RDF.type, ECG.Listing), (listing, ECG.listedParty, FTM[key]), (listing, ECG.onList, on_list),
+           (listing, DCTERMS.source, record),
+           (listing, RDFS.label, Literal(f"{caption} on the {ctx.known.list_labels.get(on_list, on_list)}")),
+           (listing, ECG.note, Literal(f"Listed by its OpenSanctions dataset {dataset}, which is this list; "
+                                       "the file has no Sanction record for it."))]
+    day = full_date(first_seen)
+    if day is None:
+        return out, f"entity {entity_id} of dataset {dataset}: on the list by its dataset, with no start date"
+    out += [(listing, ECG.validFrom, Literal(day)),
+            (listing, ECG.note, Literal("No listing date given: the start is the day OpenSanctions first saw it."))]
+    return out, ""
+
+
+def _policy(known: Lookups, text: str):
+    from .csl import review_policy
+
+    return review_policy(text, known.policies)
+
+
+# --------------------------------------------------------------------------- the way back
+
+
+_PARTIES = """
+SELECT DISTINCT ?s ?cls WHERE {
+  ?s a ?cls . VALUES ?cls { ecg:Firm ecg:Person ecg:Party }
+}"""
+
+
+def write_ftm(g: Graph, out: Path) -> int:
+    """Write the parties, ownership stakes and listings of ``g`` as FtM entities, one JSON object a line.
+
+    Each entity is built with the followthemoney model and checked against its
+    schema (required properties, property types) before it is written; returns
+    how many were written. Ids are made from the IRIs (``ecg-`` + a digest), so
+    the same graph gives the same file.
+    """
+    import orjson
+    from followthemoney import model
+
+    from ..store.names import label_of
+
+    def ftm_id(node) -> str:
+        return "ecg-" + _digest(str(node))[:20]
+
+    def iso(node) -> str | None:
+        code = g.value(node, ECG.isoAlpha2)
+        return str(code).lower() if code is not None else None
+
+    entities = []
+    parties = {}
+    for s, cls in g.query(_PARTIES, initNs={"ecg": ECG._NS}):
+        if not isinstance(s, URIRef):
+            continue
+        schema = {ECG.Firm: "Company", ECG.Person: "Person"}.get(cls, "LegalEntity")
+        if s in parties and schema == "LegalEntity":
+            continue
+        parties[s] = schema
+    for s, schema in sorted(parties.items()):
+        e = model.make_entity(schema)
+        e.id = ftm_id(s)
+        e.add("name", label_of(g, s))
+        e.add("alias", [str(a) for a in g.objects(s, SKOS.altLabel)])
+        e.add("country", [c for c in (iso(n) for n in g.objects(s, ECG.headquarteredIn)) if c])
+        e.add("country", [c for c in (iso(n) for n in g.objects(s, ECG.addressCountry)) if c])
+        e.add("jurisdiction", [c for c in (iso(n) for n in g.objects(s, ECG.incorporatedIn)) if c], quiet=True)
+        e.add("address", [str(a) for a in g.objects(s, ECG.address)], quiet=True)
+        e.add("leiCode", [str(v) for v in g.objects(s, ECG.lei)], quiet=True)
+        e.add("sourceUrl", [str(s)])
+        entities.append(e)
+    for fact in sorted(set(g.subjects(RDF.type, ECG.Ownership))):
+        owner, owned = g.value(fact, ECG.owner), g.value(fact, ECG.owned)
+        if owner not in parties or owned not in parties:
+            continue
+        e = model.make_entity("Ownership")
+        e.id = ftm_id(fact)
+        e.add("owner", ftm_id(owner))
+        e.add("asset", ftm_id(owned))
+        share = g.value(fact, ECG.percentage)
+        if share is not None:
+            e.add("percentage", str(share))
+        basis = g.value(fact, ECG.ownershipBasis)
+        if basis is not None:
+            e.add("ownershipType", label_of(g, basis))
+        _ftm_dates(g, fact, e)
+        e.add("sourceUrl", [str(fact)])
+        entities.append(e)
+    for listing in sorted(set(g.subjects(RDF.type, ECG.Listing))):
+        party, on_list = g.value(listing, ECG.listedParty), g.value(listing, ECG.onList)
+        if party not in parties or on_list is None:
+            continue
+        e = model.make_entity("Sanction")
+        e.id = ftm_id(listing)
+        e.add("entity", ftm_id(party))
+        e.add("program", label_of(g, on_list))
+        for name in g.objects(on_list, ECG.cslSourceName):
+            e.add("authority", str(name).rsplit(" - ", 1)[-1])
+        policy = g.value(listing, ECG.reviewPolicy)
+        if policy is not None:
+            e.add("provisions", label_of(g, policy))
+        for req in g.objects(listing, ECG.licenceRequirement):
+            e.add("summary", str(req))
+        _ftm_dates(g, listing, e, start="listingDate")
+        e.add("sourceUrl", [str(listing)])
+        entities.append(e)
+    out = Path(out)
+    with out.open("wb") as fh:
+        for e in entities:
+            e.schema.validate(e.to_dict())
+            fh.write(orjson.dumps(e.to_dict(), option=orjson.OPT_SORT_KEYS) + b"\n")
+    return len(entities)
+
+
+def _ftm_dates(g: Graph, fact, e, *, start: str = "startDate") -> None:
+    began, ended = g.value(fact, ECG.validFrom), g.value(fact, ECG.validUntil)
+    if began is not None:
+        e.add(start, str(began))
+        if start != "startDate":
+            e.add("startDate", str(began))
+    if ended is not None:
+        e.add("endDate", str(ended))

@@ -1,0 +1,1 @@
+"""The reasoning layer of ecgraph (see RESHAPE.md)."""

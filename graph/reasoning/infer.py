@@ -1,0 +1,94 @@
+"""Facts the engine derives, written to the named graph ``GRAPH.inferred`` so SPARQL can query them.
+
+- ``chip ecg:derivedClassification eccn``: the ECCN the chip's figures meet;
+- ``country ecg:inGroupOn group``: group membership on the inference date (through includesGroup,
+  treatedAs and residual groups as well as membership facts);
+- ``party ecg:listedOwnersShare n``: the aggregate share held by Entity List / MEU parties (as the
+  affiliate extensions in the data name them), when it is above zero;
+- the exposures of every ``ecg:ChipUsage`` stored in the graph, as ``ecg:Exposure`` nodes.
+
+The inferred graph records its date with ``ecg:asOf``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rdflib import RDF, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import XSD
+
+from .classify import derived_classification
+from .exposure import answer_triples, exposures, restrictions, traversal_graph
+from .membership import groups_on
+from ..namespace import ECG, GRAPH, ID  # noqa: F401  (ID is used by the doctest)
+from .ownership import listed_owner_shares
+
+LISTING = str(ECG.Listing)
+
+
+def inferences(g: Graph, day: dt.date) -> Graph:
+    """Everything the engine derives from ``g`` on ``day``, as a new graph.
+
+    >>> from graph.store.load import load
+    >>> g = load(imports=False)
+    >>> inf = inferences(g, dt.date(2025, 6, 1))
+    >>> (URIRef(ID["chip/nvidia-h100-sxm"]), ECG.derivedClassification, URIRef(ID["eccn/3A090.a"])) in inf
+    True
+    """
+    out = Graph()
+    for triple in inferred_triples(g, day):
+        out.add(triple)
+    return out
+
+
+def inferred_triples(g: Graph, day: dt.date):
+    """The triples of :func:`inferences`, one by one (a triple may come twice)."""
+    G = traversal_graph(g)
+    yield GRAPH.inferred, ECG.asOf, Literal(day, datatype=XSD.date)
+    for chip in sorted(set(g.subjects(RDF.type, ECG.Chip))):
+        found = derived_classification(g, chip, day)
+        if found is not None:
+            yield chip, ECG.derivedClassification, URIRef(found.eccn)
+    for country in sorted(set(g.subjects(RDF.type, ECG.Country))):
+        for group in groups_on(G, str(country), day):
+            yield country, ECG.inGroupOn, URIRef(group)
+    lists = {str(x) for r in restrictions(g) for x in g.objects(r, ECG.extendsList)}
+    listed = {u for u, v, d in G.edges(data=True) if d.get("predicate") == LISTING and v in lists}
+    # every party below a listed party through ownership, in one pass (one walk per party took minutes)
+    for party, share in listed_owner_shares(G, listed, day=day).items():
+        yield URIRef(party), ECG.listedOwnersShare, Literal(round(share, 6), datatype=XSD.decimal)
+    from .usage import usages_in
+
+    for usage in usages_in(g, g, day=day):
+        yield from answer_triples(exposures(g, usage, G=G))
+
+
+def add_inferences(ds: Dataset, day: dt.date) -> Graph:
+    """Compute :func:`inferences` and put them in ``ds`` as the named graph ``GRAPH.inferred`` (replacing it)."""
+    from .network import _oxigraph_of
+
+    target = ds.graph(GRAPH.inferred)
+    inner = _oxigraph_of(ds)
+    if inner is None:
+        target.remove((None, None, None))
+        for triple in inferred_triples(ds, day):
+            target.add(triple)
+        return target
+    # straight into pyoxigraph, in one transaction: rdflib's add is one store round trip per triple
+    import pyoxigraph as ox
+    from oxrdflib._converter import to_ox
+
+    name = ox.NamedNode(str(GRAPH.inferred))
+    terms: dict = {}
+
+    def term(t):
+        found = terms.get(t)
+        if found is None:
+            found = terms[t] = to_ox(t)
+        return found
+
+    quads = {ox.Quad(term(s), term(p), term(o), name) for s, p, o in inferred_triples(ds, day)}
+    if inner.contains_named_graph(name):
+        inner.remove_graph(name)
+    inner.extend(quads)
+    return target

@@ -1,0 +1,1 @@
+"""The store layer of ecgraph (see RESHAPE.md)."""

@@ -1,0 +1,310 @@
+"""Load the ontology, the curated data, stored imports and user files into one RDF dataset.
+
+The result is a plain :class:`rdflib.Dataset` whose default graph is the union of
+its named graphs: the curated set lives in ``GRAPH.curated``, each user file in a
+graph named by its ``file:`` URI, each import in its own graph. The store is one
+setting: ``oxigraph`` (default, fast, via oxrdflib with Oxigraph's own parsers)
+or ``memory`` (rdflib's in-memory store).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rdflib import Dataset, URIRef
+
+from .datadir import data_dir  # noqa: F401  (re-exported: graph.store.load.data_dir)
+from ..errors import EcgraphError, ParseError
+from ..namespace import GRAPH
+
+STORES = ("oxigraph", "memory")
+
+# suffix -> (oxigraph parser, rdflib parser); None where only one side reads it
+_FORMATS = {
+    ".ttl": ("ox-turtle", "turtle"),
+    ".nt": ("ox-ntriples", "nt"),
+    ".nq": ("ox-nquads", "nquads"),
+    ".trig": ("ox-trig", "trig"),
+    ".rdf": ("ox-xml", "xml"),
+    ".owl": ("ox-xml", "xml"),
+    ".jsonld": ("ox-json-ld", "json-ld"),
+}
+_QUAD_SUFFIXES = {".nq", ".trig"}
+
+
+def ontology_dir() -> Path:
+    """The folder of the shipped Turtle: inside the wheel, or the source checkout's ``ontology/``."""
+    here = Path(__file__).resolve().parent.parent  # the package folder: this module is graph/store/load.py
+    for candidate in (here / "ontology", here.parent / "ontology"):
+        if (candidate / "ecg.ttl").is_file():
+            return candidate
+    raise EcgraphError(f"ontology files not found next to {here}")  # pragma: no cover
+
+
+def curated_files() -> list[Path]:
+    """The schema and the curated data files, in load order.
+
+    >>> [p.name for p in curated_files()][:1]
+    ['ecg.ttl']
+    """
+    root = ontology_dir()
+    return [root / "ecg.ttl", *sorted((root / "data").glob("*.ttl"))]
+
+
+def default_store() -> str:
+    """The store named by ``$ECGRAPH_STORE``, else ``oxigraph``."""
+    store = os.environ.get("ECGRAPH_STORE", "oxigraph")
+    if store not in STORES:
+        raise EcgraphError(f"unknown store {store!r} in ECGRAPH_STORE; choose one of {', '.join(STORES)}")
+    return store
+
+
+def new_dataset(store: str | None = None) -> Dataset:
+    """An empty dataset on the chosen store whose default graph is the union of all graphs."""
+    store = store or default_store()
+    if store not in STORES:
+        raise EcgraphError(f"unknown store {store!r}; choose one of {', '.join(STORES)}")
+    ds = Dataset(store="Oxigraph" if store == "oxigraph" else "default", default_union=True)
+    ds.ecgraph_store = store  # remembered so parsers and copies can match it
+    from ..namespace import PREFIXES
+
+    for prefix, ns in PREFIXES.items():
+        ds.bind(prefix, ns, override=True)
+    return ds
+
+
+def expand(paths) -> list[Path]:
+    """Files named by ``paths``: files as given, folders searched for RDF files, sorted."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in _FORMATS and p.is_file())
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise EcgraphError(f"{path}: no such file or folder")
+    return files
+
+
+def parse_into(ds: Dataset, path: Path, graph_name: URIRef | None = None) -> None:
+    """Parse one file into ``ds`` (into ``graph_name``, or its own named graphs for N-Quads/TriG).
+
+    A syntax error raises :class:`ParseError` naming the file, line and column.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in _FORMATS:
+        raise EcgraphError(f"{path}: unknown RDF file type {suffix or '(none)'}; use one of {', '.join(_FORMATS)}")
+    ox_format, rdflib_format = _FORMATS[suffix]
+    oxigraph = getattr(ds, "ecgraph_store", "oxigraph") == "oxigraph"
+    fmt = ox_format if oxigraph else rdflib_format
+    if suffix in _QUAD_SUFFIXES:
+        target = ds
+    else:
+        target = ds.graph(graph_name or URIRef(path.resolve().as_uri()))
+    try:
+        if oxigraph:  # Oxigraph's bulk loader: no transaction log, 1.5x faster on a large file; a syntax error
+            target.parse(str(path), format=fmt, transactional=False)  # still leaves nothing returned
+        else:
+            target.parse(str(path), format=fmt)
+    except SyntaxError as exc:  # Oxigraph sets lineno/offset; rdflib's BadSyntax sets lines
+        if exc.lineno is not None:
+            raise ParseError(f"{path}:{exc.lineno}:{exc.offset}: {_first_line(exc.msg)}") from None
+        line = getattr(exc, "lines", None)
+        where = f"{path}:{line + 1}" if isinstance(line, int) else str(path)
+        raise ParseError(f"{where}: {_first_line(str(exc))}") from None
+    except Exception as exc:  # other rdflib parser failures
+        raise ParseError(f"{path}: {_first_line(str(exc))}") from None
+
+
+def _first_line(text: str) -> str:
+    return " ".join(str(text).split())[:300]
+
+
+def stored_imports() -> list[Path]:
+    """The import files to load from the data directory: one N-Quads file per current import.
+
+    An import superseded by a newer file of the same lists stays in the store but is not loaded
+    (see :mod:`graph.readwrite.imports`), so no fact is held twice.
+    """
+    if not (data_dir() / "imports").is_dir():
+        return []
+    from .stored import active_imports
+
+    return active_imports()
+
+
+def load(
+    *paths,
+    curated: bool = True,
+    imports: bool = True,
+    store: str | None = None,
+    persistent: bool = False,
+) -> Dataset:
+    """Load the curated graph, the stored imports and the given files into a new dataset.
+
+    Parameters
+    ----------
+    paths : files or folders of user RDF, loaded on top of the curated set
+    curated : include the shipped ontology and curated data
+    imports : include the imports kept in :func:`data_dir`
+    store : ``"oxigraph"`` or ``"memory"``; default from ``$ECGRAPH_STORE``
+    persistent : for read-only use of the curated data and the stored imports (no ``paths``) on
+        Oxigraph: open the on-disk store kept in ``data_dir()/store`` instead of parsing the files
+        again; it is rebuilt when a file changes. The dataset cannot be written to.
+
+    Returns
+    -------
+    rdflib.Dataset, the default graph being the union of all named graphs.
+    Nothing is returned when any file fails to parse: the error names the file,
+    line and column.
+
+    >>> from graph.namespace import ECG
+    >>> from rdflib import RDF
+    >>> ds = load(imports=False)
+    >>> (ECG.Chip, RDF.type, None) in ds
+    True
+    """
+    if persistent and curated and imports and not paths and (store or default_store()) == "oxigraph":
+        ds = persistent_dataset()
+        if ds is not None:
+            return ds
+    ds = new_dataset(store)
+    read: list[Path] = []
+    if curated:
+        for path in curated_files():
+            parse_into(ds, path, GRAPH.curated)
+            read.append(path)
+    if imports:
+        for path in stored_imports():
+            parse_into(ds, path)
+            read.append(path)
+    user: list[URIRef] = []  # the named graphs of the given files, for checks that look at user data only
+    for path in expand(paths):
+        if path.suffix.lower() in _QUAD_SUFFIXES:
+            before = {c.identifier for c in ds.contexts()}
+            parse_into(ds, path)
+            user += sorted(c.identifier for c in ds.contexts() if c.identifier not in before)
+        else:
+            parse_into(ds, path)
+            user.append(URIRef(path.resolve().as_uri()))
+        read.append(path)
+    ds.ecgraph_inputs = fingerprint(read)
+    ds.ecgraph_user_graphs = tuple(user)
+    return ds
+
+
+def store_is_current() -> bool:
+    """Whether the on-disk store of :func:`persistent_dataset` holds the current files (or none is needed).
+
+    Read-only: lets a command say that its first run after an import will build the store.
+    """
+    import json
+
+    imported = stored_imports()
+    if not imported:
+        return True
+    marker = data_dir() / "store" / "ecgraph-fingerprint.json"
+    try:
+        current = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return current == [list(entry) for entry in fingerprint(curated_files() + imported)]
+
+
+def fingerprint(paths) -> tuple:
+    """What identifies the loaded data: each file's resolved path, size and modification time."""
+    out = []
+    for path in paths:
+        st = Path(path).stat()
+        out.append((str(Path(path).resolve()), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def persistent_dataset() -> Dataset | None:
+    """The curated data and the stored imports in an on-disk Oxigraph store opened read-only.
+
+    The store lives in ``data_dir()/store`` with a fingerprint of the files it holds, and is
+    rebuilt (with Oxigraph's bulk loader) when they change. Several processes may read it at
+    once. None when there is nothing imported (parsing the curated files is as fast) or the
+    store cannot be made; callers then parse the files as usual.
+
+    A rebuild holds ``data_dir()/store.lock``, builds in ``store.tmp-PID`` and renames it into
+    place with its fingerprint inside, so a process killed while building leaves the previous
+    store (or none) and a temporary folder that the next rebuild deletes.
+    """
+
+    imported = stored_imports()
+    if not imported:
+        return None
+    files = curated_files()
+    wanted = [list(entry) for entry in fingerprint(files + imported)]
+    folder = data_dir() / "store"
+    try:
+        import pyoxigraph as ox
+
+        from .atomic import locked, remove_stale_temporaries, stale_temporaries
+
+        stale = stale_temporaries(data_dir())  # builds and old copies of killed processes
+        if stale or _store_fingerprint(folder) != wanted:
+            with locked(data_dir() / "store.lock", what="another rebuild of the store"):
+                remove_stale_temporaries(data_dir())
+                if _store_fingerprint(folder) != wanted:  # another process may have built it meanwhile
+                    _rebuild_store(folder, files, imported, wanted)
+        from oxrdflib.store import OxigraphStore
+
+        ds = Dataset(store=OxigraphStore(store=ox.Store.read_only(str(folder))), default_union=True)
+    except Exception:  # never worse than parsing: any trouble with the store falls back to the files
+        return None
+    ds.ecgraph_store = "oxigraph"
+    ds.ecgraph_inputs = tuple(tuple(entry) for entry in wanted)
+    from ..namespace import PREFIXES
+
+    for prefix, ns in PREFIXES.items():
+        ds.bind(prefix, ns, override=True)
+    return ds
+
+
+_STORE_MARKER = "ecgraph-fingerprint.json"
+
+
+def _store_fingerprint(folder: Path):
+    import json
+
+    marker = folder / _STORE_MARKER
+    try:
+        return json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else None
+    except (OSError, ValueError):  # a damaged marker means a rebuild
+        return None
+
+
+def _rebuild_store(folder: Path, files: list[Path], imported: list[Path], wanted: list) -> None:
+    """Build the store in a temporary folder and swap it in; call with ``store.lock`` held."""
+    import json
+    import shutil
+
+    import pyoxigraph as ox
+
+    from .atomic import checkpoint, fsync_dir, temp_name, write_atomic
+
+    tmp = temp_name(folder)
+    shutil.rmtree(tmp, ignore_errors=True)
+    built = ox.Store(str(tmp))
+    for path in files:
+        built.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(str(GRAPH.curated)))
+    checkpoint("store:building")
+    for path in imported:
+        built.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    built.flush()
+    del built
+    write_atomic(tmp / _STORE_MARKER, json.dumps(wanted))
+    checkpoint("store:built")
+    old = temp_name(folder.with_name(f"{folder.name}.old"))
+    if folder.exists():
+        folder.rename(old)  # readers that have it open keep their files until they close
+    checkpoint("store:swapped-out")
+    tmp.rename(folder)
+    fsync_dir(folder.parent)
+    checkpoint("store:swapped-in")
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""The surfaces layer of ecgraph (see RESHAPE.md)."""
