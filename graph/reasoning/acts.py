@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from rdflib import URIRef
 
 from ..namespace import ID
+from .situation import nobody, origin, place_of_use, same_place
 
 ACT = {name: str(ID[f"act/{name}"]) for name in ("supply", "export", "reexport", "transfer", "service", "use")}
 
@@ -40,8 +41,6 @@ class Act:
 
 def usage_acts(s) -> tuple[Act, ...]:
     """The acts of the usage in situation ``s`` (see the module docstring)."""
-    from .situation import nobody, origin, place_of_use, same_place
-
     u, parties = s.usage, s.parties
     user = parties["user"][0] if parties["user"] else None
     provider_for = parties["for"][0] if parties["for"] else None
@@ -84,3 +83,10 @@ def export_origins(s) -> set[str]:
     from rdflib.namespace import SKOS
 
     return {str(c) for c in s.g.objects(URIRef(ACT["export"]), SKOS.related)}
+
+
+def with_acts(s):
+    """Situation ``s`` with its acts (:func:`usage_acts`), which read its parties and places."""
+    from dataclasses import replace
+
+    return replace(s, acts=usage_acts(s))

@@ -29,14 +29,14 @@ import networkx as nx
 from rdflib import OWL, RDF, Graph, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
-from .acts import ACT
+from .acts import ACT, with_acts
 from .conditions import AFFILIATE_EXTENSION, Match, base_of, evaluate, in_effect, short
 from .memo import forget, memo
 from ..store.names import label_of
 from ..namespace import ECG, ID
 from .network import to_networkx
 from .path import Step
-from .situation import ROLE, ROLE_OUT, ROLE_WORDS, Party, headquarters, nobody, situation
+from .situation import ROLE, ROLE_OUT, ROLE_WORDS, Party, headquarters, nobody, same_as_links, situation
 from .timeline import status_on
 
 LISTING = str(ECG.Listing)
@@ -153,7 +153,6 @@ def verdict(answer: Answer) -> str:
 
 TRAVERSAL_PREDICATES = (ECG.headquarteredIn, ECG.designedBy, ECG.manufacturedBy, ECG.treatedAs,
                         ECG.includesGroup, SKOS.inScheme, OWL.sameAs, ECG.addressCountry)
-SAME_AS = str(OWL.sameAs)
 
 
 def traversal_graph(g: Graph, *, refresh: bool = False) -> nx.MultiDiGraph:
@@ -185,16 +184,6 @@ def traversal_graph(g: Graph, *, refresh: bool = False) -> nx.MultiDiGraph:
     except AttributeError:  # pragma: no cover - graphs that refuse attributes
         pass
     return G
-
-
-def same_as_links(G: nx.MultiDiGraph) -> dict[str, list[str]]:
-    """Each node linked by owl:sameAs, with its partners either way (most graphs have few or none)."""
-    links: dict[str, set[str]] = {}
-    for u, v, k in G.edges(keys=True):
-        if k == SAME_AS and u != v:
-            links.setdefault(u, set()).add(v)
-            links.setdefault(v, set()).add(u)
-    return {node: sorted(partners) for node, partners in links.items()}
 
 
 _CACHE_KEEP = 4  # traversal graphs kept on disk (the most recent)
@@ -264,7 +253,7 @@ def exposures(g: Graph, usage: Usage, *, G: nx.MultiDiGraph | None = None) -> An
     """
     G = G if G is not None else traversal_graph(g)
     g = memo(g)  # the engine reads the same restrictions, labels and figures on every call
-    s = situation(g, G, usage)
+    s = with_acts(situation(g, G, usage))
     found: list[Exposure] = []
     checks: list[Check] = []
     informed: set[str] = set()

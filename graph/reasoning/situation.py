@@ -68,8 +68,6 @@ class Situation:
 
 def situation(g: Graph, G: nx.MultiDiGraph, usage) -> Situation:
     """The situation of ``usage``: its parties by role (named, unnamed, and the chip's designers and makers) and acts."""
-    from .acts import usage_acts
-
     chip = URIRef(usage.chip)
     if (chip, RDF.type, ECG.Chip) not in g:
         raise EcgraphError(f"usage chip {usage.chip} is not an ecg:Chip in the graph")
@@ -85,8 +83,7 @@ def situation(g: Graph, G: nx.MultiDiGraph, usage) -> Situation:
         for firm in sorted(g.objects(chip, prop)):
             out[role].append(Party(str(firm), role, label_of(g, firm), True))
     out["any"] = out["user"] + out["for"] + out["supplier"]
-    s = Situation(g, G, usage, {k: tuple(v) for k, v in out.items()})
-    return Situation(g, G, usage, s.parties, usage_acts(s), s.cache)
+    return Situation(g, G, usage, {k: tuple(v) for k, v in out.items()})
 
 
 def nobody(role: str) -> Party:
@@ -183,10 +180,18 @@ def same_as(s: Situation, party: str) -> list[str]:
     """Parties linked to ``party`` by owl:sameAs (an imported record and its curated firm), either way."""
     links = s.G.graph.get("same_as")
     if links is None:  # a graph built before the links were indexed
-        from .exposure import same_as_links
-
         links = s.G.graph["same_as"] = same_as_links(s.G)
     return links.get(party, [])
+
+
+def same_as_links(G: nx.MultiDiGraph) -> dict[str, list[str]]:
+    """Each node linked by owl:sameAs, with its partners either way (most graphs have few or none)."""
+    links: dict[str, set[str]] = {}
+    for u, v, k in G.edges(keys=True):
+        if k == SAME_AS and u != v:
+            links.setdefault(u, set()).add(v)
+            links.setdefault(v, set()).add(u)
+    return {node: sorted(partners) for node, partners in links.items()}
 
 
 def shared(s: Situation, key: tuple, make, *, dated: bool = True):
