@@ -1,5 +1,5 @@
 """The package layout is the architecture: layers import only downwards, no module imports back into one
-that imports it, and the heavy libraries stay in the leaves (RESHAPE.md).
+that imports it, and the heavy libraries stay in the leaves (README, "What is in it").
 
 Every module's ``import`` statements are read with ``ast`` (at module level and inside functions):
 

@@ -1,1 +1,1 @@
-"""The readwrite layer of ecgraph (see RESHAPE.md)."""
+"""The readwrite layer of ecgraph (the layers: README, "What is in it")."""

@@ -1,1 +1,1 @@
-"""The reasoning layer of ecgraph (see RESHAPE.md)."""
+"""The reasoning layer of ecgraph (the layers: README, "What is in it")."""

@@ -1,1 +1,1 @@
-"""The store layer of ecgraph (see RESHAPE.md)."""
+"""The store layer of ecgraph (the layers: README, "What is in it")."""

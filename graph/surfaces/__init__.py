@@ -1,1 +1,1 @@
-"""The surfaces layer of ecgraph (see RESHAPE.md)."""
+"""The surfaces layer of ecgraph (the layers: README, "What is in it")."""
