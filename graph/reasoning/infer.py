@@ -106,7 +106,25 @@ def stored_with_inferences(day: dt.date, note=None) -> Dataset | None:
     from ..store.load import Derived, persistent_dataset
 
     stamp = ((ECG.asOf, Literal(day, datatype=XSD.date)), (ECG.derivedBy, Literal(engine_stamp())))
-    return persistent_dataset(Derived(GRAPH.inferred, stamp, lambda ds: inferred_triples(ds, day)), note=note)
+    return persistent_dataset(Derived(GRAPH.inferred, stamp, lambda ds: inferred_triples(_source(ds), day)),
+                              note=note)
+
+
+def _source(stored: Dataset) -> Dataset:
+    """What to derive from: the read-only store, or the same files parsed when the traversal graph must be built.
+
+    Building the traversal graph reads one fact at a time: 7 s from the on-disk store of a full CSL against
+    2 s in memory (plus 2 s of parsing). Either way it is cached under the same key for the next runs.
+    """
+    from .exposure import _cache_file
+
+    cache = _cache_file(stored)
+    if cache is None or cache.is_file():
+        return stored
+    from ..store.load import load
+
+    parsed = load(store="oxigraph")
+    return parsed if parsed.ecgraph_inputs == stored.ecgraph_inputs else stored  # files changed meanwhile: the store
 
 
 def engine_stamp() -> str:
