@@ -85,7 +85,9 @@ class ECG(DefinedNamespace):
     coverageNote: URIRef
     coversAct: URIRef
     cslSourceName: URIRef
+    derivedBy: URIRef  # issue 13: the stamp of the inferred graph kept in the store
     derivedClassification: URIRef
+    derivedFrom: URIRef  # issue 13
     designedBy: URIRef
     destinationCountry: URIRef
     destinationGroup: URIRef

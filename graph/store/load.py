@@ -10,7 +10,9 @@ or ``memory`` (rdflib's in-memory store).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from rdflib import Dataset, URIRef
 
@@ -222,7 +224,20 @@ def fingerprint(paths) -> tuple:
     return tuple(out)
 
 
-def persistent_dataset() -> Dataset | None:
+@dataclass(frozen=True)
+class Derived:
+    """Facts derived from the stored data and kept in the on-disk store, in the named graph ``graph``.
+
+    ``stamp`` is the (predicate, object) pairs on the graph's node that say what they were derived for
+    (a date, the engine's version); ``triples(ds)`` derives them from the read-only store ``ds``.
+    """
+
+    graph: URIRef
+    stamp: tuple
+    triples: Callable
+
+
+def persistent_dataset(derived: Derived | None = None, note: Callable[[str], None] | None = None) -> Dataset | None:
     """The curated data and the stored imports in an on-disk Oxigraph store opened read-only.
 
     The store lives in ``data_dir()/store`` with a fingerprint of the files it holds, and is
@@ -233,6 +248,12 @@ def persistent_dataset() -> Dataset | None:
     A rebuild holds ``data_dir()/store.lock``, builds in ``store.tmp-PID`` and renames it into
     place with its fingerprint inside, so a process killed while building leaves the previous
     store (or none) and a temporary folder that the next rebuild deletes.
+
+    ``derived``: the store also holds those facts, with their stamp and the fingerprint of the files
+    (``ecg:derivedFrom``) on the graph's node. When the stamp in the store differs (another date, other
+    data, another engine), they are derived again under the lock (``note`` says so first) and written to a
+    copy of the store that is swapped in like a rebuild: Oxigraph does not allow writing to a store that
+    other processes read (``Store.read_only``: "undefined behavior"). Only one set is kept: the latest asked.
     """
 
     imported = stored_imports()
@@ -242,8 +263,6 @@ def persistent_dataset() -> Dataset | None:
     wanted = [list(entry) for entry in fingerprint(files + imported)]
     folder = data_dir() / "store"
     try:
-        import pyoxigraph as ox
-
         from .atomic import locked, remove_stale_temporaries, stale_temporaries
 
         stale = stale_temporaries(data_dir())  # builds and old copies of killed processes
@@ -252,20 +271,109 @@ def persistent_dataset() -> Dataset | None:
                 remove_stale_temporaries(data_dir())
                 if _store_fingerprint(folder) != wanted:  # another process may have built it meanwhile
                     _rebuild_store(folder, files, imported, wanted)
-        from oxrdflib.store import OxigraphStore
-
-        ds = Dataset(store=OxigraphStore(store=ox.Store.read_only(str(folder))), default_union=True)
+        inner, ds = _open_read_only(folder, wanted)
+        if derived is not None:
+            marks = _marks(derived, wanted)
+            if not _stamped(inner, derived.graph, marks):
+                del inner, ds
+                with locked(data_dir() / "store.lock", what="another rebuild of the store"):
+                    remove_stale_temporaries(data_dir())
+                    if _store_fingerprint(folder) != wanted:  # the files changed meanwhile
+                        _rebuild_store(folder, files, imported, wanted)
+                    inner, ds = _open_read_only(folder, wanted)
+                    if not _stamped(inner, derived.graph, marks):  # another process may have derived them
+                        if note is not None:
+                            note("deriving the engine's facts into the on-disk store (first query on this date "
+                                 "or data; the next ones read them)")
+                        _store_derived(folder, ds, derived, marks)
+                        del inner, ds
+                        inner, ds = _open_read_only(folder, wanted)
     except Exception:  # never worse than parsing: any trouble with the store falls back to the files
         return None
+    return ds
+
+
+def _open_read_only(folder: Path, wanted: list):
+    """The pyoxigraph store in ``folder`` opened read-only, and the rdflib dataset on it."""
+    import pyoxigraph as ox
+    from oxrdflib.store import OxigraphStore
+
+    inner = ox.Store.read_only(str(folder))
+    ds = Dataset(store=OxigraphStore(store=inner), default_union=True)
     ds.ecgraph_store = "oxigraph"
     ds.ecgraph_inputs = tuple(tuple(entry) for entry in wanted)
     from ..namespace import PREFIXES
 
     for prefix, ns in PREFIXES.items():
         ds.bind(prefix, ns, override=True)
-    return ds
+    return inner, ds
 
 
+def _marks(derived: Derived, wanted: list) -> tuple:
+    """The stamp of ``derived`` with the fingerprint of the stored files, as (predicate, object) pairs."""
+    import hashlib
+    import json
+
+    from rdflib import Literal
+
+    from ..namespace import ECG
+
+    digest = hashlib.sha256(json.dumps(wanted).encode()).hexdigest()
+    return (*derived.stamp, (ECG.derivedFrom, Literal(digest)))
+
+
+def _stamped(inner, graph: URIRef, marks: tuple) -> bool:
+    """Whether the store holds every mark on ``graph``'s node, in that graph (written with its facts)."""
+    import pyoxigraph as ox
+    from oxrdflib._converter import to_ox
+
+    name = to_ox(graph)
+    return all(ox.Quad(name, to_ox(p), to_ox(o), name) in inner for p, o in marks)
+
+
+def _store_derived(folder: Path, ds: Dataset, derived: Derived, marks: tuple) -> None:
+    """Replace the graph of ``derived`` in a copy of the store, then swap the copy in; call with the lock held.
+
+    The copy (hard links for RocksDB's immutable table files) takes the graph away in one transaction and
+    adds the new facts with their marks in another, so a copy killed in between holds no marks.
+    """
+    import shutil
+
+    import pyoxigraph as ox
+    from oxrdflib._converter import to_ox
+
+    from .atomic import checkpoint, temp_name
+
+    name = to_ox(derived.graph)
+    terms: dict = {}
+
+    def term(t):
+        found = terms.get(t)
+        if found is None:
+            found = terms[t] = to_ox(t)
+        return found
+
+    quads = {ox.Quad(term(s), term(p), term(o), name) for s, p, o in derived.triples(ds)}
+    quads |= {ox.Quad(name, term(p), term(o), name) for p, o in marks}
+    tmp = temp_name(folder)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    def copy(src, dst):
+        if src.endswith(".sst"):
+            os.link(src, dst)
+        else:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(folder, tmp, copy_function=copy)
+    built = ox.Store(str(tmp))
+    if built.contains_named_graph(name):
+        built.remove_graph(name)
+    checkpoint("store:derived-removed")
+    built.extend(quads)
+    built.flush()
+    del built
+    checkpoint("store:derived-written")
+    _swap_in(tmp, folder)
 _STORE_MARKER = "ecgraph-fingerprint.json"
 
 
@@ -286,7 +394,7 @@ def _rebuild_store(folder: Path, files: list[Path], imported: list[Path], wanted
 
     import pyoxigraph as ox
 
-    from .atomic import checkpoint, fsync_dir, temp_name, write_atomic
+    from .atomic import checkpoint, temp_name, write_atomic
 
     tmp = temp_name(folder)
     shutil.rmtree(tmp, ignore_errors=True)
@@ -300,6 +408,15 @@ def _rebuild_store(folder: Path, files: list[Path], imported: list[Path], wanted
     del built
     write_atomic(tmp / _STORE_MARKER, json.dumps(wanted))
     checkpoint("store:built")
+    _swap_in(tmp, folder)
+
+
+def _swap_in(tmp: Path, folder: Path) -> None:
+    """Rename the store built in ``tmp`` to ``folder``, moving the current one aside and deleting it."""
+    import shutil
+
+    from .atomic import checkpoint, fsync_dir, temp_name
+
     old = temp_name(folder.with_name(f"{folder.name}.old"))
     if folder.exists():
         folder.rename(old)  # readers that have it open keep their files until they close
