@@ -27,7 +27,8 @@ reading of the schema, and turned into triples for one import's named graph:
   entity, ``dcterms:isPartOf`` the file), so an explanation names the record.
 
 The file is streamed: a line is read, converted and written before the next,
-so memory stays flat whatever the file's size. A line that is not JSON, not an
+so memory grows only by what the import's index must list (the IRI of each dated
+fact, about 130 bytes each) and the parties some Sanction names. A line that is not JSON, not an
 entity the model knows, or lacks a required property is reported with its line
 number and skipped; so is an entity of a schema that the graph does not hold
 (Address, Vessel, ...), with that reason.

@@ -51,13 +51,14 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, fields, replace
+from itertools import chain
 from pathlib import Path
 from typing import Callable
 
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
-from ..store.atomic import TEMP_MARK, checkpoint, fsync_dir, open_atomic, write_atomic
+from ..store.atomic import TEMP_MARK, checkpoint, fsync_dir, open_atomic
 from .csl import CSL, ImportSummary, convert, file_node, graph_name, read_csl, run_node, sha256_of
 from ..errors import InputError, UnknownNameError
 from ..namespace import ECG
@@ -161,8 +162,8 @@ def add_import(
             "seq": max((s.seq for s in stored), default=0) + 1,  # commit order: ties of 'started' never reorder
         }
         # the commit: until the index is in place the import does not exist
-        write_atomic(folder / f"{name}.json", json.dumps(index, indent=1, sort_keys=True),
-                     pause="import:index-written")
+        with open_atomic(folder / f"{name}.json", pause="import:index-written") as fh:
+            json.dump(index, fh, indent=1, sort_keys=True)  # written as encoded: the keys of a large file are never one string
         checkpoint("import:committed")
         from .review import enqueue
 
@@ -234,25 +235,22 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
     run = run_node(name)
     today = started.date()
     last_day = today - dt.timedelta(days=1)
-    extra: list = []
+    ended_extra: list = []
     carried: list[str] = []
     history: dict[str, dict[str, list[str]]] = {}
-    added = ended = 0
+    ended = 0
     kept: set[str] = set()
     previous = _latest_per_list(set(listings) if partial else None)
     wanted: dict[Path, dict[str, str]] = {}  # earlier .nq -> {key: "ended" | "kept"}
-    everywhere = set().union(*listings.values())  # a key that moved to another list of this file is not gone
-    counted: set[str] = set()  # a fact on several lists (FtM datasets) is added once
+    # counted here, written as the caller writes them: a large file's new facts are never held as triples
+    added = sum(1 for _ in _added(listings, previous))
+    extra = chain(((run, PROV.generated, fact_of(key)) for key in _added(listings, previous)), ended_extra)
     for list_iri, current in listings.items():
         prev = previous.get(list_iri)
         before = prev[1] if prev else {"active": [], "ended": []}
-        was_active, was_ended = set(before["active"]), set(before["ended"])
-        for key in current:
-            if key not in was_active and key not in was_ended and key not in counted:
-                counted.add(key)
-                added += 1
-                extra.append((run, PROV.generated, fact_of(key)))
-        missing_active, missing_ended = was_active - everywhere, was_ended - everywhere
+        # a key that moved to another list of this file is not gone
+        missing_active = {k for k in before["active"] if not _in_any(k, listings)}
+        missing_ended = {k for k in before["ended"] if not _in_any(k, listings)}
         # a row skipped in this file keeps its earlier listing as it was (a partial file supersedes nothing)
         skipped_active = set() if partial else {k for k in missing_active if _skipped(k, present)}
         skipped_ended = set() if partial else {k for k in missing_ended if _skipped(k, present)}
@@ -263,10 +261,11 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
             marks.update({k: "ended" for k in gone_active})
             marks.update({k: "kept" for k in gone_ended | skipped_active | skipped_ended})
         kept |= skipped_active | skipped_ended
-        active = {k for k, in_force in current.items() if in_force}
+        # the earlier keys (missing, so in no list of this file) and this file's keys are disjoint: lists, not sets
         history[list_iri] = {
-            "active": sorted(active | skipped_active),
-            "ended": sorted((set(current) - active) | gone_active | gone_ended | skipped_ended),
+            "active": sorted([k for k, in_force in current.items() if in_force] + list(skipped_active)),
+            "ended": sorted([k for k, in_force in current.items() if not in_force]
+                            + list(gone_active | gone_ended | skipped_ended)),
         }
     for list_iri, (nq, before) in ([] if partial else previous.items()):
         if list_iri in listings:
@@ -287,13 +286,29 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
             start = starts.get(key)
             until = min(last_day, starts.get(f"{key}/until", last_day))  # an end the file already gave stays
             until = max(until, start) if start else until
-            extra += [
+            ended_extra += [
                 (listing, ECG.validUntil, Literal(until)),
                 (listing, ECG.note, Literal(f"Not in the file of import {name} ({today}): treated as ended.")),
                 (listing, DCTERMS.source, new_file),
                 (run, PROV.invalidated, listing),
             ]
     return extra, carried, history, added, ended, len(kept)
+
+
+def _in_any(key: str, listings: dict[str, dict[str, bool]]) -> bool:
+    return any(key in current for current in listings.values())
+
+
+def _added(listings: dict[str, dict[str, bool]], previous: dict[str, tuple[Path, dict]]):
+    """The keys new since the latest earlier import of their list, in list order; a fact on several lists once."""
+    earlier: list[tuple[dict, set]] = []  # (keys, earlier keys) of the lists before this one
+    for list_iri, current in listings.items():
+        prev = previous.get(list_iri)
+        before = set(prev[1]["active"]) | set(prev[1]["ended"]) if prev else set()
+        for key in current:
+            if key not in before and not any(key in keys and key not in was for keys, was in earlier):
+                yield key
+        earlier.append((current, before))
 
 
 def _latest_per_list(list_iris: set[str] | None) -> dict[str, tuple[Path, dict]]:
