@@ -78,18 +78,11 @@ def add_inferences(ds: Dataset, day: dt.date) -> Graph:
         return target
     # straight into pyoxigraph, in one transaction: rdflib's add is one store round trip per triple
     import pyoxigraph as ox
-    from oxrdflib._converter import to_ox
+
+    from ..store.load import ox_quads
 
     name = ox.NamedNode(str(GRAPH.inferred))
-    terms: dict = {}
-
-    def term(t):
-        found = terms.get(t)
-        if found is None:
-            found = terms[t] = to_ox(t)
-        return found
-
-    quads = {ox.Quad(term(s), term(p), term(o), name) for s, p, o in inferred_triples(ds, day)}
+    quads = ox_quads(inferred_triples(ds, day), GRAPH.inferred)
     if inner.contains_named_graph(name):
         inner.remove_graph(name)
     inner.extend(quads)

@@ -322,6 +322,23 @@ def _marks(derived: Derived, wanted: list) -> tuple:
     return (*derived.stamp, (ECG.derivedFrom, Literal(digest)))
 
 
+def ox_quads(triples, graph: URIRef) -> set:
+    """rdflib ``triples`` as pyoxigraph quads in ``graph``, each term converted once (a store takes them in one transaction)."""
+    import pyoxigraph as ox
+    from oxrdflib._converter import to_ox
+
+    name = to_ox(graph)
+    terms: dict = {}
+
+    def term(t):
+        found = terms.get(t)
+        if found is None:
+            found = terms[t] = to_ox(t)
+        return found
+
+    return {ox.Quad(term(s), term(p), term(o), name) for s, p, o in triples}
+
+
 def _stamped(inner, graph: URIRef, marks: tuple) -> bool:
     """Whether the store holds every mark on ``graph``'s node, in that graph (written with its facts)."""
     import pyoxigraph as ox
@@ -345,16 +362,8 @@ def _store_derived(folder: Path, ds: Dataset, derived: Derived, marks: tuple) ->
     from .atomic import checkpoint, temp_name
 
     name = to_ox(derived.graph)
-    terms: dict = {}
-
-    def term(t):
-        found = terms.get(t)
-        if found is None:
-            found = terms[t] = to_ox(t)
-        return found
-
-    quads = {ox.Quad(term(s), term(p), term(o), name) for s, p, o in derived.triples(ds)}
-    quads |= {ox.Quad(name, term(p), term(o), name) for p, o in marks}
+    quads = ox_quads(derived.triples(ds), derived.graph)
+    quads |= ox_quads(((derived.graph, p, o) for p, o in marks), derived.graph)
     tmp = temp_name(folder)
     shutil.rmtree(tmp, ignore_errors=True)
 
