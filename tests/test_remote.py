@@ -150,11 +150,11 @@ def test_owners_are_fetched_a_stake_at_a_time_up_to_the_hops_asked_and_a_cycle_e
     push(load(path, curated=False, imports=False), f"{server}/store")
     usage = Usage(chip=ex + "chip", user=ex + "user", as_of=dt.date(2025, 6, 1))
 
-    def stakes(hops):
+    def fetched(hops):
         g = remote.neighbourhood(f"{server}/query", usage, hops=hops)
         return {str(s)[len(ex):] for s in g.subjects(URIRef("https://w3id.org/ecgraph/ontology#owner"), None)
                 if str(s).startswith(ex)}
 
-    assert stakes(0) == {"s0"}  # the stakes in the user
-    assert stakes(2) == {"s0", "s1", "s2"}  # ... in its owner, and in that one's owner
-    assert stakes(12) == {"s0", "s1", "s2", "s3"}  # and the cycle back ends there
+    assert fetched(0) == {"s0"}  # the stakes in the user
+    assert fetched(2) == {"s0", "s1", "s2"}  # ... in its owner, and in that one's owner
+    assert fetched(12) == {"s0", "s1", "s2", "s3"}  # and the cycle back ends there

@@ -25,7 +25,7 @@ from ..store.names import label_of
 from ..namespace import ECG, ID
 from .ownership import share_interval, ultimate_parents
 from .path import Step, fact_steps
-from .situation import (ROLE, SAME_AS, Party, Situation, classification, headquarters, list_of, listed, listed_with,
+from .situation import (ROLE, SAME_AS, Party, Situation, classification, headquarters, list_of, listed_with,
                         listings_of, names, origin, parties_in, place_in, place_of_use, values)
 from .timeline import holds, status_on
 

@@ -117,10 +117,11 @@ def _oxigraph_of(g: Graph):
     """The pyoxigraph store under ``g`` when ``g`` reads all of it (an oxrdflib union dataset), else None."""
     from rdflib.graph import ConjunctiveGraph
 
-    store = getattr(g, "store", None)
-    if type(store).__name__ != "OxigraphStore" or not isinstance(g, ConjunctiveGraph) or not g.default_union:
+    from ..store.load import oxigraph_store
+
+    if not isinstance(g, ConjunctiveGraph) or not g.default_union:
         return None
-    return store._inner
+    return oxigraph_store(g)
 
 
 def _to_networkx_oxigraph(inner, predicates, collapsers) -> nx.MultiDiGraph:

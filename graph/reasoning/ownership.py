@@ -254,6 +254,8 @@ def _listed_owner_shares(G, owners: set, day, max_depth: int) -> dict[str, float
     hops: dict[str, int] = {}  # every party a chain from an owner reaches: the fewest stakes from an owner to it
     frontier = [o for o in owners if o in down]
     for k in range(1, max_depth + 1):
+        if not frontier:
+            break
         nxt = []
         for node in frontier:
             for owned, _ in down.get(node, ()):
@@ -308,7 +310,7 @@ def _walked_share(up, target: str, owners: set, hops: dict[str, int], max_depth:
             carried = share * pct / 100.0
             if owner in owners:
                 total += carried
-            elif length + 1 < max_depth and carried > 0 and length + 1 + hops.get(owner, max_depth + 1) <= max_depth:
+            elif carried > 0 and length + 1 + hops.get(owner, max_depth + 1) <= max_depth:  # hops >= 1
                 path.add(owner)
                 walk(owner, carried, length + 1)
                 path.discard(owner)

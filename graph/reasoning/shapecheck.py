@@ -27,10 +27,9 @@ _COUNTS = ("minCount", "maxCount")
 def queries(shapes: Graph, graphs, g, *, counts: bool = True) -> list[tuple[str, str, str]]:
     """(path, message, SELECT of at most a few violating ``?this``) for each value constraint of ``shapes``,
     reading the values in the named ``graphs`` of ``g`` (``g`` gives the class and property hierarchies)."""
-    import importlib
-
-    v = importlib.import_module("graph.store.validate")  # the module (the package exports its function validate)
     from dataclasses import replace
+
+    from ..store import validate as v
 
     schema = v._schema(g)
     # a node is targeted when typed (or, for the bad values, the subject of a property of the class's domain) in

@@ -62,6 +62,12 @@ def default_store() -> str:
     return store
 
 
+def oxigraph_store(g):
+    """The pyoxigraph store under an oxrdflib graph or dataset, else None (rdflib's memory store)."""
+    inner = getattr(getattr(g, "store", None), "_inner", None)
+    return inner if type(inner).__module__.startswith("pyoxigraph") else None
+
+
 def new_dataset(store: str | None = None) -> Dataset:
     """An empty dataset on the chosen store whose default graph is the union of all graphs."""
     store = store or default_store()

@@ -625,10 +625,12 @@ def answer(g: Graph | None, text: str, fmt: str | None = None, *, bindings: dict
     of :func:`query` and :func:`format_result`.
     """
     bound = _prepared(text, bindings)
-    native = _native_store(g) if not endpoint else None
+    from .load import oxigraph_store
+
+    native = oxigraph_store(g) if not endpoint else None
     form = query_form(bound)
     if native is None or form not in ("SELECT", "ASK") or fmt not in _NATIVE_FORMATS:
-        return format_result(query(g, text, bindings=bindings, endpoint=endpoint, timeout=timeout), fmt)
+        return format_result(query(g, bound, endpoint=endpoint, timeout=timeout), fmt)
     check_format(form, fmt)
     _check_local(g, bound)
     return run_guarded(lambda: _engine_errors(lambda: _native(native, bound, fmt)), timeout=timeout)
@@ -636,12 +638,6 @@ def answer(g: Graph | None, text: str, fmt: str | None = None, *, bindings: dict
 
 _NATIVE_FORMATS = ("csv", "json", "xml")
 """W3C results formats Oxigraph writes as rdflib does (TSV is written here: rdflib and Oxigraph spell numbers differently)."""
-
-
-def _native_store(g):
-    """The pyoxigraph store under an oxrdflib dataset, else None."""
-    inner = getattr(getattr(g, "store", None), "_inner", None)
-    return inner if type(inner).__module__.startswith("pyoxigraph") else None
 
 
 def _native(store, text: str, fmt: str) -> str:

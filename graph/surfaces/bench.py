@@ -470,14 +470,16 @@ def usages(probes: dict) -> dict[str, dict]:
 
 # --------------------------------------------------------------------------- the child: one store, timed
 
-def _peak_mb() -> float:
-    """This process's peak resident set (VmHWM), native allocations included."""
+def _peak_mb(pid: int | str = "self") -> float | None:
+    """The peak resident set (VmHWM) of this process, or of process ``pid`` (None where /proc cannot tell)."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     except OSError:  # pragma: no cover - not Linux
         pass
+    if pid != "self":
+        return None
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 if sys.platform != "darwin" else 1024 * 1024)
@@ -706,6 +708,11 @@ USER_TARGETS = {
 USER_RATIOS = {"--data 1M": 8.0}  # and this much faster than the baseline beside it
 
 
+def _alpha2_codes(g) -> list[str]:
+    """The ISO 3166-1 alpha-2 codes of the curated countries."""
+    return sorted(str(o) for o in g.objects(None, _uri(_ECG + "isoAlpha2")))
+
+
 def generate_csl(path: Path | str, records: int = CSL_RECORDS, *, seed: int = SEED) -> dict:
     """Write a synthetic Consolidated Screening List CSV (trade.gov's 29 columns), seeded; returns probe names.
 
@@ -718,7 +725,7 @@ def generate_csl(path: Path | str, records: int = CSL_RECORDS, *, seed: int = SE
 
     g = load(imports=False, store="memory")
     sources = sorted(str(o) for o in g.objects(None, _uri(_ECG + "cslSourceName")))
-    codes = sorted(str(o) for o in g.objects(None, _uri(_ECG + "isoAlpha2")))
+    codes = _alpha2_codes(g)
     rng = random.Random(seed)
     with open(path, "w", encoding="utf-8", newline="") as out:
         out.write(_CSL_HEADER + "\n")
@@ -917,8 +924,10 @@ def generate_ftm(path: Path | str, entities: int, *, seed: int = SEED) -> Path:
     >>> len(p.read_text().splitlines())
     100
     """
+    from ..store.load import load
+
     rng = random.Random(seed)
-    codes = ["cn", "hk", "my", "sg", "ae", "ru", "tr", "de", "us", "nl"]
+    codes = [c.lower() for c in _alpha2_codes(load(imports=False, store="memory"))]  # FtM writes them in lower case
     path = Path(path)
     with path.open("w", encoding="utf-8", buffering=1 << 20) as out:
         for i in range(entities):
@@ -950,8 +959,9 @@ def _ftm_import(folder: Path, entities: int, env, limit: float) -> UserRow:
     smaller (streamed, the peak should barely grow)."""
     import re
 
+    tenth = max(1, entities // 10)
     runs = []
-    for n in (max(1, entities // 10), entities):
+    for n in (tenth, entities):
         path = generate_ftm(folder / f"entities-{n}.ftm.json", n)
         runs.append(_run(_cli("import", "ftm", str(path)), {**env, "ECGRAPH_DATA_DIR": str(folder / f"ftm-{n}")},
                          limit, terminal=True))
@@ -960,10 +970,10 @@ def _ftm_import(folder: Path, entities: int, env, limit: float) -> UserRow:
     bar = "importing ftm" in big.stderr and re.search(r"\d[\d,]*/\d[\d,]*", big.stderr) is not None
     flat = bool(big.peak_mb and small.peak_mb and big.peak_mb <= 1.5 * small.peak_mb)
     # what each further entity costs: the libraries' fixed ~120 MB make the ratio lenient at small sizes
-    grown = ((big.peak_mb - small.peak_mb) * 2 ** 20 / max(1, entities - max(1, entities // 10))
+    grown = ((big.peak_mb - small.peak_mb) * 2 ** 20 / max(1, entities - tenth)
              if big.peak_mb and small.peak_mb else 0.0)
     return UserRow(f"import ftm ({entities:,} entities, on a terminal)", big.seconds, small.seconds,
-                   f"{max(1, entities // 10):,} entities", f"{big.note}; peak RSS {big.peak_mb:,.0f} MB "
+                   f"{tenth:,} entities", f"{big.note}; peak RSS {big.peak_mb:,.0f} MB "
                    f"({small.peak_mb:,.0f} MB at a tenth: {grown:,.0f} bytes per further entity); "
                    f"progress bar {'drawn' if bar else 'NOT drawn'}",
                    check=bar and flat, check_name="progress bar, peak RSS ≤ 1.5x a tenth's")
@@ -1095,26 +1105,14 @@ def _endpoint_expose(folder: Path, registry: Synthetic, vocab: Vocabulary, env, 
         cmd = _cli("expose", "--endpoint", url, *_probe_usage(registry))
         runs = [_run(cmd, env, limit) for _ in range(3)]
         times = [r.seconds for r in runs if r.seconds is not None]
-        server_peak = _process_peak_mb(server.pid)
+        server_peak = _peak_mb(server.pid)
     finally:
         server.terminate()
         server.wait()
-    stakes = f"{registry.probes['stakes']:,} stakes, " if "stakes" in registry.probes else ""
-    return UserRow(f"expose --endpoint (oxigraph serve, {stakes}{registry.triples:,} triples)",
+    return UserRow(f"expose --endpoint (oxigraph serve, {registry.probes['stakes']:,} stakes, {registry.triples:,} triples)",
                    statistics.median(times) if times else None,
                    note=f"{runs[-1].note}; user 6 stakes below a listed party; 'oxigraph load' took {loaded:.0f} s; "
                         f"server RSS {server_peak or 0:,.0f} MB, client {runs[-1].peak_mb or 0:,.0f} MB")
-
-
-def _process_peak_mb(pid: int) -> float | None:
-    """The peak RSS of a running process (VmHWM), or None where /proc is not there."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
 
 
 def user_table(rows: list[UserRow]):

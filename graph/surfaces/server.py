@@ -641,7 +641,9 @@ _ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?|https?://\[[0-9A-Fa-f
 
 
 def _nquads(g) -> bytes:
-    inner = getattr(getattr(g, "store", None), "_inner", None)
+    from ..store.load import oxigraph_store
+
+    inner = oxigraph_store(g)
     if inner is not None:  # an oxrdflib store: let Oxigraph write its own quads
         import pyoxigraph as ox
 
