@@ -134,11 +134,14 @@ def test_query_reads_the_stored_facts_and_answers_as_the_parse_does(curated, cap
     add_import(DATA / "csl_sample.csv", curated, name="june")
     (tmp_path / "empty.ttl").write_text("", encoding="utf-8")  # with --data the files are parsed and derived
     text = "SELECT ?p ?n WHERE { GRAPH <https://w3id.org/ecgraph/graph/inferred> { ?p ecg:listedOwnersShare ?n } }"
-    answers = []
+    answers, derived = [], []
     for extra in (["--data", str(tmp_path / "empty.ttl")], [], []):  # parsed; derived into the store; read from it
         assert main(["query", text, "--as-of", "2025-06-01", "--format", "csv", *extra]) == 0
-        answers.append(sorted(capsys.readouterr().out.splitlines()))
+        out, err = capsys.readouterr()
+        answers.append(sorted(out.splitlines()))
+        derived.append("into the on-disk store" in err)
     assert answers[0] == answers[1] == answers[2] and len(answers[0]) > 2
+    assert derived == [False, True, False]  # the store was written once, then read
 
 
 def test_the_rebuild_after_an_import_drops_the_derived_facts_of_the_old_data(curated):

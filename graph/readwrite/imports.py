@@ -63,7 +63,7 @@ from .csl import CSL, ImportSummary, convert, file_node, graph_name, read_csl, r
 from ..errors import InputError, UnknownNameError
 from ..namespace import ECG
 from ..store.stored import (  # noqa: F401  (re-exported: the import store's read side lives in graph.store.stored)
-    StoredImport, _committed, _nq, active_imports, import_lock, imports_dir, list_imports)
+    StoredImport, _committed, _nq, import_lock, imports_dir, list_imports)
 
 KINDS = ("csl", "ftm", "gleif", "bods")
 """What ``add_import`` reads: the CSL, FollowTheMoney entities, GLEIF Level 1/2 records, BODS statements."""

@@ -17,6 +17,7 @@ from typing import Callable
 from rdflib import Dataset, URIRef
 
 from .datadir import data_dir  # noqa: F401  (re-exported: graph.store.load.data_dir)
+from .stored import active_imports
 from ..errors import EcgraphError, ParseError
 from ..namespace import GRAPH
 
@@ -136,10 +137,6 @@ def stored_imports() -> list[Path]:
     An import superseded by a newer file of the same lists stays in the store but is not loaded
     (see :mod:`graph.readwrite.imports`), so no fact is held twice.
     """
-    if not (data_dir() / "imports").is_dir():
-        return []
-    from .stored import active_imports
-
     return active_imports()
 
 
