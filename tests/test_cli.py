@@ -1,6 +1,7 @@
 """The command line as a user meets it: info, show, validate, expose, and the one-line errors."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -132,6 +133,15 @@ def test_every_command_has_help_and_is_in_the_readme():
 def test_the_installed_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "graph.surfaces.cli", "--help"], capture_output=True, text=True, check=True)
     assert "expose" in result.stdout
+
+
+def test_the_program_flushes_its_answer_and_keeps_its_exit_code_when_it_ends_without_teardown(tmp_path):
+    env = {**os.environ, "ECGRAPH_DATA_DIR": str(tmp_path)}
+    program = [sys.executable, "-m", "graph.surfaces.cli", "query", "--no-inferred", "--format", "csv"]
+    rows = subprocess.run([*program, "SELECT ?c WHERE { ?c a ecg:Country }"], capture_output=True, text=True, env=env)
+    assert rows.returncode == 0 and rows.stdout.startswith("c\n") and len(rows.stdout.splitlines()) > 100
+    refused = subprocess.run([*program, "SELECT ?c WHERE {"], capture_output=True, text=True, env=env)
+    assert refused.returncode == 2 and refused.stderr.startswith("error: ") and refused.stdout == ""
 
 
 @pytest.mark.parametrize("argv, words", [
