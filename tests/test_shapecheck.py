@@ -54,3 +54,15 @@ def test_large_data_is_refused_by_the_in_store_check_with_a_note_on_the_full_one
     err = capsys.readouterr().err
     assert code == 2 and "breaks the shapes (2 violations" in err and "ecgraph validate --data" in err
     assert cli.main(["info", "--data", str(files[0]), "--format", "json"]) == 0
+
+
+def test_a_query_on_large_data_runs_beside_the_checks_and_is_answered_only_when_they_pass(files, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "FULL_CHECK_TRIPLES", 0)  # every file counts as large: the query runs while checked
+    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } FILTER (STRSTARTS(STR(?g), 'file:')) }"
+    code = cli.main(["query", "--no-inferred", "--data", str(files[1]), "--format", "csv", count])
+    out, err = capsys.readouterr()
+    assert code == 2 and "breaks the shapes (2 violations" in err and out == ""
+    assert cli.main(["query", "--no-inferred", "--data", str(files[0]), "--format", "csv", count]) == 0
+    assert capsys.readouterr().out.split() == ["n", "6"]
+    assert cli.main(["query", "--no-inferred", "--data", str(files[0]), "SELECT ?x WHERE {"]) == 2
+    assert "error:" in capsys.readouterr().err

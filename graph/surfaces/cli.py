@@ -44,12 +44,15 @@ def _console():
 
 
 def load_graph(data: Optional[List[Path]] = None, store: Optional[str] = None, *, curated: bool = True,
-               read_only: bool = False, inferred_on: Optional[str] = None):
+               read_only: bool = False, inferred_on: Optional[str] = None, then=None):
     """Load the graph as every command does; user ``--data`` is validated against the shapes first.
 
     ``read_only`` commands may get the persistent on-disk store of the imports instead of a parse.
     ``inferred_on`` (an --as-of date): with the engine's derived facts of that date, which a read-only
     command finds kept in the on-disk store (derived there by the first query of the date).
+    ``then``: what the command does with the graph; given, its result is returned instead of the graph, and
+    on large --data it runs while the values are checked in the store (both let go of the interpreter),
+    its result kept back unless the checks pass.
     """
     from ..store.load import default_store, load
 
@@ -60,35 +63,54 @@ def load_graph(data: Optional[List[Path]] = None, store: Optional[str] = None, *
         g = stored_with_inferences(parse_date(inferred_on, what="--as-of"),
                                    note=lambda text: typer.echo(f"{text} ...", err=True))
         if g is not None:
-            return g
+            return g if then is None else then(g)
     g = load(*(data or []), curated=curated, store=store, persistent=read_only and inferred_on is None)
+    if data and then is not None and inferred_on is None:
+        return _check_user_data(g, data, curated=curated, meanwhile=then)
     if data:
         _check_user_data(g, data, curated=curated)
     if inferred_on is not None:
         _add_inferred(g, inferred_on)
-    return g
+    return g if then is None else then(g)
 
 
 FULL_CHECK_TRIPLES = 20_000  # above this, --data gets the in-store value checks; the full SHACL run is on request
 
 
-def _check_user_data(g, data, *, curated: bool) -> None:
+def _check_user_data(g, data, *, curated: bool, meanwhile=None):
     """Refuse --data that breaks the shapes: all of SHACL on small files, the values the engine reads on large ones.
 
     pySHACL copies the data into rdflib and walks it in Python: minutes for a million triples. Past
     :data:`FULL_CHECK_TRIPLES` the value constraints of the shapes run as SPARQL in the store instead
     (:mod:`graph.reasoning.shapecheck`, under a second at a million triples), and a note says how to run the rest.
+    ``meanwhile(g)``, when given, is run (on large files while the checks run) and its result returned once
+    the data passes.
     """
     from ..reasoning.shapecheck import triples_in, violations
 
     graphs = getattr(g, "ecgraph_user_graphs", ())
     size = triples_in(g, graphs, at_most=FULL_CHECK_TRIPLES + 1)  # counting all of a large file costs a walk of it
+    done: dict = {}
     if size <= FULL_CHECK_TRIPLES:  # validated with the curated set, not the stored imports (each was checked when made)
         from ..store.validate import validate
 
         found = validate(load_user_data(data, curated=curated)).violations
     else:
+        worker = None
+        if meanwhile is not None:
+            import threading
+
+            def work():
+                try:
+                    done["result"] = meanwhile(g)
+                except BaseException as exc:  # raised here below, after the checks have had their say
+                    done["error"] = exc
+
+            worker = threading.Thread(target=work, daemon=True, name="ecgraph-command")
+            worker.start()
         found = violations(g, graphs, counts=False)
+        if worker is not None:
+            worker.join()
         typer.echo(f"note: --data holds more than {FULL_CHECK_TRIPLES:,} triples: checked the values the engine reads "
                    "(dates, numbers, codes); run 'ecgraph validate --data ...' for the full SHACL check", err=True)
     if found:
@@ -97,6 +119,11 @@ def _check_user_data(g, data, *, curated: bool) -> None:
             f"--data breaks the shapes ({len(found)} violations; first: {first.focus} "
             f"{first.path}: {first.message}); run 'ecgraph validate --data ...' for the list"
         )
+    if meanwhile is None:
+        return None
+    if "error" in done:
+        raise done["error"]
+    return done["result"] if "result" in done else meanwhile(g)
 
 
 def load_user_data(data, *, curated: bool):
@@ -541,14 +568,18 @@ def query(
         text, params = named.text, named.params
     # the on-disk store of the imports serves it (0.3 s to open against 2 s of parsing a full CSL), with the derived
     # facts of --as-of kept in it: the first query on a new date derives them there, the next ones only read them
-    g = None if endpoint else load_graph(data, store, read_only=True, inferred_on=as_of if inferred else None)
-    bindings = sparql.parse_bindings(bind, params=params, g=g)
     if timeout < 0:
         raise EcgraphError(f"--timeout must be 0 (no limit) or a number of seconds, not {timeout:g}")
-    text = sparql.answer(g, text, format, bindings=bindings, endpoint=endpoint, timeout=timeout or None)
+
+    def ask(g):
+        bindings = sparql.parse_bindings(bind, params=params, g=g)
+        return sparql.answer(g, text, format, bindings=bindings, endpoint=endpoint, timeout=timeout or None)
+
+    out = ask(None) if endpoint else load_graph(data, store, read_only=True,
+                                                inferred_on=as_of if inferred else None, then=ask)
     if (format or "table") == "table":  # text for a terminal; the W3C and RDF formats stay exact
-        text = printable(text, lines=True)
-    typer.echo(text)
+        out = printable(out, lines=True)
+    typer.echo(out)
 
 
 import_app = typer.Typer(
