@@ -26,9 +26,10 @@ reading of the schema, and turned into triples for one import's named graph:
 * each fact cites an ``ecg:SourceRecord`` ``id:ftm/<key>/record`` (the FtM
   entity, ``dcterms:isPartOf`` the file), so an explanation names the record.
 
-The file is streamed: a line is read, converted and written before the next,
-so memory grows only by what the import's index must list (the IRI of each dated
-fact, about 130 bytes each) and the parties some Sanction names. A line that is not JSON, not an
+The file is streamed: a line is read, converted and written before the next.
+What the import's index must list (the IRI of each dated fact) and the parties
+some Sanction names are kept in a temporary SQLite file (:class:`FactIndex`), not
+in memory, so memory barely grows with the file. A line that is not JSON, not an
 entity the model knows, or lacks a required property is reported with its line
 number and skipped; so is an entity of a schema that the graph does not hold
 (Address, Vessel, ...), with that reason.
