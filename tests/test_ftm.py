@@ -234,3 +234,47 @@ def test_a_party_of_a_dataset_that_is_one_list_is_on_it_without_a_sanction_recor
     assert on == {(FTM["dpl-1"], dpl), (FTM["dpl-2"], dpl)}  # dpl-2 once: by its Sanction, not again by its dataset
     [by_dataset] = out.subjects(ECG.listedParty, FTM["dpl-1"])
     assert out.value(by_dataset, ECG.validFrom) == Literal(dt.date(2023, 4, 5))
+
+
+def test_the_fact_index_keeps_the_order_and_values_a_dict_would():
+    from graph.readwrite.ftm import FactIndex
+
+    index, mirror = FactIndex(), {}
+
+    def note(cover, found):
+        index.note(cover, found)
+        mirror.setdefault(cover, {}).update(found)
+
+    note("urn:c:b", {"urn:f:z": True, "urn:f:é": False})
+    note("", {"urn:f:u": True})
+    note("urn:c:a", {"urn:f:y": True})
+    note("urn:c:b", {"urn:f:a": False, "urn:f:z": False})  # noted again: keeps its place, takes the newer value
+    for cover in ("urn:c:a", "urn:c:new"):
+        index.copy("", cover)
+        mirror.setdefault(cover, {}).update(mirror[""])
+    index.drop("")
+    del mirror[""]
+    assert list(index.listings) == list(mirror) == ["urn:c:b", "urn:c:a", "urn:c:new"]
+    for cover, facts in mirror.items():
+        held = index.listings[cover]
+        assert list(held.items()) == list(facts.items()) and list(held) == list(facts) and len(held) == len(facts)
+        assert all(held[k] == v and k in held for k, v in facts.items()) and "urn:f:nowhere" not in held
+        for flag in (True, False):
+            assert list(held.sorted_keys(flag)) == sorted(k for k, v in facts.items() if v == flag)
+    index.mark("k1")
+    assert index.marked("k1") and not index.marked("k2")
+
+
+def test_the_import_index_writes_streamed_keys_as_it_writes_a_list():
+    from graph.readwrite.ftm import FactIndex
+    from graph.readwrite.imports import _sorted_keys
+
+    index = FactIndex()
+    index.note("urn:c", {"urn:f:b": True, "urn:f:ü": True, "urn:f:a": False, "urn:f:c": True})
+    current = dict(index.listings["urn:c"].items())
+    for flag, more in ((True, {"urn:f:bb", "urn:f:0"}), (False, set()), (True, set())):
+        streamed, plain = _sorted_keys(index.listings["urn:c"], flag, more), _sorted_keys(current, flag, more)
+        assert streamed == plain and len(streamed) == len(plain)
+        assert json.dumps({"k": streamed}, indent=1) == json.dumps({"k": plain}, indent=1)
+    assert json.dumps({"k": _sorted_keys(index.listings["urn:c"], False, set())}, indent=1) != \
+        json.dumps({"k": _sorted_keys(current, True, set())}, indent=1)

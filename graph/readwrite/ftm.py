@@ -26,9 +26,10 @@ reading of the schema, and turned into triples for one import's named graph:
 * each fact cites an ``ecg:SourceRecord`` ``id:ftm/<key>/record`` (the FtM
   entity, ``dcterms:isPartOf`` the file), so an explanation names the record.
 
-The file is streamed: a line is read, converted and written before the next,
-so memory grows only by what the import's index must list (the IRI of each dated
-fact, about 130 bytes each) and the parties some Sanction names. A line that is not JSON, not an
+The file is streamed: a line is read, converted and written before the next.
+What the import's index must list (the IRI of each dated fact) and the parties
+some Sanction names are kept in a temporary SQLite file (:class:`FactIndex`), not
+in memory, so memory barely grows with the file. A line that is not JSON, not an
 entity the model knows, or lacks a required property is reported with its line
 number and skipped; so is an entity of a schema that the graph does not hold
 (Address, Vessel, ...), with that reason.
@@ -39,6 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import ItemsView, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -95,15 +97,109 @@ def json_items(fh, prefix: str, path: Path, problems: list, unit: str):
                                                       f"({why}); the {n} {unit}s before it were read", unit=unit))
 
 
+class FactIndex:
+    """The dated facts of a streamed import per coverage IRI, kept in a private temporary SQLite database
+    on disk (deleted when closed), so a file of millions of facts holds none of their IRIs in memory.
+
+    :attr:`listings` is ``{coverage IRI: {fact IRI: in force on the import day}}`` as the import store reads
+    it: each coverage's facts are a read-only mapping in the order first noted (a fact noted again keeps its
+    place and takes the newer value), which can also give its keys in sorted order (:meth:`_Facts.sorted_keys`).
+    """
+
+    def __init__(self):
+        import sqlite3
+
+        self._db = sqlite3.connect("")  # "": a private temporary database on disk, gone once closed
+        self._db.execute("CREATE TABLE facts (id INTEGER PRIMARY KEY, cover INTEGER NOT NULL, key TEXT NOT NULL, "
+                         "in_force INTEGER NOT NULL, UNIQUE (cover, key))")
+        self._db.execute("CREATE TABLE marked (key TEXT PRIMARY KEY) WITHOUT ROWID")
+        self.listings: dict[str, _Facts] = {}
+        self._covers = 0
+
+    def note(self, cover: str, found: dict[str, bool]) -> None:
+        """Add ``found`` (fact IRI -> in force) under ``cover`` (``""``: the facts of records that name no coverage)."""
+        facts = self._facts(cover)
+        self._db.executemany("INSERT INTO facts (cover, key, in_force) VALUES (?, ?, ?) "
+                             "ON CONFLICT (cover, key) DO UPDATE SET in_force = excluded.in_force",
+                             ((facts.cover, k, int(v)) for k, v in found.items()))
+
+    def copy(self, source: str, cover: str) -> None:
+        """Add the facts of ``source`` under ``cover``, in their order (``cover`` is listed even when none are)."""
+        src, facts = self._facts(source), self._facts(cover)
+        self._db.execute("INSERT INTO facts (cover, key, in_force) SELECT ?, key, in_force FROM facts "
+                         "WHERE cover = ? ORDER BY id ON CONFLICT (cover, key) DO UPDATE SET in_force = excluded.in_force",
+                         (facts.cover, src.cover))
+
+    def drop(self, cover: str) -> None:
+        """Forget ``cover`` and its facts."""
+        facts = self.listings.pop(cover, None)
+        if facts is not None:
+            self._db.execute("DELETE FROM facts WHERE cover = ?", (facts.cover,))
+
+    def mark(self, key: str) -> None:
+        """Note ``key`` in a set of strings kept with the facts (:meth:`marked`)."""
+        self._db.execute("INSERT OR IGNORE INTO marked (key) VALUES (?)", (key,))
+
+    def marked(self, key: str) -> bool:
+        return self._db.execute("SELECT 1 FROM marked WHERE key = ?", (key,)).fetchone() is not None
+
+    def _facts(self, cover: str) -> "_Facts":
+        if cover not in self.listings:
+            self._covers += 1
+            self.listings[cover] = _Facts(self._db, self._covers)
+        return self.listings[cover]
+
+
+class _Facts(Mapping):
+    """One coverage's facts in a :class:`FactIndex`: ``{fact IRI: in force}``, read-only, in the order noted."""
+
+    def __init__(self, db, cover: int):
+        self._db, self.cover = db, cover
+
+    def _value(self, key):
+        row = self._db.execute("SELECT in_force FROM facts WHERE cover = ? AND key = ?", (self.cover, key)).fetchone()
+        return None if row is None else bool(row[0])
+
+    def __getitem__(self, key: str) -> bool:
+        value = self._value(key) if isinstance(key, str) else None
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key) -> bool:
+        return isinstance(key, str) and self._value(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, in self._db.execute("SELECT key FROM facts WHERE cover = ? ORDER BY id", (self.cover,)))
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT count(*) FROM facts WHERE cover = ?", (self.cover,)).fetchone()[0]
+
+    def items(self) -> "_Items":
+        return _Items(self)
+
+    def sorted_keys(self, in_force: bool) -> Iterator[str]:
+        """The keys in force (or not) in Python's order of strings (SQLite compares UTF-8 bytes: the same order)."""
+        return (k for k, in self._db.execute("SELECT key FROM facts WHERE cover = ? AND in_force = ? ORDER BY key",
+                                             (self.cover, int(in_force))))
+
+
+class _Items(ItemsView):
+    def __iter__(self):
+        facts = self._mapping
+        return ((k, bool(v)) for k, v in facts._db.execute("SELECT key, in_force FROM facts WHERE cover = ? ORDER BY id",
+                                                           (facts.cover,)))
+
+
 class StreamedConversion:
     """A conversion whose triples are produced while the file is read; ``summary`` and ``listings``
     are known once ``triples`` has been consumed (the import store writes the triples first)."""
 
     def __init__(self, run: Callable[["StreamedConversion"], Iterator[tuple]], *, today: dt.date | None = None):
         self._summary: ImportSummary | None = None
-        self.listings: dict[str, dict[str, bool]] = {}  # coverage IRI -> {dated fact IRI: in force on the import day}
+        self.index = FactIndex()
+        self.listings = self.index.listings  # coverage IRI -> {dated fact IRI: in force on the import day}
         self.today = today
-        self._uncovered: dict[str, bool] = {}  # dated facts of records that name no coverage (placed by ``cover``)
         self.matches: dict[str, str] = {}
         self.identifiers: dict[str, tuple[str, str]] = {}  # LEI:X -> (record IRI, name), for later imports
         self.triples = run(self)
@@ -118,16 +214,20 @@ class StreamedConversion:
         if found:
             covers = list(covers)
             for c in covers:
-                self.listings.setdefault(c, {}).update(found)
+                self.index.note(c, found)
             if not covers:
-                self._uncovered.update(found)
+                self.index.note("", found)  # dated facts of records that name no coverage (placed by ``cover``)
         return triples
 
     def cover(self, coverage: Iterable[str]) -> None:
         """Close the coverage once the file is read: every coverage IRI is listed, uncovered facts go in each."""
+        uncovered = "" in self.listings
         for c in coverage:
-            self.listings.setdefault(c, {}).update(self._uncovered)
-        self._uncovered = {}
+            if uncovered:
+                self.index.copy("", c)
+            else:
+                self.index._facts(c)
+        self.index.drop("")
 
     @property
     def summary(self) -> ImportSummary:
@@ -218,7 +318,7 @@ def _stream(conv: StreamedConversion, path: Path, known: Lookups, *, name: str, 
     created: dict[str, URIRef] = {}
     coverage: set[str] = set()
     read = 0
-    ctx = _Context(known, doc, path.name, created)
+    ctx = _Context(known, doc, path.name, created, conv.index)
     with path.open("rb") as fh:
         for line_no, raw in enumerate(fh, start=1):
             if progress and line_no % _PROGRESS_EVERY == 0:
@@ -269,7 +369,7 @@ def _stream(conv: StreamedConversion, path: Path, known: Lookups, *, name: str, 
             problems += [Problem(line_no, kind, text, key_of(proxy.id), "line") for kind, text in notes]
             kept[proxy.schema.name] += 1
     for key, (entity_id, caption, dataset, first_seen, line) in sorted(ctx.by_dataset.items()):
-        if key not in ctx.sanctioned:
+        if not ctx.index.marked(key):
             triples, note = _dataset_listing(ctx, key, entity_id, caption, dataset, first_seen)
             yield from conv.facts([_coverage(dataset)], triples)
             if note:
@@ -310,14 +410,13 @@ def _id_key(data: dict) -> str:
 class _Context:
     """What converting one entity needs: the graph's lookups, the file node, the lists created so far."""
 
-    def __init__(self, known: Lookups, doc: URIRef, file_name: str, created: dict[str, URIRef]):
-        self.known, self.doc, self.file_name, self.created = known, doc, file_name, created
+    def __init__(self, known: Lookups, doc: URIRef, file_name: str, created: dict[str, URIRef], index: FactIndex):
+        self.known, self.doc, self.file_name, self.created, self.index = known, doc, file_name, created, index
         self.country_cache: dict[str, URIRef | None] = {}
         # parties of a dataset that is one list, and the entities some Sanction names: a party of such a
         # dataset that no Sanction names is on that list by its dataset (written once the file is read)
         self.by_dataset: dict[str, tuple] = {}  # key -> (FtM id, caption, dataset, first_seen, line)
-        self.line = 0
-        self.sanctioned: set[str] = set()
+        self.line = 0  # the entities some Sanction names are marked in ``index``
 
     def country(self, code: str) -> URIRef | None:
         if code not in self.country_cache:
@@ -512,7 +611,7 @@ def _sanction(ctx: _Context, proxy, data, datasets) -> tuple[list, list, list]:
             notes.append(("new list", f"Sanction {proxy.id}: programme {program!r} names no list the graph knows "
                                       f"(no ecg:sanctionProgram with that value): kept on the new list <{on_list}>"))
     party = FTM[key_of(proxy.first("entity"))]
-    ctx.sanctioned.add(key_of(proxy.first("entity")))
+    ctx.index.mark(key_of(proxy.first("entity")))
     out += [(listing, RDF.type, ECG.Listing), (listing, ECG.listedParty, party), (listing, ECG.onList, on_list),
             (listing, DCTERMS.source, record),
             (listing, RDFS.label, Literal(f"Sanction {proxy.id} on the {ctx.known.list_labels.get(on_list, on_list)}"))]

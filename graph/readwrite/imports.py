@@ -48,12 +48,13 @@ deletes the index first.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import json
 import re
 from dataclasses import dataclass, fields, replace
 from itertools import chain
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
@@ -263,9 +264,8 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
         kept |= skipped_active | skipped_ended
         # the earlier keys (missing, so in no list of this file) and this file's keys are disjoint: lists, not sets
         history[list_iri] = {
-            "active": sorted([k for k, in_force in current.items() if in_force] + list(skipped_active)),
-            "ended": sorted([k for k, in_force in current.items() if not in_force]
-                            + list(gone_active | gone_ended | skipped_ended)),
+            "active": _sorted_keys(current, True, skipped_active),
+            "ended": _sorted_keys(current, False, gone_active | gone_ended | skipped_ended),
         }
     for list_iri, (nq, before) in ([] if partial else previous.items()):
         if list_iri in listings:
@@ -293,6 +293,45 @@ def _diff(listings: dict[str, dict[str, bool]], name: str, started: dt.datetime,
                 (run, PROV.invalidated, listing),
             ]
     return extra, carried, history, added, ended, len(kept)
+
+
+def _sorted_keys(current, in_force: bool, more: set[str]) -> list[str]:
+    """The keys of ``current`` in force (or not) and ``more`` (disjoint from them), sorted.
+
+    A streamed import's facts (:class:`graph.readwrite.ftm.FactIndex`) are kept on disk and give their keys
+    sorted: the list is then read from there whenever it is iterated (the index writes it), never held.
+    """
+    if not hasattr(current, "sorted_keys"):
+        return sorted([k for k, value in current.items() if bool(value) == in_force] + list(more))
+    extra = sorted(more)
+    size = sum(1 for _ in current.sorted_keys(in_force)) + len(extra)
+    return _Streamed(lambda: heapq.merge(current.sorted_keys(in_force), extra), size)
+
+
+class _Streamed(list):
+    """A list of ``size`` items that ``items()`` gives afresh each time it is iterated, holding none of them.
+
+    ``json.dump`` with an indent encodes in Python and iterates each list, so a large import's index is
+    written key by key. Only iteration, length and comparison are supported.
+    """
+
+    def __init__(self, items: Callable[[], Iterator[str]], size: int):
+        super().__init__()
+        self._items, self._size = items, size
+
+    def __iter__(self):
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __eq__(self, other) -> bool:
+        return list(iter(self)) == (list(iter(other)) if isinstance(other, _Streamed) else other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return repr(list(iter(self)))
 
 
 def _in_any(key: str, listings: dict[str, dict[str, bool]]) -> bool:
