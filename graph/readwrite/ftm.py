@@ -178,6 +178,11 @@ class _Facts(Mapping):
     def items(self) -> "_Items":
         return _Items(self)
 
+    def count(self, in_force: bool) -> int:
+        """How many keys are in force (or not)."""
+        return self._db.execute("SELECT count(*) FROM facts WHERE cover = ? AND in_force = ?",
+                                (self.cover, int(in_force))).fetchone()[0]
+
     def sorted_keys(self, in_force: bool) -> Iterator[str]:
         """The keys in force (or not) in Python's order of strings (SQLite compares UTF-8 bytes: the same order)."""
         return (k for k, in self._db.execute("SELECT key FROM facts WHERE cover = ? AND in_force = ? ORDER BY key",
@@ -221,12 +226,8 @@ class StreamedConversion:
 
     def cover(self, coverage: Iterable[str]) -> None:
         """Close the coverage once the file is read: every coverage IRI is listed, uncovered facts go in each."""
-        uncovered = "" in self.listings
         for c in coverage:
-            if uncovered:
-                self.index.copy("", c)
-            else:
-                self.index._facts(c)
+            self.index.copy("", c)
         self.index.drop("")
 
     @property

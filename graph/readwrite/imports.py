@@ -304,7 +304,7 @@ def _sorted_keys(current, in_force: bool, more: set[str]) -> list[str]:
     if not hasattr(current, "sorted_keys"):
         return sorted([k for k, value in current.items() if bool(value) == in_force] + list(more))
     extra = sorted(more)
-    size = sum(1 for _ in current.sorted_keys(in_force)) + len(extra)
+    size = current.count(in_force) + len(extra)
     return _Streamed(lambda: heapq.merge(current.sorted_keys(in_force), extra), size)
 
 

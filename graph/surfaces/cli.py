@@ -90,27 +90,17 @@ def _check_user_data(g, data, *, curated: bool, meanwhile=None):
 
     graphs = getattr(g, "ecgraph_user_graphs", ())
     size = triples_in(g, graphs, at_most=FULL_CHECK_TRIPLES + 1)  # counting all of a large file costs a walk of it
-    done: dict = {}
+    answer = None
     if size <= FULL_CHECK_TRIPLES:  # validated with the curated set, not the stored imports (each was checked when made)
         from ..store.validate import validate
 
         found = validate(load_user_data(data, curated=curated)).violations
     else:
-        worker = None
-        if meanwhile is not None:
-            import threading
+        from concurrent.futures import ThreadPoolExecutor
 
-            def work():
-                try:
-                    done["result"] = meanwhile(g)
-                except BaseException as exc:  # raised here below, after the checks have had their say
-                    done["error"] = exc
-
-            worker = threading.Thread(target=work, daemon=True, name="ecgraph-command")
-            worker.start()
-        found = violations(g, graphs, counts=False)
-        if worker is not None:
-            worker.join()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecgraph-command") as pool:
+            answer = pool.submit(meanwhile, g) if meanwhile is not None else None
+            found = violations(g, graphs, counts=False)
         typer.echo(f"note: --data holds more than {FULL_CHECK_TRIPLES:,} triples: checked the values the engine reads "
                    "(dates, numbers, codes); run 'ecgraph validate --data ...' for the full SHACL check", err=True)
     if found:
@@ -121,9 +111,7 @@ def _check_user_data(g, data, *, curated: bool, meanwhile=None):
         )
     if meanwhile is None:
         return None
-    if "error" in done:
-        raise done["error"]
-    return done["result"] if "result" in done else meanwhile(g)
+    return answer.result() if answer is not None else meanwhile(g)  # result() raises what the command raised
 
 
 def load_user_data(data, *, curated: bool):
