@@ -109,6 +109,17 @@ def test_the_table_is_for_people(curated):
     assert "id:country/AD" in table and table.endswith("(3 rows)")
 
 
+
+MIXED = """SELECT ?x ?y WHERE {
+  { ?x ecg:isoAlpha2 ?y } UNION { VALUES (?x ?y) { (1 'Äpfel'@de) (UNDEF <http://example.org/z>) ("a\\tb" UNDEF) } }
+} ORDER BY ?y LIMIT 8"""
+
+
+@pytest.mark.parametrize("text", [MIXED, "ASK { ?c ecg:isoAlpha2 'FR' }", "ASK { ?c ecg:isoAlpha2 'XX' }"])
+def test_the_table_oxigraph_writes_is_the_table_of_rdflibs_result(curated, text):
+    # the table of a local answer on Oxigraph is made from its JSON results, not from rdflib terms
+    assert sparql.answer(curated, text) == sparql.format_result(sparql.query(curated, text))
+
 @pytest.mark.parametrize("fmt,rdflib_format", [("turtle", "turtle"), ("nt", "nt"), ("jsonld", "json-ld"),
                                                ("xml", "xml")])
 def test_construct_formats_read_back_as_the_same_graph(curated, fmt, rdflib_format):
