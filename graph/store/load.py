@@ -200,6 +200,13 @@ def load(
     return ds
 
 
+def store_inputs() -> list | None:
+    """The fingerprint of the files the on-disk store of :func:`persistent_dataset` holds (or is to hold), as it
+    keeps it; None when there is no such store (nothing imported). Read-only: only the files' sizes and times."""
+    imported = stored_imports()
+    return [list(entry) for entry in fingerprint(curated_files() + imported)] if imported else None
+
+
 def store_is_current() -> bool:
     """Whether the on-disk store of :func:`persistent_dataset` holds the current files (or none is needed).
 

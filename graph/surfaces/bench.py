@@ -882,11 +882,20 @@ def user_paths(folder: Path, *, triples: int = 1_000_000, csl: int = CSL_RECORDS
                         _warm_expose(env, vocab.first_chip, probe["party"], day)))
     from ..store import sparql
 
+    asked = []
     for name in sparql.named_queries():
         binds = [a for param in sparql.named_query(name).params if param.required
                  for a in ("--bind", f"{param.name}={_example(param, day)}")]
-        seconds, note = _run_timed(_cli("query", name, *binds, "--no-inferred", "--format", "csv"), env, limit)
-        rows.append(UserRow(f"named query {name} (CLI, whole command)", seconds, note=note))
+        asked.append((name, _cli("query", name, *binds, "--no-inferred", "--format", "csv")))
+        seconds, note = _run_timed(asked[-1][1], env, limit)
+        rows.append(UserRow(f"named query {name} (CLI, whole command, first run on the data)", seconds, note=note))
+    again = []
+    for name, cmd in asked:  # the slow ones print the answer kept from their first run
+        seconds, note = _run_timed(cmd, env, limit)
+        again.append((float("inf") if seconds is None else seconds, name, note))
+    seconds, name, note = max(again)
+    rows.append(UserRow(f"named query asked again, the slowest of {len(again)} ({name}; slow answers are kept)",
+                        None if seconds == float("inf") else seconds, note=note))
     inferred = _cli("query", "listed-affiliates", "--bind", "owner=Huawei", "--format", "csv")
     first = _run(inferred, env, limit, terminal=True)  # today's derived facts are not in the store yet
     shown = "deriving" in first.stderr

@@ -526,13 +526,16 @@ def query(
     as_of: str = AsOfInfOpt,
     data: Optional[List[Path]] = DataOpt,
     store: Optional[StoreName] = StoreOpt,
+    fresh: bool = typer.Option(False, "--fresh", help="Answer from the store again, not from the answer kept from an earlier run on the same data."),
 ):
     """Run a SPARQL query (text, -f FILE, or a named query) on the graph or a remote endpoint; values are bound with --bind.
 
     With imports, the derived facts of one --as-of date are kept in the on-disk store: the first query on a
-    new date (or after an import) derives them there, a second or so; the next ones only read them.
+    new date (or after an import) derives them there, a second or so; the next ones only read them. The answer
+    is kept too (in $ECGRAPH_DATA_DIR/cache/answers): the same query, bindings and format on the same data and
+    date print it again at once, until an import or the package changes (--fresh asks the store again).
     """
-    from ..store import sparql
+    from ..store import answers, sparql
 
     if list_:
         for name in sparql.named_queries():
@@ -563,11 +566,56 @@ def query(
         bindings = sparql.parse_bindings(bind, params=params, g=g)
         return sparql.answer(g, text, format, bindings=bindings, endpoint=endpoint, timeout=timeout or None)
 
+    kept = None if endpoint or data else _answer_slot(text, params, bind, format, as_of if inferred else None, store)
+    out = None if kept is None or fresh else answers.read(kept)
+    if out is not None:
+        _print_query_answer(out, format)
+        return
+    import time
+
+    started = time.perf_counter()
     out = ask(None) if endpoint else load_graph(data, store, read_only=True,
                                                 inferred_on=as_of if inferred else None, then=ask)
+    spent = time.perf_counter() - started
+    _print_query_answer(out, format)  # printed first: the parse that decides whether to keep it comes after
+    if kept is not None and spent >= answers.WORTH_KEEPING and answers.may_keep(text):
+        answers.keep(kept, out)
+
+
+def _print_query_answer(out: str, format) -> None:
     if (format or "table") == "table":  # text for a terminal; the W3C and RDF formats stay exact
         out = printable(out, lines=True)
     typer.echo(out)
+
+
+def _answer_slot(text: str, params: tuple, bind, format, inferred_on, store):
+    """Where the answer to this query on the on-disk store is kept between runs; None off that store.
+
+    The key holds all the answer comes from besides the stored files: the query, the format, the bindings as
+    given (a name is resolved in the same data), the day a ``default=today`` falls on, the date of the derived
+    facts, the engine that derived them and wrote the answer, and Oxigraph's version.
+    """
+    from ..store import answers
+    from ..store.load import default_store, store_inputs
+
+    if (store or default_store()) != "oxigraph":
+        return None
+    inputs = store_inputs()
+    if inputs is None:
+        return None
+    import datetime as dt
+
+    import pyoxigraph
+
+    from ..reasoning.infer import engine_stamp
+    from ..reasoning.timeline import parse_date
+
+    given = {str(pair).partition("=")[0].strip().lstrip("?$") for pair in bind or ()}
+    today = dt.date.today().isoformat() if any(p.default == "today" and p.name not in given for p in params) else None
+    day = parse_date(inferred_on, what="--as-of").isoformat() if inferred_on is not None else None
+    return answers.slot(inputs, {"query": text, "format": format or "table", "bind": list(bind or ()),
+                                 "today": today, "inferred": day, "engine": engine_stamp(),
+                                 "oxigraph": pyoxigraph.__version__})
 
 
 import_app = typer.Typer(

@@ -1,0 +1,102 @@
+"""A query asked again of the same stored data prints the answer kept from the first run, and never a stale one."""
+
+from pathlib import Path
+
+import pytest
+
+from graph.readwrite.imports import add_import, remove_import
+from graph.store import answers
+from graph.surfaces import cli
+from graph.surfaces.cli import main
+
+DATA = Path(__file__).parent / "data"
+LISTINGS = ["query", "listings-on-date", "--bind", "date=2025-06-01", "--no-inferred", "--format", "csv"]
+
+
+@pytest.fixture
+def stored(curated, monkeypatch):
+    """A CSL import in the data directory, and every answer worth keeping (the sample is answered in a blink)."""
+    add_import(DATA / "csl_sample.csv", curated, name="june")
+    monkeypatch.setattr(answers, "WORTH_KEEPING", 0.0)
+
+
+def run(capsysbinary, argv) -> bytes:
+    assert main(argv) == 0
+    return capsysbinary.readouterr().out
+
+
+def kept_files() -> list[Path]:
+    return sorted(answers.folder().glob("*.txt")) if answers.folder().is_dir() else []
+
+
+def no_store(*args, **kwargs):
+    raise AssertionError("the store was opened")
+
+
+def test_the_second_run_prints_the_kept_answer_byte_for_byte_without_opening_the_store(stored, capsysbinary,
+                                                                                       monkeypatch):
+    first = run(capsysbinary, LISTINGS)
+    assert b"\r\n" in first and len(kept_files()) == 1  # CSV lines end in CRLF, and so does the kept copy
+    monkeypatch.setattr(cli, "load_graph", no_store)
+    assert run(capsysbinary, LISTINGS) == first
+
+
+def test_fresh_asks_the_store_again(stored, capsysbinary, monkeypatch):
+    first = run(capsysbinary, LISTINGS)
+    monkeypatch.setattr(cli, "load_graph", no_store)
+    with pytest.raises(AssertionError, match="store was opened"):
+        main([*LISTINGS, "--fresh"])
+    assert first
+
+
+def test_another_date_binding_or_format_is_another_question(stored, capsysbinary):
+    june = run(capsysbinary, LISTINGS)
+    early = run(capsysbinary, [*LISTINGS, "--bind", "date=2019-01-01"])
+    table = run(capsysbinary, LISTINGS[:-2] + ["--format", "table"])
+    assert len({june, early, table}) == 3 and len(kept_files()) == 3
+    assert run(capsysbinary, LISTINGS) == june
+
+
+def test_an_import_removed_or_added_is_answered_from_the_new_data_and_the_old_answers_go(stored, curated,
+                                                                                         capsysbinary):
+    with_june = run(capsysbinary, LISTINGS)
+    remove_import("june")
+    add_import(DATA / "csl_sample.csv", curated, name="june-again")  # the same listings, imported anew
+    again = run(capsysbinary, LISTINGS)
+    assert again == with_june  # the same rows, asked of the new store
+    assert len(kept_files()) == 1  # the answer of the data that is gone was removed when this one was kept
+
+
+def test_a_query_whose_answer_changes_between_runs_is_never_kept(stored, capsysbinary):
+    for text in ("SELECT ?l (NOW() AS ?t) WHERE { ?l a ecg:Listing } LIMIT 1",
+                 "SELECT (STRUUID() AS ?u) WHERE { ?l a ecg:Listing } LIMIT 1",
+                 "SELECT ?l WHERE { ?l a ecg:Listing FILTER(RAND()<2) } LIMIT 1",
+                 # no spaces: '<2&&NOW()>' has the form of an IRI, but the parser reads a comparison and NOW()
+                 'SELECT ?l WHERE { ?l a ecg:Listing FILTER(1<2&&NOW()>"2000-01-01T00:00:00Z"^^xsd:dateTime) } LIMIT 1'):
+        run(capsysbinary, ["query", text, "--format", "csv"])
+    assert kept_files() == []
+    run(capsysbinary, ["query", "SELECT ?l WHERE { ?l a ecg:Listing } ORDER BY ?l LIMIT 1", "--format", "csv"])
+    assert len(kept_files()) == 1
+
+
+def test_may_keep_reads_the_query_with_a_parser():
+    assert answers.may_keep('SELECT ?s WHERE { ?s rdfs:label "NOW() RAND()" } # UUID()')
+    assert not answers.may_keep("ASK { FILTER(BNODE() != BNODE()) }")
+    assert not answers.may_keep("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
+    assert not answers.may_keep("SELECT ?s WHERE { ?s ?p")  # what rdflib cannot read is not kept
+
+
+def test_only_the_most_recent_answers_are_kept(stored, capsysbinary, monkeypatch):
+    monkeypatch.setattr(answers, "KEEP", 2)
+    for day in ("2019-01-01", "2021-01-01", "2025-06-01"):
+        run(capsysbinary, [*LISTINGS, "--bind", f"date={day}"])
+    assert len(kept_files()) == 2
+
+
+def test_a_data_directory_that_cannot_be_written_still_answers(stored, capsysbinary, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr("graph.store.atomic.write_atomic", refuse)
+    first = run(capsysbinary, LISTINGS)
+    assert kept_files() == [] and run(capsysbinary, LISTINGS) == first
