@@ -100,3 +100,71 @@ def test_hostile_strings_are_just_names(curated):
     with pytest.raises(UnknownNameError) as err:
         resolve(curated, "'; DROP GRAPH <x> ; <script>alert(1)</script>", "chip")
     assert "\n" not in str(err.value)
+
+
+# --------------------------------------------------------------------------- a large file: lenient load, strict parse beside it
+
+LARGE = """<urn:firm:1> <http://www.w3.org/2000/01/rdf-schema#label> "Firm one"@en .
+<urn:firm:1> <https://w3id.org/ecgraph/ontology#note> "a \\"quoted\\" note\\n" .
+_:b1 <https://w3id.org/ecgraph/ontology#ownedBy> <urn:firm:1> .
+<urn:firm:2> <https://w3id.org/ecgraph/ontology#share> "12.50"^^<http://www.w3.org/2001/XMLSchema#decimal> .
+"""
+# what a lenient parse lets through (in Turtle an IRI without a scheme is relative to the file, so valid)
+BAD_IRIS = [(".nt", "<urn:firm 3>"), (".nt", "<urn:{firm}>"), (".nt", "<firm-without-scheme>"),
+            (".ttl", "<urn:firm 3>"), (".ttl", "<urn:{firm}>")]
+
+
+@pytest.fixture
+def large_from_zero(monkeypatch):
+    """Every file counts as large, and the machine as having two cores."""
+    from graph.store import load as loading
+
+    monkeypatch.setattr(loading, "STRICT_BESIDE_BYTES", 0)
+    monkeypatch.setattr(loading, "_cores", lambda: 2)
+
+
+def test_a_large_file_loaded_beside_a_strict_parse_holds_what_a_strict_load_holds(tmp_path, large_from_zero,
+                                                                                    monkeypatch):
+    from graph.store import load as loading
+
+    path = tmp_path / "large.nt"
+    path.write_text(LARGE, encoding="utf-8")
+    beside = load(path, curated=False, imports=False)
+    monkeypatch.setattr(loading, "STRICT_BESIDE_BYTES", 1 << 40)
+    strict = load(path, curated=False, imports=False)
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    a, b = Graph(), Graph()
+    for target, ds in ((a, beside), (b, strict)):
+        for triple in ds.triples((None, None, None)):
+            target.add(plain(triple))
+    assert len(a) == 4 and isomorphic(a, b)  # the same triples, the blank node aside (named afresh by each load)
+
+
+@pytest.mark.parametrize("suffix,iri", BAD_IRIS)
+def test_an_iri_a_lenient_load_accepts_is_refused_with_the_line_and_column_of_a_strict_load(
+        tmp_path, large_from_zero, monkeypatch, iri, suffix):
+    from graph.store import load as loading
+
+    path = tmp_path / f"large{suffix}"
+    path.write_text(LARGE + f"{iri} <urn:p> <urn:o> .\n", encoding="utf-8")
+    with pytest.raises(ParseError) as beside:
+        load(path, curated=False, imports=False)
+    monkeypatch.setattr(loading, "STRICT_BESIDE_BYTES", 1 << 40)
+    with pytest.raises(ParseError) as strict:
+        load(path, curated=False, imports=False)
+    assert str(beside.value) == str(strict.value) and str(beside.value).startswith(f"{path}:5:")
+
+
+def test_when_the_checking_process_cannot_answer_the_file_is_parsed_strictly_in_process(tmp_path, large_from_zero,
+                                                                                         monkeypatch):
+    from graph.store import load as loading
+
+    monkeypatch.setattr(loading, "_STRICT_PARSE", "import sys; sys.exit(3)")
+    path = tmp_path / "large.nt"
+    path.write_text(LARGE + "<urn:firm 3> <urn:p> <urn:o> .\n", encoding="utf-8")
+    with pytest.raises(ParseError, match=rf"^{path}:5:"):
+        load(path, curated=False, imports=False)
+    path.write_text(LARGE, encoding="utf-8")
+    assert len(load(path, curated=False, imports=False)) == 4

@@ -113,7 +113,9 @@ def parse_into(ds: Dataset, path: Path, graph_name: URIRef | None = None) -> Non
     else:
         target = ds.graph(graph_name or URIRef(path.resolve().as_uri()))
     try:
-        if oxigraph:  # Oxigraph's bulk loader: no transaction log, 1.5x faster on a large file; a syntax error
+        if oxigraph and suffix in _LENIENT_SAME and _cores() >= 2 and path.stat().st_size >= STRICT_BESIDE_BYTES:
+            _load_beside_strict_parse(target, path, suffix)
+        elif oxigraph:  # Oxigraph's bulk loader: no transaction log, 1.5x faster on a large file; a syntax error
             target.parse(str(path), format=fmt, transactional=False)  # still leaves nothing returned
         else:
             target.parse(str(path), format=fmt)
@@ -125,6 +127,80 @@ def parse_into(ds: Dataset, path: Path, graph_name: URIRef | None = None) -> Non
         raise ParseError(f"{where}: {_first_line(str(exc))}") from None
     except Exception as exc:  # other rdflib parser failures
         raise ParseError(f"{path}: {_first_line(str(exc))}") from None
+
+
+STRICT_BESIDE_BYTES = 16 << 20
+"""From this size on, with two cores, a file is loaded leniently while another process parses it strictly."""
+
+_LENIENT_SAME = {".nt": "N_TRIPLES", ".nq": "N_QUADS", ".ttl": "TURTLE", ".trig": "TRIG"}
+
+_STRICT_PARSE = """
+import json, sys
+import pyoxigraph as ox
+try:
+    for _ in ox.parse(path=sys.argv[1], format=ox.RdfFormat.from_media_type(sys.argv[2]), base_iri=sys.argv[3]):
+        pass
+except SyntaxError as exc:
+    print(json.dumps([exc.lineno, exc.offset, str(exc.msg)]))
+else:
+    print("null")
+"""
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - platforms without affinity
+        return os.cpu_count() or 1
+
+
+def _load_beside_strict_parse(target, path: Path, suffix: str) -> None:
+    """Bulk-load ``path`` into ``target``'s Oxigraph store leniently while a second process parses it strictly.
+
+    In the store, most of a load is indexing (a million N-Triples: 1 s to parse, 3 s to load); a lenient load
+    skips the IRI checks (0.4 s less) and takes the same triples from a valid file. The strict parse, on the
+    other core, decides: its syntax error (line, column) is raised as the load's would be, and the loaded
+    graph is dropped with it. If that process cannot give an answer, the file is parsed strictly here.
+    """
+    import json
+    import subprocess
+    import sys
+
+    import pyoxigraph as ox
+    from oxrdflib._converter import to_ox
+
+    fmt = getattr(ox.RdfFormat, _LENIENT_SAME[suffix])
+    base = path.resolve().as_uri()  # what oxrdflib's parser gives a file
+    check = subprocess.Popen([sys.executable, "-c", _STRICT_PARSE, str(path), fmt.media_type, base],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lenient_error = None
+    try:
+        try:
+            oxigraph_store(target).bulk_load(path=str(path), format=fmt, base_iri=base,
+                                          to_graph=to_ox(target.identifier), lenient=True)
+        except SyntaxError as exc:  # still a syntax error when lenient: the strict one says it first
+            lenient_error = exc
+        out, _ = check.communicate()
+    finally:
+        if check.poll() is None:
+            check.kill()
+            check.wait()
+    try:
+        found = json.loads(out) if check.returncode == 0 else False
+    except ValueError:
+        found = False
+    if found is False:  # no answer from the other process: the strict parse is made here
+        try:
+            for _ in ox.parse(path=str(path), format=fmt, base_iri=base):
+                pass
+        except SyntaxError as exc:
+            found = [exc.lineno, exc.offset, str(exc.msg)]
+    if found:
+        error = SyntaxError(found[2])
+        error.lineno, error.offset = found[0], found[1]
+        raise error
+    if lenient_error is not None:
+        raise lenient_error
 
 
 def _first_line(text: str) -> str:

@@ -562,24 +562,35 @@ def query(
     if timeout < 0:
         raise EcgraphError(f"--timeout must be 0 (no limit) or a number of seconds, not {timeout:g}")
 
-    def ask(g):
-        bindings = sparql.parse_bindings(bind, params=params, g=g)
-        return sparql.answer(g, text, format, bindings=bindings, endpoint=endpoint, timeout=timeout or None)
-
     kept = None if endpoint or data else _answer_slot(text, params, bind, format, as_of if inferred else None, store)
     out = None if kept is None or fresh else answers.read(kept)
     if out is not None:
         _print_query_answer(out, format)
         return
     import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    steady = []
+
+    def ask(g):
+        bindings = sparql.parse_bindings(bind, params=params, g=g)
+        if kept is not None:  # rdflib's parser reads the query while Oxigraph, which lets go of the interpreter, answers
+            import rdflib.plugins.sparql  # noqa: F401  (imported first: two threads importing it at once break it)
+
+            steady.append(pool.submit(answers.may_keep, text))
+        return sparql.answer(g, text, format, bindings=bindings, endpoint=endpoint, timeout=timeout or None)
 
     started = time.perf_counter()
-    out = ask(None) if endpoint else load_graph(data, store, read_only=True,
-                                                inferred_on=as_of if inferred else None, then=ask)
-    spent = time.perf_counter() - started
-    _print_query_answer(out, format)  # printed first: the parse that decides whether to keep it comes after
-    if kept is not None and spent >= answers.WORTH_KEEPING and answers.may_keep(text):
-        answers.keep(kept, out)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecgraph-parse")
+    try:
+        out = ask(None) if endpoint else load_graph(data, store, read_only=True,
+                                                    inferred_on=as_of if inferred else None, then=ask)
+        spent = time.perf_counter() - started
+        _print_query_answer(out, format)
+        if steady and spent >= answers.WORTH_KEEPING and steady[0].result():
+            answers.keep(kept, out)
+    finally:
+        pool.shutdown(wait=False)  # a quick answer does not wait for the parse (the program ends without it)
 
 
 def _print_query_answer(out: str, format) -> None:
@@ -593,7 +604,7 @@ def _answer_slot(text: str, params: tuple, bind, format, inferred_on, store):
 
     The key holds all the answer comes from besides the stored files: the query, the format, the bindings as
     given (a name is resolved in the same data), the day a ``default=today`` falls on, the date of the derived
-    facts, the engine that derived them and wrote the answer, and Oxigraph's version.
+    facts, the engine that derived them and wrote the answer, and the versions of Oxigraph and rdflib.
     """
     from ..store import answers
     from ..store.load import default_store, store_inputs
@@ -606,6 +617,7 @@ def _answer_slot(text: str, params: tuple, bind, format, inferred_on, store):
     import datetime as dt
 
     import pyoxigraph
+    import rdflib
 
     from ..reasoning.infer import engine_stamp
     from ..reasoning.timeline import parse_date
@@ -615,7 +627,7 @@ def _answer_slot(text: str, params: tuple, bind, format, inferred_on, store):
     day = parse_date(inferred_on, what="--as-of").isoformat() if inferred_on is not None else None
     return answers.slot(inputs, {"query": text, "format": format or "table", "bind": list(bind or ()),
                                  "today": today, "inferred": day, "engine": engine_stamp(),
-                                 "oxigraph": pyoxigraph.__version__})
+                                 "oxigraph": pyoxigraph.__version__, "rdflib": rdflib.__version__})
 
 
 import_app = typer.Typer(
