@@ -903,8 +903,9 @@ def user_paths(folder: Path, *, triples: int = 1_000_000, csl: int = CSL_RECORDS
                         first.seconds, note=first.note + ("; stderr on a terminal says what it derives" if shown else
                                                           f"; stderr: {first.stderr.strip()[:60]!r}"),
                         check=shown, check_name="shows progress"))
-    seconds, note = _run_timed(inferred, env, limit)
-    rows.append(UserRow("named query listed-affiliates --bind owner=Huawei (CLI, with inferred facts)", seconds, note=note))
+    seconds, note = _run_timed([*inferred, "--fresh"], env, limit)  # from the store, not the answer kept just now
+    rows.append(UserRow("named query listed-affiliates --bind owner=Huawei (CLI, with inferred facts; --fresh: the "
+                        "store asked again)", seconds, note=note))
     data = generate(folder / "data.nt", triples, vocab=vocab)
     say(f"[dim]generated a --data file of {data.triples:,} triples ({data.firms:,} firms)[/dim]")
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
