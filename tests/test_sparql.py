@@ -109,16 +109,18 @@ def test_the_table_is_for_people(curated):
     assert "id:country/AD" in table and table.endswith("(3 rows)")
 
 
-
 MIXED = """SELECT ?x ?y WHERE {
-  { ?x ecg:isoAlpha2 ?y } UNION { VALUES (?x ?y) { (1 'Äpfel'@de) (UNDEF <http://example.org/z>) ("a\\tb" UNDEF) } }
-} ORDER BY ?y LIMIT 8"""
+  { ?x ecg:isoAlpha2 ?y FILTER (?y IN ("FR", "DE")) } UNION { VALUES (?x ?y) { (1 'Äpfel'@de) (UNDEF <http://example.org/z>) ("a\\tb" UNDEF)
+    ("3"^^xsd:double "2500"^^xsd:float) ("INF"^^xsd:double " 7 "^^xsd:integer) ("2025-06-01Z"^^xsd:date UNDEF)
+    ("2025-06-01T10:00:00Z"^^xsd:dateTime "2025-06-01T10:00:00.5"^^xsd:dateTime) ("x"^^<http://example.org/t> 1.50) } }
+} ORDER BY ?x"""
 
 
 @pytest.mark.parametrize("text", [MIXED, "ASK { ?c ecg:isoAlpha2 'FR' }", "ASK { ?c ecg:isoAlpha2 'XX' }"])
 def test_the_table_oxigraph_writes_is_the_table_of_rdflibs_result(curated, text):
-    # the table of a local answer on Oxigraph is made from its JSON results, not from rdflib terms
+    # the table of a local answer on Oxigraph is made from its JSON results, not from rdflib terms: the same text
     assert sparql.answer(curated, text) == sparql.format_result(sparql.query(curated, text))
+
 
 @pytest.mark.parametrize("fmt,rdflib_format", [("turtle", "turtle"), ("nt", "nt"), ("jsonld", "json-ld"),
                                                ("xml", "xml")])

@@ -644,7 +644,11 @@ _NATIVE_FORMATS = ("csv", "json", "xml")
 
 
 def _json_table(text: str) -> str:
-    """The ``table`` of a SPARQL JSON results document: what :func:`_table` writes from rdflib's result."""
+    """The ``table`` of a SPARQL JSON results document: what :func:`_table` writes from rdflib's result.
+
+    A typed literal is written as rdflib writes its value (``"3"^^xsd:double`` as ``3.0``, a UTC dateTime with
+    ``+00:00``), once per distinct value; a triple term as ``<< s p o >>``.
+    """
     import json
 
     doc = json.loads(text)
@@ -652,16 +656,24 @@ def _json_table(text: str) -> str:
         return "true" if doc["boolean"] else "false"
     names = list(doc["head"].get("vars", []))
     short: dict = {}
+    plain = (None, str(XSD.string))
 
     def cell(term) -> str:
         if term is None:
             return ""
-        if term["type"] != "uri":
-            return term["value"]
-        value = term["value"]
-        found = short.get(value)
+        kind, value = term["type"], term["value"]
+        if kind == "uri":
+            key = value
+        elif kind == "literal" and "xml:lang" not in term and term.get("datatype") not in plain:
+            key = (value, term["datatype"])
+        elif kind == "triple":
+            return "<< " + " ".join(cell(value[part]) for part in ("subject", "predicate", "object")) + " >>"
+        else:  # a text literal or a blank node: its value as it stands
+            return value
+        found = short.get(key)
         if found is None:
-            found = short[value] = _short(URIRef(value))
+            found = short[key] = (_short(URIRef(value)) if kind == "uri"
+                                  else str(Literal(value, datatype=URIRef(term["datatype"]))))
         return found
 
     return _layout(names, [[cell(b.get(n)) for n in names] for b in doc["results"]["bindings"]])
