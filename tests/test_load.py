@@ -168,3 +168,47 @@ def test_when_the_checking_process_cannot_answer_the_file_is_parsed_strictly_in_
         load(path, curated=False, imports=False)
     path.write_text(LARGE, encoding="utf-8")
     assert len(load(path, curated=False, imports=False)) == 4
+
+
+QUADS = {
+    ".nq": '<urn:firm:1> <urn:p> "in the default graph" .\n<urn:firm:2> <urn:p> "in a named graph" <urn:graph:g> .\n',
+    ".trig": '<urn:firm:1> <urn:p> "in the default graph" .\n<urn:graph:g> { <urn:firm:2> <urn:p> <rel> . }\n',
+    ".ttl": '<urn:firm:1> <urn:p> <relative/iri> .\n',
+}
+
+
+def quads(ds) -> set:
+    return {(s, p, o, getattr(g, "identifier", g)) for s, p, o, g in ds.quads((None, None, None, None))}
+
+
+@pytest.mark.parametrize("suffix", sorted(QUADS))
+def test_a_large_file_lands_in_the_same_graphs_with_the_same_iris_through_a_symlinked_folder(
+        tmp_path, large_from_zero, monkeypatch, suffix):
+    from graph.store import load as loading
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / f"large{suffix}").write_text(QUADS[suffix], encoding="utf-8")
+    (tmp_path / "link").symlink_to(real)
+    path = tmp_path / "link" / f"large{suffix}"  # relative IRIs resolve against the path as given
+    beside = load(path, curated=False, imports=False)
+    monkeypatch.setattr(loading, "STRICT_BESIDE_BYTES", 1 << 40)
+    strict = load(path, curated=False, imports=False)
+    assert quads(beside) == quads(strict) and len(quads(strict)) == QUADS[suffix].count("\n")
+    assert beside.ecgraph_user_graphs == strict.ecgraph_user_graphs
+
+
+def test_without_a_second_process_the_large_file_is_parsed_strictly_in_process(tmp_path, large_from_zero,
+                                                                               monkeypatch):
+    import subprocess
+
+    def no_process(*args, **kwargs):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(subprocess, "Popen", no_process)
+    path = tmp_path / "large.nt"
+    path.write_text(LARGE, encoding="utf-8")
+    assert len(load(path, curated=False, imports=False)) == 4
+    path.write_text(LARGE + "<urn:firm 3> <urn:p> <urn:o> .\n", encoding="utf-8")
+    with pytest.raises(ParseError, match=rf"^{path}:5:"):
+        load(path, curated=False, imports=False)

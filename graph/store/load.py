@@ -169,24 +169,33 @@ def _load_beside_strict_parse(target, path: Path, suffix: str) -> None:
     import pyoxigraph as ox
     from oxrdflib._converter import to_ox
 
+    from rdflib.parser import create_input_source
+
     fmt = getattr(ox.RdfFormat, _LENIENT_SAME[suffix])
-    base = path.resolve().as_uri()  # what oxrdflib's parser gives a file
-    check = subprocess.Popen([sys.executable, "-c", _STRICT_PARSE, str(path), fmt.media_type, base],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    lenient_error = None
+    source = create_input_source(str(path), format=fmt.file_extension)  # the base oxrdflib's parser gives the file
+    base = target.absolutize(source.getPublicId() or source.getSystemId() or "")
+    source.close()
+    # a file of quads puts its default graph where a Dataset's parse does (the store's default graph)
+    into = ox.DefaultGraph() if suffix in _QUAD_SUFFIXES else to_ox(target.identifier)
+    try:  # -I: the child reads neither the current folder nor PYTHON* variables
+        check = subprocess.Popen([sys.executable, "-I", "-c", _STRICT_PARSE, str(path), fmt.media_type, base],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    except OSError:  # no second process: the strict parse is made here, after the load
+        check = None
+    out, lenient_error = "", None
     try:
         try:
-            oxigraph_store(target).bulk_load(path=str(path), format=fmt, base_iri=base,
-                                          to_graph=to_ox(target.identifier), lenient=True)
+            oxigraph_store(target).bulk_load(path=str(path), format=fmt, base_iri=base, to_graph=into, lenient=True)
         except SyntaxError as exc:  # still a syntax error when lenient: the strict one says it first
             lenient_error = exc
-        out, _ = check.communicate()
+        if check is not None:
+            out, _ = check.communicate()
     finally:
-        if check.poll() is None:
+        if check is not None and check.poll() is None:
             check.kill()
             check.wait()
     try:
-        found = json.loads(out) if check.returncode == 0 else False
+        found = json.loads(out) if check is not None and check.returncode == 0 else False
     except ValueError:
         found = False
     if found is False:  # no answer from the other process: the strict parse is made here
