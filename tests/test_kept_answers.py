@@ -57,14 +57,59 @@ def test_another_date_binding_or_format_is_another_question(stored, capsysbinary
     assert run(capsysbinary, LISTINGS) == june
 
 
-def test_an_import_removed_or_added_is_answered_from_the_new_data_and_the_old_answers_go(stored, curated,
-                                                                                         capsysbinary):
-    with_june = run(capsysbinary, LISTINGS)
-    remove_import("june")
-    add_import(DATA / "csl_sample.csv", curated, name="june-again")  # the same listings, imported anew
-    again = run(capsysbinary, LISTINGS)
-    assert again == with_june  # the same rows, asked of the new store
+def test_a_newer_import_is_answered_from_the_new_data_and_the_old_answers_go(stored, curated, capsysbinary):
+    june = run(capsysbinary, LISTINGS)
+    add_import(DATA / "csl_newer.csv", curated, name="july")  # supersedes june: one party gone, one added
+    july = run(capsysbinary, LISTINGS)
+    assert july != june and july == run(capsysbinary, [*LISTINGS, "--fresh"])
     assert len(kept_files()) == 1  # the answer of the data that is gone was removed when this one was kept
+    remove_import("july")
+    assert run(capsysbinary, LISTINGS) == june  # june is current again: asked of the store again, not of july
+
+
+def test_an_import_landing_while_the_query_runs_is_not_kept_under_the_data_before_it(stored, curated,
+                                                                                      capsysbinary, monkeypatch):
+    load_graph = cli.load_graph
+
+    def import_meanwhile(*args, **kwargs):
+        add_import(DATA / "csl_newer.csv", curated, name="july")  # after the key was made, before the store opens
+        return load_graph(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "load_graph", import_meanwhile)
+    with_july = run(capsysbinary, LISTINGS)
+    monkeypatch.setattr(cli, "load_graph", load_graph)
+    assert kept_files() == []
+    remove_import("july")
+    assert run(capsysbinary, LISTINGS) != with_july  # june's own answer, not july's filed under june
+
+
+SEEN_DERIVED = ["query", "SELECT (COUNT(*) AS ?n) WHERE { ?c ecg:inGroupOn ?g }", "--format", "csv"]
+
+
+def test_no_inferred_sees_none_of_the_facts_derived_for_another_query(stored, capsysbinary):
+    run(capsysbinary, [*SEEN_DERIVED[:2], "--no-inferred", "--format", "csv"])
+    derived = run(capsysbinary, [*SEEN_DERIVED, "--as-of", "2025-06-01"])  # derives into the on-disk store
+    assert derived.split()[1] != b"0"
+    for argv in ([*SEEN_DERIVED, "--no-inferred"], [*SEEN_DERIVED, "--no-inferred", "--fresh"],
+                 [*SEEN_DERIVED[:2], "--no-inferred", "--format", "tsv", "--fresh"]):
+        assert run(capsysbinary, argv).split()[1] in (b"0", b'"0"^^<http://www.w3.org/2001/XMLSchema#integer>')
+
+
+def test_a_date_left_to_its_default_is_part_of_the_question(stored, capsysbinary, monkeypatch):
+    import datetime as dt
+
+    class Day(dt.date):
+        day_now = dt.date(2019, 1, 1)
+
+        @classmethod
+        def today(cls):
+            return cls.day_now
+
+    monkeypatch.setattr(dt, "date", Day)
+    argv = ["query", "listings-on-date", "--no-inferred", "--format", "csv"]
+    early = run(capsysbinary, argv)
+    Day.day_now = dt.date(2025, 6, 1)
+    assert run(capsysbinary, argv) != early and len(kept_files()) == 2
 
 
 def test_a_query_whose_answer_changes_between_runs_is_never_kept(stored, capsysbinary):

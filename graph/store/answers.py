@@ -57,6 +57,11 @@ def slot(inputs, question) -> Slot:
     return Slot(folder() / f"{data}-{_digest(question)[:32]}.txt", data)
 
 
+def same_data(at: Slot, inputs) -> bool:
+    """Whether ``inputs`` (a loaded dataset's ``ecgraph_inputs``) are the data ``at`` was made for."""
+    return inputs is not None and _digest([list(entry) for entry in inputs])[:16] == at.data
+
+
 def read(at: Slot) -> str | None:
     """The answer kept in ``at``, else None; reading it marks it recently used."""
     try:
@@ -97,10 +102,11 @@ def may_keep(text: str) -> bool:
     from rdflib.plugins.sparql.parser import parseQuery
     from rdflib.plugins.sparql.parserutils import CompValue
 
-    from .sparql import with_prefixes
+    from .sparql import PARSE_LOCK, with_prefixes
 
     try:
-        tree = parseQuery(with_prefixes(text))
+        with PARSE_LOCK:
+            tree = parseQuery(with_prefixes(text))
     except Exception:  # a text rdflib cannot read is never kept, whatever Oxigraph made of it
         return False
     stack = [tree]

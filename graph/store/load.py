@@ -383,9 +383,22 @@ def persistent_dataset(derived: Derived | None = None, note: Callable[[str], Non
                         _store_derived(folder, ds, derived, marks)
                         del inner, ds
                         inner, ds = _open_read_only(folder, wanted)
+        # the facts derived for another question stay in the store (readers may have it open) but out of sight
+        ds.ecgraph_hidden_graphs = derived_graphs(inner) - ({derived.graph} if derived is not None else set())
     except Exception:  # never worse than parsing: any trouble with the store falls back to the files
         return None
     return ds
+
+
+def derived_graphs(inner) -> frozenset:
+    """The named graphs of derived facts in a pyoxigraph store: those whose node says what they were derived from."""
+    import pyoxigraph as ox
+
+    from ..namespace import ECG
+
+    mark = ox.NamedNode(str(ECG.derivedFrom))
+    return frozenset(URIRef(q.subject.value) for q in inner.quads_for_pattern(None, mark, None, None)
+                     if q.graph_name == q.subject)
 
 
 def _open_read_only(folder: Path, wanted: list):

@@ -496,7 +496,8 @@ def service_refusal(text: str) -> str | None:
                 return next((f for f in map(find, node) if f is not None), None)
             return None
 
-        found = find(parseQuery(text))
+        with PARSE_LOCK:
+            found = find(parseQuery(text))
     except Exception:  # rdflib cannot parse it: the engine decides, inside the guard
         found = None
         if not offline.available():
@@ -510,6 +511,9 @@ def service_refusal(text: str) -> str | None:
     target = "a variable endpoint" if hasattr(term, "name") else f"<{term}>" if term is not None else "another endpoint"
     return f"SERVICE (a federated query to {target}) is not allowed"
 
+
+PARSE_LOCK = threading.Lock()
+"""Held around rdflib's query parser, which is not safe in two threads at once (pyparsing: RDFLib/rdflib#1282)."""
 
 _ENGINE_READY = False
 
@@ -634,9 +638,11 @@ def answer(g: Graph | None, text: str, fmt: str | None = None, *, bindings: dict
         return format_result(query(g, bound, endpoint=endpoint, timeout=timeout), fmt)
     check_format(form, fmt or "table")
     _check_local(g, bound)
+    hidden = getattr(g, "ecgraph_hidden_graphs", frozenset())
     if table:  # Oxigraph's JSON results, read back by the C json parser: no rdflib term per cell (26,000 rows: 2 s less)
-        return run_guarded(lambda: _engine_errors(lambda: _json_table(_native(native, bound, "json"))), timeout=timeout)
-    return run_guarded(lambda: _engine_errors(lambda: _native(native, bound, fmt)), timeout=timeout)
+        return run_guarded(lambda: _engine_errors(lambda: _json_table(_native(native, bound, "json", hidden))),
+                           timeout=timeout)
+    return run_guarded(lambda: _engine_errors(lambda: _native(native, bound, fmt, hidden)), timeout=timeout)
 
 
 _NATIVE_FORMATS = ("csv", "json", "xml")
@@ -679,17 +685,49 @@ def _json_table(text: str) -> str:
     return _layout(names, [[cell(b.get(n)) for n in names] for b in doc["results"]["bindings"]])
 
 
-def _native(store, text: str, fmt: str) -> str:
+def _native(store, text: str, fmt: str, hidden=frozenset()) -> str:
     """Run ``text`` on a pyoxigraph store and write the answer with Oxigraph's own results writer."""
     import pyoxigraph as ox
 
-    # the default graph is the union of the named graphs unless the query names its dataset (as _local)
-    result = store.query(text, prefixes=dict(PREFIXES), use_default_graph_as_union=not has_dataset_clause(text))
+    result = _ox_query(store, text, hidden)
     if not isinstance(result, (ox.QuerySolutions, ox.QueryBoolean)):  # the lexer and the parser disagree
         raise QueryError(f"format {fmt!r} does not suit this query's answer")
     written = result.serialize(format={"csv": ox.QueryResultsFormat.CSV, "json": ox.QueryResultsFormat.JSON,
                                        "xml": ox.QueryResultsFormat.XML}[fmt])
     return written.decode("utf-8")
+
+
+def _ox_query(store, text: str, hidden=frozenset()):
+    """``text`` on a pyoxigraph store: the default graph is the union of the named graphs, but for those in
+    ``hidden`` (which no pattern sees), unless the query names its dataset with FROM."""
+    if has_dataset_clause(text):
+        return store.query(text, prefixes=dict(PREFIXES))
+    if not hidden:
+        return store.query(text, prefixes=dict(PREFIXES), use_default_graph_as_union=True)
+    import pyoxigraph as ox
+
+    named = [n for n in store.named_graphs() if URIRef(n.value) not in hidden]
+    return store.query(text, prefixes=dict(PREFIXES), default_graph=[ox.DefaultGraph(), *named], named_graphs=named)
+
+
+def _rdflib_result(result) -> Result:
+    """A pyoxigraph answer as rdflib's :class:`Result`, made as oxrdflib makes it."""
+    import pyoxigraph as ox
+    from oxrdflib._converter import from_ox
+    from rdflib.term import Variable
+
+    if isinstance(result, ox.QueryBoolean):
+        out = Result("ASK")
+        out.askAnswer = bool(result)
+    elif isinstance(result, ox.QuerySolutions):
+        out = Result("SELECT")
+        out.vars = [Variable(v.value) for v in result.variables]
+        out.bindings = [{v: from_ox(val) for v, val in zip(out.vars, solution) if val is not None} for solution in result]
+    else:
+        out = Result("CONSTRUCT")
+        out.graph = Graph()
+        out.graph += (from_ox(t) for t in result)
+    return out
 
 
 def _local(g: Graph, text: str) -> Result:
@@ -701,7 +739,11 @@ def _local(g: Graph, text: str) -> Result:
     The answer is read in full here, in the guarded thread.
     """
     def work():
-        if has_dataset_clause(text):
+        hidden = getattr(g, "ecgraph_hidden_graphs", frozenset())
+        inner = getattr(getattr(g, "store", None), "_inner", None)
+        if hidden and inner is not None:  # some graphs out of sight: the store is asked with the others
+            result = _rdflib_result(_ox_query(inner, text, hidden))
+        elif has_dataset_clause(text):
             store = getattr(g, "store", None)
             if getattr(store, "_inner", None) is not None:  # oxrdflib: no union default graph, FROM decides
                 result = store.query(text, PREFIXES, {}, None)

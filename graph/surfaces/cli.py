@@ -562,7 +562,15 @@ def query(
     if timeout < 0:
         raise EcgraphError(f"--timeout must be 0 (no limit) or a number of seconds, not {timeout:g}")
 
-    kept = None if endpoint or data else _answer_slot(text, params, bind, format, as_of if inferred else None, store)
+    import datetime as dt
+
+    from ..reasoning.timeline import parse_date
+
+    today = dt.date.today().isoformat()  # read once: the key and the answer take the same day, even at midnight
+    given = {str(pair).partition("=")[0].strip().lstrip("?$") for pair in bind or ()}
+    bind = [*(bind or ()), *(f"{p.name}={today}" for p in params if p.default == "today" and p.name not in given)]
+    as_of = parse_date(as_of, what="--as-of").isoformat() if inferred else as_of
+    kept = None if endpoint or data else _answer_slot(text, bind, format, as_of if inferred else None, store)
     out = None if kept is None or fresh else answers.read(kept)
     if out is not None:
         _print_query_answer(out, format)
@@ -570,9 +578,10 @@ def query(
     import time
     from concurrent.futures import ThreadPoolExecutor
 
-    steady = []
+    steady, asked = [], []
 
     def ask(g):
+        asked.append(getattr(g, "ecgraph_inputs", None))
         bindings = sparql.parse_bindings(bind, params=params, g=g)
         if kept is not None:  # rdflib's parser reads the query while Oxigraph, which lets go of the interpreter, answers
             import rdflib.plugins.sparql  # noqa: F401  (imported first: two threads importing it at once break it)
@@ -587,10 +596,11 @@ def query(
                                                     inferred_on=as_of if inferred else None, then=ask)
         spent = time.perf_counter() - started
         _print_query_answer(out, format)
-        if steady and spent >= answers.WORTH_KEEPING and steady[0].result():
+        # kept only if asked of the data the key names (an import may have landed since the key was made)
+        if steady and spent >= answers.WORTH_KEEPING and answers.same_data(kept, asked[0]) and steady[0].result():
             answers.keep(kept, out)
     finally:
-        pool.shutdown(wait=False)  # a quick answer does not wait for the parse (the program ends without it)
+        pool.shutdown(wait=False)  # a quick answer does not wait for the parse: run() ends the process at once
 
 
 def _print_query_answer(out: str, format) -> None:
@@ -599,12 +609,13 @@ def _print_query_answer(out: str, format) -> None:
     typer.echo(out)
 
 
-def _answer_slot(text: str, params: tuple, bind, format, inferred_on, store):
+def _answer_slot(text: str, bind: list, format, inferred_on: Optional[str], store):
     """Where the answer to this query on the on-disk store is kept between runs; None off that store.
 
     The key holds all the answer comes from besides the stored files: the query, the format, the bindings as
-    given (a name is resolved in the same data), the day a ``default=today`` falls on, the date of the derived
-    facts, the engine that derived them and wrote the answer, and the versions of Oxigraph and rdflib.
+    given (a name is resolved in the same data; a ``default=today`` is given as the day, by the caller), the date
+    of the derived facts, the engine that derived them and wrote the answer, and the versions of Oxigraph,
+    oxrdflib and rdflib.
     """
     from ..store import answers
     from ..store.load import default_store, store_inputs
@@ -614,20 +625,16 @@ def _answer_slot(text: str, params: tuple, bind, format, inferred_on, store):
     inputs = store_inputs()
     if inputs is None:
         return None
-    import datetime as dt
-
-    import pyoxigraph
-    import rdflib
+    from importlib.util import find_spec
 
     from ..reasoning.infer import engine_stamp
-    from ..reasoning.timeline import parse_date
 
-    given = {str(pair).partition("=")[0].strip().lstrip("?$") for pair in bind or ()}
-    today = dt.date.today().isoformat() if any(p.default == "today" and p.name not in given for p in params) else None
-    day = parse_date(inferred_on, what="--as-of").isoformat() if inferred_on is not None else None
-    return answers.slot(inputs, {"query": text, "format": format or "table", "bind": list(bind or ()),
-                                 "today": today, "inferred": day, "engine": engine_stamp(),
-                                 "oxigraph": pyoxigraph.__version__, "rdflib": rdflib.__version__})
+    libraries = []  # each library as installed (a reinstall rewrites its files), without importing it
+    for name in ("pyoxigraph", "oxrdflib", "rdflib"):
+        origin = Path(find_spec(name).origin)
+        libraries.append([str(origin), origin.stat().st_size, origin.stat().st_mtime_ns])
+    return answers.slot(inputs, {"query": text, "format": format or "table", "bind": bind, "inferred": inferred_on,
+                                 "engine": engine_stamp(), "libraries": libraries})
 
 
 import_app = typer.Typer(
