@@ -95,6 +95,14 @@ def test_no_inferred_sees_none_of_the_facts_derived_for_another_query(stored, ca
         assert run(capsysbinary, argv).split()[1] in (b"0", b'"0"^^<http://www.w3.org/2001/XMLSchema#integer>')
 
 
+def test_a_query_naming_a_derived_graph_with_from_sees_it_only_with_the_derived_facts(stored, capsysbinary):
+    inferred = "<https://w3id.org/ecgraph/graph/inferred>"
+    for text in (f"SELECT (COUNT(*) AS ?n) FROM {inferred} WHERE {{ ?c ecg:inGroupOn ?g }}",
+                 f"SELECT (COUNT(*) AS ?n) FROM NAMED {inferred} WHERE {{ GRAPH ?x {{ ?c ecg:inGroupOn ?g }} }}"):
+        assert run(capsysbinary, ["query", text, "--format", "csv", "--as-of", "2025-06-01"]).split()[1] != b"0"
+        assert run(capsysbinary, ["query", text, "--format", "csv", "--no-inferred"]).split()[1] == b"0"
+
+
 def test_a_date_left_to_its_default_is_part_of_the_question(stored, capsysbinary, monkeypatch):
     import datetime as dt
 

@@ -113,6 +113,7 @@ MIXED = """SELECT ?x ?y WHERE {
   { ?x ecg:isoAlpha2 ?y FILTER (?y IN ("FR", "DE")) } UNION { VALUES (?x ?y) { (1 'Äpfel'@de) (UNDEF <http://example.org/z>) ("a\\tb" UNDEF)
     ("3"^^xsd:double "2500"^^xsd:float) ("INF"^^xsd:double " 7 "^^xsd:integer) ("2025-06-01Z"^^xsd:date UNDEF)
     ("2025-06-01T10:00:00Z"^^xsd:dateTime "2025-06-01T10:00:00.5"^^xsd:dateTime) ("x"^^<http://example.org/t> 1.50) } }
+  UNION { BIND (TRIPLE(<urn:a>, ecg:note, "c"@en) AS ?x) }
 } ORDER BY ?x"""
 
 

@@ -177,8 +177,8 @@ def _load_beside_strict_parse(target, path: Path, suffix: str) -> None:
     source.close()
     # a file of quads puts its default graph where a Dataset's parse does (the store's default graph)
     into = ox.DefaultGraph() if suffix in _QUAD_SUFFIXES else to_ox(target.identifier)
-    try:  # -I: the child reads neither the current folder nor PYTHON* variables
-        check = subprocess.Popen([sys.executable, "-I", "-c", _STRICT_PARSE, str(path), fmt.media_type, base],
+    try:  # -P: the child does not read modules from the current folder
+        check = subprocess.Popen([sys.executable, "-P", "-c", _STRICT_PARSE, str(path), fmt.media_type, base],
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     except OSError:  # no second process: the strict parse is made here, after the load
         check = None
@@ -385,6 +385,8 @@ def persistent_dataset(derived: Derived | None = None, note: Callable[[str], Non
                         inner, ds = _open_read_only(folder, wanted)
         # the facts derived for another question stay in the store (readers may have it open) but out of sight
         ds.ecgraph_hidden_graphs = derived_graphs(inner) - ({derived.graph} if derived is not None else set())
+        if _store_fingerprint(folder) != wanted:  # swapped for newer files while it was opened: say so
+            ds.ecgraph_inputs = None
     except Exception:  # never worse than parsing: any trouble with the store falls back to the files
         return None
     return ds

@@ -700,14 +700,35 @@ def _native(store, text: str, fmt: str, hidden=frozenset()) -> str:
 def _ox_query(store, text: str, hidden=frozenset()):
     """``text`` on a pyoxigraph store: the default graph is the union of the named graphs, but for those in
     ``hidden`` (which no pattern sees), unless the query names its dataset with FROM."""
-    if has_dataset_clause(text):
+    if has_dataset_clause(text) and not hidden:
         return store.query(text, prefixes=dict(PREFIXES))
     if not hidden:
         return store.query(text, prefixes=dict(PREFIXES), use_default_graph_as_union=True)
     import pyoxigraph as ox
 
+    if has_dataset_clause(text):  # the graphs it names, but for the hidden ones
+        defaults, named = _dataset_of(text)
+        defaults = [ox.NamedNode(str(n)) for n in defaults if n not in hidden] or [ox.NamedNode(_NO_GRAPH)]
+        named = [ox.NamedNode(str(n)) for n in named if n not in hidden]
+        return store.query(text, prefixes=dict(PREFIXES), default_graph=defaults, named_graphs=named)
     named = [n for n in store.named_graphs() if URIRef(n.value) not in hidden]
     return store.query(text, prefixes=dict(PREFIXES), default_graph=[ox.DefaultGraph(), *named], named_graphs=named)
+
+
+_NO_GRAPH = "urn:x-ecgraph:no-graph"  # a default graph that holds nothing (every graph FROM names is hidden)
+
+
+def _dataset_of(text: str) -> tuple[list[URIRef], list[URIRef]]:
+    """The graphs a query's FROM and FROM NAMED clauses name, as rdflib's parser reads them."""
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        with PARSE_LOCK:
+            clauses = translateQuery(parseQuery(with_prefixes(text))).algebra.get("datasetClause") or []
+    except Exception as exc:
+        raise QueryError(f"query does not parse: {_one_line(exc)}") from None
+    return ([c["default"] for c in clauses if "default" in c], [c["named"] for c in clauses if "named" in c])
 
 
 def _rdflib_result(result) -> Result:
@@ -920,6 +941,8 @@ def _lexical_literals(result: Result) -> Result:
 def _short(node) -> str:
     if node is None:
         return ""
+    if isinstance(node, tuple):  # an RDF 1.2 triple term, as oxrdflib gives it
+        return "<< " + " ".join(map(_short, node)) + " >>"
     if isinstance(node, URIRef):
         best = max((ns for ns in PREFIXES.values() if node.startswith(ns)), key=len, default=None)
         if best:

@@ -569,7 +569,8 @@ def query(
     today = dt.date.today().isoformat()  # read once: the key and the answer take the same day, even at midnight
     given = {str(pair).partition("=")[0].strip().lstrip("?$") for pair in bind or ()}
     bind = [*(bind or ()), *(f"{p.name}={today}" for p in params if p.default == "today" and p.name not in given)]
-    as_of = parse_date(as_of, what="--as-of").isoformat() if inferred else as_of
+    if inferred:
+        as_of = today if as_of.strip().lower() == "today" else parse_date(as_of, what="--as-of").isoformat()
     kept = None if endpoint or data else _answer_slot(text, bind, format, as_of if inferred else None, store)
     out = None if kept is None or fresh else answers.read(kept)
     if out is not None:
