@@ -153,3 +153,19 @@ def test_a_data_directory_that_cannot_be_written_still_answers(stored, capsysbin
     monkeypatch.setattr("graph.store.atomic.write_atomic", refuse)
     first = run(capsysbinary, LISTINGS)
     assert kept_files() == [] and run(capsysbinary, LISTINGS) == first
+
+
+def test_the_day_is_read_once_so_an_answer_at_midnight_is_filed_under_its_own_day(stored, capsysbinary,
+                                                                                  monkeypatch):
+    import datetime as dt
+
+    days = iter([dt.date(2019, 1, 1)])
+
+    class Midnight(dt.date):
+        @classmethod
+        def today(cls):  # the first reading is the old day, every later one the new day
+            return next(days, dt.date(2025, 6, 1))
+
+    monkeypatch.setattr(dt, "date", Midnight)
+    answered = run(capsysbinary, ["query", "listings-on-date", "--no-inferred", "--format", "csv"])
+    assert answered == run(capsysbinary, [*LISTINGS[:3], "date=2019-01-01", *LISTINGS[4:]])
