@@ -99,26 +99,12 @@ def may_keep(text: str) -> bool:
     >>> may_keep('SELECT ?s WHERE { ?s ?p "NOW()" }'), may_keep("SELECT ?s WHERE {")
     (True, False)
     """
-    from rdflib.plugins.sparql.parser import parseQuery
-    from rdflib.plugins.sparql.parserutils import CompValue
-
-    from .sparql import PARSE_LOCK, with_prefixes
+    from .sparql import parse_node, with_prefixes
 
     try:
-        with PARSE_LOCK:
-            tree = parseQuery(with_prefixes(text))
+        return parse_node(with_prefixes(text), _VOLATILE) is None
     except Exception:  # a text rdflib cannot read is never kept, whatever Oxigraph made of it
         return False
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, CompValue):
-            if node.name in _VOLATILE:
-                return False
-            stack.extend(node.values())
-        elif isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
-            stack.extend(node)
-    return True
 
 
 def _digest(value) -> str:

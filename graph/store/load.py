@@ -297,17 +297,8 @@ def store_is_current() -> bool:
 
     Read-only: lets a command say that its first run after an import will build the store.
     """
-    import json
-
-    imported = stored_imports()
-    if not imported:
-        return True
-    marker = data_dir() / "store" / "ecgraph-fingerprint.json"
-    try:
-        current = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return current == [list(entry) for entry in fingerprint(curated_files() + imported)]
+    wanted = store_inputs()
+    return wanted is None or _store_fingerprint(data_dir() / "store") == wanted
 
 
 def fingerprint(paths) -> tuple:

@@ -293,7 +293,7 @@ def parse_bindings(pairs, *, params: tuple = (), g: Graph | None = None) -> dict
     """
     declared = {p.name: p for p in params}
     out = {}
-    for pair in pairs or ():
+    for pair in with_defaults(pairs, params):
         name, sep, raw = str(pair).partition("=")
         name = name.strip().lstrip("?$")
         if not sep or not re.fullmatch(r"\w+", name):
@@ -302,14 +302,22 @@ def parse_bindings(pairs, *, params: tuple = (), g: Graph | None = None) -> dict
             raise InputError(f"--bind {name}: this query takes {', '.join('?' + p for p in declared) or 'no bindings'}")
         out[name] = parse_binding(name, raw, type=declared[name].type if name in declared else None, g=g)
     for p in params:
-        if p.name in out:
-            continue
-        if p.default is not None:
-            raw = dt.date.today().isoformat() if p.default == "today" else p.default
-            out[p.name] = parse_binding(p.name, raw, type=p.type, g=g)
-        elif p.required:
+        if p.name not in out and p.required:
             raise InputError(f"missing --bind {p.name}=...: ?{p.name} ({p.type}) is required: {p.doc}")
     return out
+
+
+def with_defaults(pairs, params: tuple = (), *, today: str | None = None) -> list[str]:
+    """The ``name=value`` pairs with one more for each declared parameter that has a default and is not given
+    (``default=today`` as ``today``, else the date when called).
+
+    >>> with_defaults(["list=id:list/entity-list"], (Param("date", "xsd:date", False, "today", ""),), today="2025-06-01")
+    ['list=id:list/entity-list', 'date=2025-06-01']
+    """
+    given = {str(pair).partition("=")[0].strip().lstrip("?$") for pair in pairs or ()}
+    defaults = [p for p in params if p.default is not None and p.name not in given]
+    today = today or (dt.date.today().isoformat() if any(p.default == "today" for p in defaults) else None)
+    return [*(pairs or ()), *(f"{p.name}={today if p.default == 'today' else p.default}" for p in defaults)]
 
 
 # --------------------------------------------------------------------------- named queries
@@ -484,20 +492,7 @@ def service_refusal(text: str) -> str | None:
     from . import offline
 
     try:
-        from rdflib.plugins.sparql.parser import parseQuery
-        from rdflib.plugins.sparql.parserutils import CompValue
-
-        def find(node):
-            if isinstance(node, CompValue):
-                if node.name == "ServiceGraphPattern":
-                    return node
-                return next((f for f in map(find, node.values()) if f is not None), None)
-            if isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
-                return next((f for f in map(find, node) if f is not None), None)
-            return None
-
-        with PARSE_LOCK:
-            found = find(parseQuery(text))
+        found = parse_node(text, {"ServiceGraphPattern"})
     except Exception:  # rdflib cannot parse it: the engine decides, inside the guard
         found = None
         if not offline.available():
@@ -514,6 +509,30 @@ def service_refusal(text: str) -> str | None:
 
 PARSE_LOCK = threading.Lock()
 """Held around rdflib's query parser, which is not safe in two threads at once (pyparsing: RDFLib/rdflib#1282)."""
+
+
+def parse_node(text: str, names):
+    """The first node (in reading order) of rdflib's parse of ``text`` whose name is in ``names``, else None.
+
+    Raises what rdflib's parser raises on a text it cannot read.
+
+    >>> parse_node("SELECT (NOW() AS ?t) WHERE {}", {"Builtin_NOW"}).name, parse_node("ASK {}", {"Builtin_NOW"})
+    ('Builtin_NOW', None)
+    """
+    from rdflib.plugins.sparql.parser import parseQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    with PARSE_LOCK:
+        stack = [parseQuery(text)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            if node.name in names:
+                return node
+            stack.extend(reversed(list(node.values())))
+        elif isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
+            stack.extend(reversed(list(node)))
+    return None
 
 _ENGINE_READY = False
 
@@ -700,10 +719,8 @@ def _native(store, text: str, fmt: str, hidden=frozenset()) -> str:
 def _ox_query(store, text: str, hidden=frozenset()):
     """``text`` on a pyoxigraph store: the default graph is the union of the named graphs, but for those in
     ``hidden`` (which no pattern sees), unless the query names its dataset with FROM."""
-    if has_dataset_clause(text) and not hidden:
-        return store.query(text, prefixes=dict(PREFIXES))
     if not hidden:
-        return store.query(text, prefixes=dict(PREFIXES), use_default_graph_as_union=True)
+        return store.query(text, prefixes=dict(PREFIXES), use_default_graph_as_union=not has_dataset_clause(text))
     import pyoxigraph as ox
 
     if has_dataset_clause(text):  # the graphs it names, but for the hidden ones
@@ -760,8 +777,10 @@ def _local(g: Graph, text: str) -> Result:
     The answer is read in full here, in the guarded thread.
     """
     def work():
+        from .load import oxigraph_store
+
         hidden = getattr(g, "ecgraph_hidden_graphs", frozenset())
-        inner = getattr(getattr(g, "store", None), "_inner", None)
+        inner = oxigraph_store(g)
         if hidden and inner is not None:  # some graphs out of sight: the store is asked with the others
             result = _rdflib_result(_ox_query(inner, text, hidden))
         elif has_dataset_clause(text):

@@ -567,8 +567,7 @@ def query(
     from ..reasoning.timeline import parse_date
 
     today = dt.date.today().isoformat()  # read once: the key and the answer take the same day, even at midnight
-    given = {str(pair).partition("=")[0].strip().lstrip("?$") for pair in bind or ()}
-    bind = [*(bind or ()), *(f"{p.name}={today}" for p in params if p.default == "today" and p.name not in given)]
+    bind = sparql.with_defaults(bind, params, today=today)
     if inferred:
         as_of = today if as_of.strip().lower() == "today" else parse_date(as_of, what="--as-of").isoformat()
     kept = None if endpoint or data else _answer_slot(text, bind, format, as_of if inferred else None, store)
@@ -633,7 +632,8 @@ def _answer_slot(text: str, bind: list, format, inferred_on: Optional[str], stor
     libraries = []  # each library as installed (a reinstall rewrites its files), without importing it
     for name in ("pyoxigraph", "oxrdflib", "rdflib"):
         origin = Path(find_spec(name).origin)
-        libraries.append([str(origin), origin.stat().st_size, origin.stat().st_mtime_ns])
+        st = origin.stat()
+        libraries.append([str(origin), st.st_size, st.st_mtime_ns])
     return answers.slot(inputs, {"query": text, "format": format or "table", "bind": bind, "inferred": inferred_on,
                                  "engine": engine_stamp(), "libraries": libraries})
 
