@@ -23,7 +23,7 @@ from .acts import ACT
 from .classify import HOLDS, UNKNOWN, all_thresholds, broader_closure
 from ..store.names import label_of
 from ..namespace import ECG, ID
-from .ownership import share_interval, ultimate_parents
+from .ownership import affiliations, ultimate_parents
 from .path import Step, fact_steps
 from .situation import (ROLE, SAME_AS, Party, Situation, classification, headquarters, list_of, listed_with,
                         listings_of, names, origin, parties_in, place_in, place_of_use, values)
@@ -519,8 +519,10 @@ def control_bases(s: Situation) -> frozenset:
 def affiliate(s: Situation, party: Party, lists: set[str], footnotes: set[int]) -> Match | None:
     """Whether ``party`` is treated as listed through ownership, by an affiliate extension in force.
 
-    Three-valued: the share held by listed owners is an interval; at or above the threshold (or control stated)
-    it is treated as listed, below it is not, in between it is undetermined ("possible affiliate").
+    Owned at or above the threshold, in the aggregate, by listed parties and parties treated as listed
+    (:func:`graph.reasoning.ownership.affiliations`: a party so owned counts as listed further down, stakes are
+    not multiplied down a chain), or controlled by one: treated as listed. Three-valued: where stakes of unknown
+    size decide, it is undetermined ("possible affiliate", naming those stakes).
     """
     g = s.g
     undetermined = []
@@ -530,39 +532,34 @@ def affiliate(s: Situation, party: Party, lists: set[str], footnotes: set[int]) 
             continue
         threshold = float(g.value(ext, ECG.ownershipThreshold) or 50)
         owners = listed_with(s, reach, footnotes)
-        share = share_interval(s.G, party.key, owners, day=s.day, control_bases=control_bases(s))
-        if not share.chains:
+        found = affiliations(s.G, owners, target=party.key, day=s.day, threshold=threshold,
+                             control_bases=control_bases(s))
+        mine = found.get(party.key)
+        if mine is None or not mine.possibly(threshold):
             continue
-        controlled = [c for c in share.chains if c.controlled]
         operative, status_text = in_effect(s, ext)
-        if not controlled and share.high < threshold:
-            continue
-        owners_text = ", ".join(f"{label_of(g, URIRef(c.owner))} ({_pcts(c)})" for c in share.chains)
-        if not controlled and share.low < threshold:
+        held = _held_text(s, mine, owners)
+        if not mine.treated_as_listed(threshold):
             if not operative:
                 continue
-            span = ("unknown" if share.low == 0 and share.high >= 100
-                    else f"between {num(share.low)}% and {num(share.high)}%")
+            span = ("unknown" if mine.low == 0 and mine.high >= 100
+                    else f"between {num(mine.low)}% and {num(mine.high)}%")
+            unknown = _unknown_stakes(s, found, party.key, owners)
             undetermined.append(Undetermined(
-                f"{party.label} ({party.role}) may be an affiliate of listed parties ({owners_text}): "
+                f"{party.label} ({party.role}) may be an affiliate of listed parties ({held}): "
                 f"share {span}, the threshold is {num(threshold)}%",
-                f"possible affiliate: share of {', '.join(sorted({label_of(g, URIRef(c.owner)) for c in share.chains}))}"
-                f" in {party.label} {span}"))
+                "possible affiliate: " + "; ".join(unknown)))
             continue
         ext_sources = tuple(sorted(str(x) for x in g.objects(ext, DCTERMS.source)))
         steps = [Step(str(ext), str(ECG.ownershipThreshold), num(threshold), ext_sources),
                  Step(str(ext), str(ECG.imposedBy), str(g.value(ext, ECG.imposedBy)), ext_sources)]
-        policy = None
-        for chain in (controlled or share.chains):
-            steps += chain_steps(s, chain)
-            for data in listings_of(s, chain.owner, reach, footnotes)[:1]:
-                steps += fact_steps(chain.owner, list_of(s, data), data, "validFrom")
-                policy = strictest(g, policy, data.get("reviewPolicy"))  # the most restrictive owner
-        if controlled:
-            by = ", ".join(sorted({label_of(g, URIRef(c.owner)) for c in controlled}))
+        support, policy = _support(s, found, party.key, owners, reach, footnotes)
+        steps += support
+        if mine.control:
+            by = ", ".join(sorted({label_of(g, URIRef(h.owner)) for h in mine.held if h.control and h.certain}))
             how = f"is controlled by listed {by} (control stated without a percentage: accounting consolidation)"
         else:
-            how = f"is owned {num(share.low)}% in aggregate by listed parties: {owners_text}"
+            how = f"is owned {num(mine.low)}% in aggregate by listed parties or parties treated as listed: {held}"
         reason = f"{party.label} ({party.role}) {how} — treated as listed under {short(g, g.value(ext, ECG.imposedBy))}"
         if not operative:
             s.cache.setdefault("affiliate_hits", []).append((ext, party, how, status_text))
@@ -571,6 +568,58 @@ def affiliate(s: Situation, party: Party, lists: set[str], footnotes: set[int]) 
     if undetermined:
         raise Undetermined("; ".join(str(u) for u in undetermined), "; ".join(u.missing for u in undetermined))
     return None
+
+
+def _held_text(s: Situation, mine, owners) -> str:
+    """The stakes in a party that count, in words: "SMIC (60%), Mid Co (60%, itself treated as listed)"."""
+    parts = []
+    for h in mine.held:
+        size = (f"{num(h.low)}%" if h.low == h.high else "control" if h.control
+                else "unknown share" if (h.low, h.high) == (0.0, 100.0) else f"{num(h.low)}-{num(h.high)}%")
+        status = "" if h.owner in owners else ", itself treated as listed" if h.certain else ", possibly treated as listed"
+        parts.append(f"{label_of(s.g, URIRef(h.owner))} ({size}{status})")
+    return ", ".join(parts)
+
+
+def _support(s: Situation, found, party: str, owners, reach, footnotes):
+    """The facts that make ``party`` treated as listed: the stakes counted, down from the listed parties (whose
+    listings are steps too), and the strictest review policy among those listed owners."""
+    g, steps, policy = s.g, [], None
+    seen, todo = {party}, [party]
+    while todo:
+        node = todo.pop()
+        for h in found[node].held:
+            if not h.certain:
+                continue
+            steps += fact_steps(h.owner, node, s.G.edges[h.owner, node, h.fact], "percentage", "percentageMin",
+                                "percentageMax", "ownershipBasis", "directInterest")
+            if h.owner in seen:
+                continue
+            seen.add(h.owner)
+            if h.owner in owners:
+                for data in listings_of(s, h.owner, reach, footnotes)[:1]:
+                    steps += fact_steps(h.owner, list_of(s, data), data, "validFrom")
+                    policy = strictest(g, policy, data.get("reviewPolicy"))  # the most restrictive owner
+            elif h.owner in found:
+                todo.append(h.owner)
+    return tuple(_unique(steps)), policy
+
+
+def _unknown_stakes(s: Situation, found, party: str, owners) -> list[str]:
+    """The stakes of unknown or ranged size on which ``party``'s being treated as listed turns, in words."""
+    g, out = s.g, []
+    seen, todo = {party}, [party]
+    while todo:
+        node = todo.pop()
+        for h in found[node].held:
+            if h.low != h.high:
+                span = ("unknown" if (h.low, h.high) == (0.0, 100.0) and not h.control
+                        else "not stated (control)" if h.control else f"between {num(h.low)}% and {num(h.high)}%")
+                out.append(f"share of {label_of(g, URIRef(h.owner))} in {label_of(g, URIRef(node))} {span}")
+            if h.owner not in seen and h.owner not in owners and not h.certain and h.owner in found:
+                seen.add(h.owner)
+                todo.append(h.owner)
+    return sorted(set(out)) or [f"share of the owners in {label_of(g, URIRef(party))}"]
 
 
 def strictest(g, *policies):

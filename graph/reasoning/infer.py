@@ -4,7 +4,8 @@
 - ``country ecg:inGroupOn group``: group membership on the inference date (through includesGroup,
   treatedAs and residual groups as well as membership facts);
 - ``party ecg:listedOwnersShare n``: the aggregate share held by Entity List / MEU parties (as the
-  affiliate extensions in the data name them), when it is above zero;
+  affiliate extensions in the data name them) and by the parties treated as listed through them, when it is
+  above zero;
 - the exposures of every ``ecg:ChipUsage`` stored in the graph, as ``ecg:Exposure`` nodes.
 
 The inferred graph records its date with ``ecg:asOf``.
@@ -56,7 +57,7 @@ def inferred_triples(g: Graph, day: dt.date):
             yield country, ECG.inGroupOn, URIRef(group)
     lists = {str(x) for r in restrictions(g) for x in g.objects(r, ECG.extendsList)}
     listed = {u for u, v, d in G.edges(data=True) if d.get("predicate") == LISTING and v in lists}
-    # every party below a listed party through ownership, in one pass (one walk per party took minutes)
+    # every party below a listed party through ownership, in one pass (one party at a time takes minutes)
     for party, share in listed_owner_shares(G, listed, day=day).items():
         yield URIRef(party), ECG.listedOwnersShare, Literal(round(share, 6), datatype=XSD.decimal)
     from .usage import usages_in

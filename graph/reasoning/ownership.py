@@ -1,18 +1,18 @@
-"""Ownership traversals over the networkx view: effective ownership and ultimate parents.
+"""Ownership traversals over the networkx view: which parties are treated as listed, and ultimate parents.
 
-Ownership edges are the collapsed ``ecg:Ownership`` facts (owner -> owned) with a
-``percentage`` and optional ``validFrom`` / ``validUntil``. Effective ownership
-multiplies percentages along each chain and sums across chains; a chain stops at
-the first owner in the given set (its own owners are already counted through it),
-cycles are cut, and the total is capped at 100.
+Ownership edges are the collapsed ``ecg:Ownership`` facts (owner -> owned) with a ``percentage`` (or a
+stated range ``percentageMin``..``percentageMax``, or nothing: 0..100) and optional ``validFrom`` /
+``validUntil``.
 
-A stake may lack a percentage: :func:`share_interval` then works with what is
-known, as an interval (a stated range ``percentageMin``..``percentageMax``, or
-0..100 when nothing is stated), and with control stated on its own (an
-``ecg:ownershipBasis`` whose concept says ``ecg:impliesControl``, such as GLEIF's
-accounting consolidation). A stake stated as an indirect, already aggregated
-interest (``ecg:directInterest false``) stands for its owner's whole share: other
-chains from that owner are not added to it.
+:func:`affiliations` is the 50% test of the affiliate extensions (the Affiliates Rule), counted as OFAC's
+50 Percent Rule counts: a party owned 50% or more in the aggregate by listed parties is treated as listed, and
+its own stakes then count in full further down; stakes are never multiplied along a chain. A stake of unknown
+size gives a range, so a party is certainly, possibly or not treated as listed. Control stated on its own (an
+``ecg:ownershipBasis`` whose concept says ``ecg:impliesControl``, such as GLEIF's accounting consolidation)
+counts as control. A stake stated as an indirect, already aggregated interest (``ecg:directInterest false``)
+stands for its owner's whole share: the stakes of the parties below that owner are not added to it.
+
+:func:`ultimate_parents` follows majority stakes upwards (the headquarters rule's ultimate parent).
 """
 
 from __future__ import annotations
@@ -43,17 +43,6 @@ class Chain:
     high: float | None = None
 
 
-@dataclass(frozen=True)
-class Share:
-    """The share of a party held by a set of owners, as far as it is known: ``low``..``high`` percent, and
-    whether some chain is control stated without a percentage (``control``)."""
-
-    low: float
-    high: float
-    control: bool
-    chains: tuple[Chain, ...]
-
-
 def ownership_view(G: nx.MultiDiGraph, day: dt.date | None = None) -> nx.MultiDiGraph:
     """The ownership edges of ``G`` that hold on ``day`` (a read-only view, ``G`` untouched)."""
 
@@ -64,43 +53,6 @@ def ownership_view(G: nx.MultiDiGraph, day: dt.date | None = None) -> nx.MultiDi
         return day is None or holds(data.get("validFrom"), data.get("validUntil"), day)
 
     return nx.subgraph_view(G, filter_edge=keep)
-
-
-def effective_ownership(G: nx.MultiDiGraph, target: str, owners, *, day: dt.date | None = None,
-                        max_depth: int = 12) -> tuple[float, tuple[Chain, ...]]:
-    """The share of ``target`` held, directly or indirectly and in aggregate, by the parties in ``owners``.
-
-    Returns the total (0..100) and the chains that make it up.
-
-    >>> G = nx.MultiDiGraph()
-    >>> _ = G.add_edge("A", "T", key="o1", predicate=OWNERSHIP, percentage=30.0)
-    >>> _ = G.add_edge("B", "T", key="o2", predicate=OWNERSHIP, percentage=30.0)
-    >>> effective_ownership(G, "T", {"A", "B"})[0]
-    60.0
-    """
-    owners = set(owners)
-    view = ownership_view(G, day)
-    if target not in view:
-        return 0.0, ()
-    chains: list[Chain] = []
-
-    def walk(node, facts, parties, pcts, share):
-        for owner, _, key, data in sorted(view.in_edges(node, keys=True, data=True), key=lambda e: (e[0], e[2])):
-            if owner in parties:  # a cycle
-                continue
-            pct = max(0.0, min(100.0, float(data["percentage"])))
-            new_share = share * pct / 100.0
-            chain_facts, chain_parties, chain_pcts = (key, *facts), (owner, *parties), (pct, *pcts)
-            if owner in owners:
-                chains.append(Chain(owner, chain_facts, chain_parties, chain_pcts, new_share * 100.0))
-            elif len(chain_facts) < max_depth and new_share > 0:
-                walk(owner, chain_facts, chain_parties, chain_pcts, new_share)
-
-    if target in owners:
-        return 100.0, (Chain(target, (), (target,), (), 100.0),)
-    walk(target, (), (target,), (), 1.0)
-    total = min(100.0, round(sum(c.share for c in chains), 9))
-    return total, tuple(chains)
 
 
 def ultimate_parents(G: nx.MultiDiGraph, party: str, *, day: dt.date | None = None,
@@ -149,71 +101,13 @@ def stake_bounds(data: dict) -> tuple[float, float]:
     return max(0.0, min(100.0, low)), max(0.0, min(100.0, high))
 
 
-def share_interval(G: nx.MultiDiGraph, target: str, owners, *, day: dt.date | None = None,
-                   control_bases=frozenset(), max_depth: int = 12) -> Share:
-    """The share of ``target`` held by ``owners``, directly or indirectly and in aggregate, as an interval.
-
-    ``control_bases`` are the ownership-basis IRIs that state control without a percentage.
-
-    >>> G = nx.MultiDiGraph()
-    >>> _ = G.add_edge("A", "T", key="o1", predicate=OWNERSHIP, percentage=30.0)
-    >>> _ = G.add_edge("B", "T", key="o2", predicate=OWNERSHIP, percentageMin=10.0, percentageMax=25.0)
-    >>> s = share_interval(G, "T", {"A", "B"})
-    >>> (s.low, s.high, s.control)
-    (40.0, 55.0, False)
-    """
-    owners = set(owners)
-    if target in owners:
-        chain = Chain(target, (), (target,), (), 100.0, (), False, 100.0, 100.0)
-        return Share(100.0, 100.0, False, (chain,))
-    view = stake_view(G, day)
-    if target not in view:
-        return Share(0.0, 0.0, False, ())
-    chains: list[Chain] = []
-
-    def walk(node, facts, parties, bounds, lo, hi, control):
-        for owner, _, key, data in sorted(view.in_edges(node, keys=True, data=True), key=lambda e: (e[0], e[2])):
-            if owner in parties:  # a cycle
-                continue
-            is_control = data.get("ownershipBasis") in control_bases and "percentage" not in data
-            b_lo, b_hi = stake_bounds(data)
-            new_lo, new_hi = lo * b_lo / 100.0, hi * b_hi / 100.0
-            direct = data.get("directInterest", True) not in (False, "false")
-            step = ((key, *facts), (owner, *parties), ((b_lo, b_hi), *bounds))
-            if owner in owners:
-                pcts = tuple(b[0] if b[0] == b[1] else float("nan") for b in step[2])
-                chains.append(Chain(owner, step[0], step[1], pcts, new_lo * 100.0, step[2],
-                                    control and is_control, new_lo * 100.0, new_hi * 100.0))
-                if not direct:
-                    indirect.add((owner, key))
-            elif len(step[0]) < max_depth and new_hi > 0:
-                walk(owner, *step, new_lo, new_hi, control and is_control)
-
-    indirect: set = set()
-    walk(target, (), (target,), (), 1.0, 1.0, True)
-    stated = {owner for owner, _ in indirect}
-    # an owner's stated indirect interest is its whole share: drop its other chains
-    kept = [c for c in chains if c.owner not in stated or (len(c.facts) == 1 and (c.owner, c.facts[0]) in indirect)]
-    low = min(100.0, round(sum(c.low for c in kept), 9))
-    high = min(100.0, round(sum(c.high for c in kept), 9))
-    return Share(low, high, any(c.controlled for c in kept), tuple(kept))
-
-
-# --------------------------------------------------------------------------- every party at once (performance)
-#
-# The same figure as effective_ownership(G, party, owners - {party}, day=day) for every party below the owners,
-# in one pass instead of one walk per party (a walk per party re-reads every chain above it: minutes on a
-# million ownership edges). Where no chain can pass through a cycle, the sum over chains is a sum over paths
-# of a DAG, which a layered propagation from the owners downwards gives exactly (layer k = chains of k stakes,
-# up to max_depth as the walk does). A party below a cycle gets the walk itself, so a cut cycle is cut alike.
-
-def listed_owner_shares(G: nx.MultiDiGraph, owners, *, day: dt.date | None = None,
-                        max_depth: int = 12) -> dict[str, float]:
-    """Each party's aggregate share held by ``owners`` (its own listing aside), for every party with a share above 0.
+def listed_owner_shares(G: nx.MultiDiGraph, owners, *, day: dt.date | None = None) -> dict[str, float]:
+    """Each party's aggregate share held by ``owners`` and the parties treated as listed through them
+    (:func:`affiliations`, each stake at its lowest), for every party with a share above 0, in one pass.
 
     >>> G = nx.MultiDiGraph()
     >>> _ = G.add_edge("A", "M", key="o1", predicate=OWNERSHIP, percentage=50.0)
-    >>> _ = G.add_edge("M", "T", key="o2", predicate=OWNERSHIP, percentage=80.0)
+    >>> _ = G.add_edge("M", "T", key="o2", predicate=OWNERSHIP, percentage=40.0)
     >>> _ = G.add_edge("B", "T", key="o3", predicate=OWNERSHIP, percentage=20.0)
     >>> listed_owner_shares(G, {"A", "B"})
     {'M': 50.0, 'T': 60.0}
@@ -225,118 +119,183 @@ def listed_owner_shares(G: nx.MultiDiGraph, owners, *, day: dt.date | None = Non
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _listed_owner_shares(G, set(owners), day, max_depth)
+        found = affiliations(G, owners, day=day)
     finally:
         if enabled:
             gc.enable()
+    return {party: a.low for party, a in sorted(found.items()) if a.low > 0}
 
 
-def _listed_owner_shares(G, owners: set, day, max_depth: int) -> dict[str, float]:
-    down: dict[str, list[tuple[str, float]]] = {}  # owner -> [(owned, pct)], only the stakes that hold on day
-    percent: dict = {}  # each stated percentage as a clamped float, converted once (a registry repeats a few)
-    # the raw adjacency, not G.edges(data=True): its generator costs more than the rest of the scan
-    for u, nbrs in G._adj.items():
-        stakes = None
+# --------------------------------------------------------------------------- the 50% test: treated as listed
+#
+# A party owned 50% or more, directly or indirectly, individually or in the aggregate, by listed parties is
+# treated as listed itself (the Affiliates Rule, 90 FR 47201, after OFAC's 50 Percent Rule). Indirect ownership
+# is counted as OFAC counts it: a party so owned is then treated as listed, so its own stakes count in full
+# further down (L --60%--> M --60%--> T: M is treated as listed, and so is T, owned 60% by M); a stake held by a
+# party that is not treated as listed counts for nothing (L --40%--> M --100%--> T: neither M nor T). Stakes
+# are not multiplied down a chain: that figure (36% above) is look-through ownership, not the test.
+#
+# The set of parties treated as listed is the least one that holds the listed parties and every party whose
+# stakes held by members add up to the threshold, found by one pass over the stakes (a worklist from the listed
+# parties down). A stake whose size is unknown or a range gives two such sets: with each stake at its lowest
+# (certainly treated as listed) and at its highest (possibly). A party's status depends only on the parties
+# above it, so the status of one party is found from its owners upwards, without reading the whole registry.
+
+
+@dataclass(frozen=True)
+class Held:
+    """One stake in a party held by a party listed or treated as listed (``certain``) or possibly so."""
+
+    owner: str
+    fact: str  # the stake's key in the traversal graph
+    low: float
+    high: float
+    control: bool  # control stated without a percentage
+    certain: bool  # the owner is listed or certainly treated as listed
+
+
+@dataclass(frozen=True)
+class Affiliation:
+    """How much of a party listed parties and the parties treated as listed hold: at least ``low`` percent
+    (stakes held by parties certainly treated as listed, each at its lowest), at most ``high`` (stakes held by
+    parties possibly so, each at its highest); ``control`` when such a party controls it without a percentage."""
+
+    party: str
+    low: float
+    high: float
+    control: bool
+    maybe_control: bool
+    held: tuple[Held, ...]
+
+    def treated_as_listed(self, threshold: float = 50.0) -> bool:
+        return self.control or _reaches(self.low, threshold)
+
+    def possibly(self, threshold: float = 50.0) -> bool:
+        return self.maybe_control or _reaches(self.high, threshold)
+
+
+def _reaches(share: float, threshold: float) -> bool:
+    return round(share, 9) >= threshold
+
+
+def affiliations(G: nx.MultiDiGraph, listed, *, target: str | None = None, day: dt.date | None = None,
+                 threshold: float = 50.0, control_bases=frozenset()) -> dict[str, Affiliation]:
+    """Each party's :class:`Affiliation` to the ``listed`` parties on ``day``: for every party some stake of a
+    listed party (or of a party treated as listed) reaches, or, given ``target``, for it and the parties above it.
+
+    >>> G = nx.MultiDiGraph()
+    >>> _ = G.add_edge("L", "M", key="s1", predicate=OWNERSHIP, percentage=60.0)
+    >>> _ = G.add_edge("M", "T", key="s2", predicate=OWNERSHIP, percentage=60.0)
+    >>> _ = G.add_edge("L", "X", key="s3", predicate=OWNERSHIP, percentage=40.0)
+    >>> _ = G.add_edge("X", "Y", key="s4", predicate=OWNERSHIP, percentage=100.0)
+    >>> found = affiliations(G, {"L"})
+    >>> [(p, found[p].low, found[p].treated_as_listed()) for p in sorted(found)]
+    [('M', 60.0, True), ('T', 60.0, True), ('X', 40.0, False)]
+    """
+    listed = set(listed)
+    down = _stakes_down(G, day, None if target is None else _above(G, target, listed, day))
+    covered = _covered(down, listed)
+    lows, highs, controls = {}, {}, {}
+    for key, data in _each_stake(down):
+        lows[key], highs[key] = stake_bounds(data)
+        controls[key] = data.get("ownershipBasis") in control_bases and "percentage" not in data
+    certain = _treated(down, listed, lows, controls, threshold, covered)
+    possible = _treated(down, listed, highs, controls, threshold, covered)
+    found: dict[str, dict] = {}
+    for owner, stakes in down.items():
+        if owner not in possible:
+            continue
+        for owned, key, _ in stakes:
+            if owned == owner or owner in covered.get(owned, ()):
+                continue
+            entry = found.setdefault(owned, {"held": []})
+            entry["held"].append(Held(owner, key, lows[key], highs[key], controls[key], owner in certain))
+    out = {}
+    for party, entry in found.items():
+        held = tuple(sorted(entry["held"], key=lambda h: (not h.certain, -h.low, h.owner, h.fact)))
+        low = min(100.0, round(sum(h.low for h in held if h.certain), 9))
+        high = min(100.0, round(sum(h.high for h in held), 9))
+        out[party] = Affiliation(party, low, high, any(h.control and h.certain for h in held),
+                                 any(h.control for h in held), held)
+    return out
+
+
+def _above(G: nx.MultiDiGraph, target: str, listed: set, day) -> set:
+    """``target`` and every party above it through stakes that hold on ``day`` (not above a listed party)."""
+    view = stake_view(G, day)
+    seen, todo = {target}, [target]
+    while todo:
+        node = todo.pop()
+        if node in listed and node != target:
+            continue
+        if node not in view:
+            continue
+        for owner in view.predecessors(node):
+            if owner not in seen:
+                seen.add(owner)
+                todo.append(owner)
+    return seen
+
+
+def _stakes_down(G: nx.MultiDiGraph, day, within) -> dict[str, list[tuple[str, str, dict]]]:
+    """owner -> [(owned, key, data)] for the stakes holding on ``day`` (among the parties ``within``, if given)."""
+    down: dict[str, list] = {}
+    owners = G._adj if within is None else {u: G._adj[u] for u in within if u in G._adj}
+    for u, nbrs in owners.items():
         for v, keyed in nbrs.items():
-            for data in keyed.values():
-                if data.get("predicate") != OWNERSHIP or "percentage" not in data:
+            if within is not None and v not in within:
+                continue
+            for key, data in keyed.items():
+                if data.get("predicate") != OWNERSHIP:
                     continue
                 start, end = data.get("validFrom"), data.get("validUntil")
                 if day is not None and (start is not None or end is not None) and not holds(start, end, day):
                     continue
-                stated = data["percentage"]
-                pct = percent.get(stated)
-                if pct is None:
-                    pct = percent[stated] = max(0.0, min(100.0, float(stated)))
-                if stakes is None:
-                    stakes = down[u] = []
-                stakes.append((v, pct))
-    hops: dict[str, int] = {}  # every party a chain from an owner reaches: the fewest stakes from an owner to it
-    frontier = [o for o in owners if o in down]
-    for k in range(1, max_depth + 1):
-        if not frontier:
-            break
-        nxt = []
-        for node in frontier:
-            for owned, _ in down.get(node, ()):
-                if owned not in hops:
-                    hops[owned] = k
-                    if owned not in owners:
-                        nxt.append(owned)
-        frontier = nxt
-    cyclic = _below_cycles(down, hops.keys() | owners)
-    totals: dict[str, float] = {}
-    layer = {o: 1.0 for o in owners if o in down}  # share carried into each node by chains of k stakes
-    for k in range(max_depth):
-        nxt: dict[str, float] = {}
-        for node, share in layer.items():
-            if k and node in owners:  # a chain stops at the first owner: its own owners count through it
+                down.setdefault(u, []).append((v, key, data))
+    return down
+
+
+def _each_stake(down):
+    for stakes in down.values():
+        for _, key, data in stakes:
+            yield key, data
+
+
+def _covered(down, listed: set) -> dict[str, set]:
+    """For each party with a stake stated as an indirect, aggregated interest (``directInterest false``), the
+    parties below that owner (down to a listed party): their stakes in it are part of the owner's stated
+    interest, not added to it."""
+    indirect: dict[str, set] = {}
+    for owner, stakes in down.items():
+        for owned, _, data in stakes:
+            if data.get("directInterest", True) in (False, "false"):
+                indirect.setdefault(owned, set()).add(owner)
+    out = {}
+    for owned, owners in indirect.items():
+        below, todo = set(), list(owners)
+        while todo:
+            node = todo.pop()
+            for child, _, _ in down.get(node, ()):
+                if child != owned and child not in below and child not in owners and child not in listed:
+                    below.add(child)
+                    todo.append(child)
+        out[owned] = below
+    return out
+
+
+def _treated(down, listed: set, bound: dict, control: dict, threshold: float, covered) -> set:
+    """The least set holding ``listed`` and every party whose stakes held by members (each at ``bound``) reach
+    ``threshold``, or that a member controls."""
+    members = set(listed)
+    total: dict[str, float] = {}
+    work = [n for n in listed if n in down]
+    while work:
+        owner = work.pop()
+        for owned, key, _ in down.get(owner, ()):
+            if owned in members or owned == owner or owner in covered.get(owned, ()):
                 continue
-            for owned, pct in down.get(node, ()):
-                if owned == node or owned in cyclic:
-                    continue
-                carried = share * pct / 100.0
-                if carried > 0:
-                    nxt[owned] = nxt.get(owned, 0.0) + carried
-        for node, share in nxt.items():
-            totals[node] = totals.get(node, 0.0) + share
-        layer = nxt
-        if not layer:
-            break
-    out = {node: min(100.0, round(share * 100.0, 9)) for node, share in totals.items()}
-    if cyclic:
-        up: dict[str, list[tuple[str, float]]] = {}  # the same stakes, owned -> [(owner, pct)], among those reached
-        for u, stakes in down.items():
-            if u in hops or u in owners:
-                for v, pct in stakes:
-                    up.setdefault(v, []).append((u, pct))
-        for node in cyclic & hops.keys():
-            out[node] = _walked_share(up, node, owners - {node}, hops, max_depth)
-    return {node: share for node, share in sorted(out.items()) if share > 0}
-
-
-def _walked_share(up, target: str, owners: set, hops: dict[str, int], max_depth: int) -> float:
-    """:func:`effective_ownership`'s walk for one party, over the stakes ``up`` (owned -> owners), skipping the
-    parties no owner reaches within the chain length left (``hops``: the fewest stakes from an owner); the same
-    figure, since a chain that cannot reach an owner adds nothing."""
-    total = 0.0
-    path = {target}
-
-    def walk(node, share, length):
-        nonlocal total
-        for owner, pct in up.get(node, ()):
-            if owner in path:  # a cycle
-                continue
-            carried = share * pct / 100.0
-            if owner in owners:
-                total += carried
-            elif carried > 0 and length + 1 + hops.get(owner, max_depth + 1) <= max_depth:  # hops >= 1
-                path.add(owner)
-                walk(owner, carried, length + 1)
-                path.discard(owner)
-
-    walk(target, 1.0, 0)
-    return min(100.0, round(total * 100.0, 9))
-
-
-def _below_cycles(down: dict[str, list[tuple[str, float]]], nodes) -> set[str]:
-    """The nodes that lie on a cycle of stakes among ``nodes`` or below one.
-
-    Peel off, again and again, the nodes no remaining stake points at (Kahn's topological order): what
-    cannot be peeled has a cycle above it or is on one.
-    """
-    indegree = dict.fromkeys(nodes, 0)
-    for u in nodes:
-        for v, _ in down.get(u, ()):
-            if v in indegree:
-                indegree[v] += 1
-    ready = [n for n, d in indegree.items() if d == 0]
-    while ready:
-        u = ready.pop()
-        del indegree[u]
-        for v, _ in down.get(u, ()):
-            if v in indegree:
-                indegree[v] -= 1
-                if indegree[v] == 0:
-                    ready.append(v)
-    return set(indegree)
+            total[owned] = total.get(owned, 0.0) + bound[key]
+            if control[key] or _reaches(total[owned], threshold):
+                members.add(owned)
+                work.append(owned)
+    return members

@@ -22,13 +22,15 @@ graph with the same engine as a local run, so the answers are the same.
 
 from __future__ import annotations
 
+import itertools
+
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import OWL, SKOS
 
 from ..errors import QueryError
 from ..namespace import ECG, ID
 
-HOPS = 12  # the ownership depth the engine itself walks (graph.reasoning.ownership.effective_ownership)
+HOPS = None  # ownership steps up from each party: all of them, as the engine itself follows (graph.reasoning.ownership)
 
 # Instances of these classes (and their subclasses) are many and belong to parties: fetched around a usage only.
 # Every other class of the ontology is vocabulary, fetched whole.
@@ -115,7 +117,7 @@ def vocabulary(endpoint: str, *, timeout: float | None = 60) -> Graph:
     return out
 
 
-def neighbourhood(endpoint: str, usage, *, hops: int = HOPS, vocab: Graph | None = None,
+def neighbourhood(endpoint: str, usage, *, hops: int | None = HOPS, vocab: Graph | None = None,
                   timeout: float | None = 60) -> Graph:
     """Everything :func:`graph.reasoning.exposure.exposures` reads for ``usage``, fetched from ``endpoint`` into a local graph.
 
@@ -123,7 +125,7 @@ def neighbourhood(endpoint: str, usage, *, hops: int = HOPS, vocab: Graph | None
     ----------
     endpoint : the SPARQL 1.1 query URL of a store holding the graph (union default graph)
     usage : a :class:`graph.reasoning.exposure.Usage`
-    hops : how many ownership steps up from each party to follow
+    hops : how many ownership steps up from each party to follow (None: until no new owner is found)
     vocab : the result of :func:`vocabulary`, to reuse between usages
     """
     out = Graph()
@@ -139,7 +141,8 @@ def neighbourhood(endpoint: str, usage, *, hops: int = HOPS, vocab: Graph | None
 
 
 def _parties(endpoint: str, seeds: set[str], hops: int, timeout) -> Graph:
-    """The seeds, the chip's designer and manufacturer, and their owners up to ``hops`` stakes up (breadth first)."""
+    """The seeds, the chip's designer and manufacturer, and their owners up to ``hops`` stakes up (breadth first;
+    None: every owner above them)."""
     out = Graph()
     done: set[str] = set()
 
@@ -154,7 +157,7 @@ def _parties(endpoint: str, seeds: set[str], hops: int, timeout) -> Graph:
     makers = {str(o) for s in seeds for p in (ECG.designedBy, ECG.manufacturedBy)
               for o in out.objects(URIRef(s), p) if isinstance(o, URIRef)}
     level = seeds | fetch(makers)
-    for _ in range(max(0, hops)):
+    for _ in (itertools.count() if hops is None else range(max(0, hops))):
         owners = {str(o) for x in level for fact in out.subjects(ECG.owned, URIRef(x))
                   for o in out.objects(fact, ECG.owner) if isinstance(o, URIRef)}
         level = fetch(owners)
@@ -163,7 +166,7 @@ def _parties(endpoint: str, seeds: set[str], hops: int, timeout) -> Graph:
     return out
 
 
-def exposures(endpoint: str, usage, *, hops: int = HOPS, vocab: Graph | None = None, timeout: float | None = 60):
+def exposures(endpoint: str, usage, *, hops: int | None = HOPS, vocab: Graph | None = None, timeout: float | None = 60):
     """The :class:`graph.reasoning.exposure.Answer` for ``usage``, computed on the neighbourhood fetched from ``endpoint``."""
     from ..reasoning.exposure import exposures as local_exposures
 
