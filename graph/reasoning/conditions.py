@@ -371,6 +371,8 @@ def headquarters_in(s: Situation, r) -> Match | None:
     flag = g.value(r, ECG.throughUltimateParent)
     through = bool(flag is not None and flag.toPython())
     candidates = parties_in(s, roles)
+    above: dict[str, list[Party]] = {}  # each named party and its majority owners, nearest first
+    unknown_parents = []  # majority owners whose headquarters are not recorded
     for party in candidates:
         hq, hq_steps = headquarters(s, party)
         inside = place_in(s, hq, group_iris, countries)
@@ -378,8 +380,10 @@ def headquarters_in(s: Situation, r) -> Match | None:
             reason = f"{party.label} ({party.role}) is headquartered in {label_of(g, URIRef(hq))}"
             return Match(hq_steps + inside, (party,), reason, own=((party, hq_steps + inside, reason, None),))
         if through and party.named:
+            above[party.key] = [party]
             for chain in ultimate_parents(s.G, party.key, day=s.day):
                 top = Party(chain.owner, party.role, label_of(g, URIRef(chain.owner)), True)
+                above[party.key].append(top)
                 phq, phq_steps = headquarters(s, top)
                 inside = place_in(s, phq, group_iris, countries)
                 if inside is not None:
@@ -387,23 +391,30 @@ def headquarters_in(s: Situation, r) -> Match | None:
                     reason = (f"{party.label} ({party.role}) is majority-owned ({_pcts(chain)}) by {top.label}, "
                               f"headquartered in {label_of(g, URIRef(phq))}")
                     return Match(steps, (party,), reason, own=((party, steps, reason, None),))
+                if phq is None:
+                    unknown_parents.append(f"headquarters of {top.label} (majority owner of {party.label})")
     where = names(s, group_iris | countries)
     possible = []
     for party in candidates if through else ():
-        for owner, how, steps in _uncertain_parents(s, party):
-            ohq, ohq_steps = headquarters(s, Party(owner, party.role, label_of(g, URIRef(owner)), True))
-            inside = place_in(s, ohq, group_iris, countries)
-            if inside is None:
-                continue
-            if how == "control":  # control stated without a percentage: the parent is known
-                reason = (f"{party.label} ({party.role}) is controlled (accounting consolidation) by "
-                          f"{label_of(g, URIRef(owner))}, headquartered in {label_of(g, URIRef(ohq))}")
-                all_steps = steps + ohq_steps + inside
-                return Match(all_steps, (party,), reason, own=((party, all_steps, reason, None),))
-            possible.append(f"share of {label_of(g, URIRef(owner))} ({label_of(g, URIRef(ohq))}) in {party.label} {how}")
-    if possible:
-        raise Undetermined(f"the ultimate parent may be headquartered in {where}: " + "; ".join(possible),
-                           "possible ultimate parent: " + "; ".join(possible))
+        for node in above.get(party.key, ()):
+            for owner, how, steps in _uncertain_parents(s, node):
+                holder = Party(owner, party.role, label_of(g, URIRef(owner)), True)
+                ohq, ohq_steps = headquarters(s, holder)
+                inside = place_in(s, ohq, group_iris, countries)
+                if inside is not None and how == "control" and node is party:
+                    # control stated without a percentage: the parent is known
+                    reason = (f"{party.label} ({party.role}) is controlled (accounting consolidation) by "
+                              f"{holder.label}, headquartered in {label_of(g, URIRef(ohq))}")
+                    all_steps = steps + ohq_steps + inside
+                    return Match(all_steps, (party,), reason, own=((party, all_steps, reason, None),))
+                where_from = _possibly_in(s, holder, group_iris, countries)
+                if where_from:
+                    of = node.label if node is party else f"{node.label} (majority owner of {party.label})"
+                    possible.append(f"share of {holder.label} ({where_from}) in {of} {how}")
+    if possible or unknown_parents:
+        missing = (["possible ultimate parent: " + "; ".join(possible)] if possible else []) + unknown_parents
+        raise Undetermined(f"the ultimate parent may be headquartered in {where}: " + "; ".join(possible + unknown_parents),
+                           "; ".join(missing))
     if not candidates:
         raise NotApplicable("no party in the role whose headquarters it tests "
                             f"({', '.join(x.rsplit('/', 1)[-1] for x in roles)})")
@@ -413,6 +424,20 @@ def headquarters_in(s: Situation, r) -> Match | None:
                            "is undetermined", f"headquarters of {', '.join(unknown)}")
     who = ", ".join(p.label for p in candidates)
     raise NotApplicable(f"{who}: not headquartered in {where}" + (" (nor its ultimate parent)" if through else ""))
+
+
+def _possibly_in(s: Situation, holder: Party, group_iris, countries) -> str:
+    """Where ``holder`` or one of its majority owners is headquartered inside the groups or countries, or whose
+    headquarters are not recorded, in words ("China"; "headquarters unknown"); empty when none of them can be."""
+    g = s.g
+    for who in [holder] + [Party(c.owner, holder.role, label_of(g, URIRef(c.owner)), True)
+                           for c in ultimate_parents(s.G, holder.key, day=s.day)]:
+        hq, _ = headquarters(s, who)
+        if hq is None:
+            return "headquarters unknown" if who is holder else f"owned by {who.label}, headquarters unknown"
+        if place_in(s, hq, group_iris, countries) is not None:
+            return label_of(g, URIRef(hq)) if who is holder else f"owned by {who.label}, {label_of(g, URIRef(hq))}"
+    return ""
 
 
 def _uncertain_parents(s: Situation, party: Party):
