@@ -344,3 +344,67 @@ def test_sigterm_stops_serve_and_removes_its_temporary_store(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert list(tmp_path.glob("ecgraph-serve-*")) == []
+
+
+# --------------------------------------------------------------------------- found by review (2026-12-04)
+
+def test_literals_come_back_as_the_store_holds_them_in_every_format(endpoint):
+    """NaN stays NaN (not nan), a date keeps its time zone (2025-06-01Z is not 2025-06-01)."""
+    query = ('SELECT ?x WHERE { VALUES ?x { "NaN"^^xsd:double "INF"^^xsd:double "2025-06-01Z"^^xsd:date'
+             ' "2025-06-01+05:00"^^xsd:date } }')
+    status, _, body = get(endpoint, query, format="json")
+    assert status == 200
+    assert [b["x"]["value"] for b in json.loads(body)["results"]["bindings"]] == \
+        ["NaN", "INF", "2025-06-01Z", "2025-06-01+05:00"]
+    for fmt in ("xml", "csv", "tsv"):
+        status, _, body = get(endpoint, query, format=fmt)
+        assert status == 200 and "NaN" in body and "2025-06-01Z" in body and "nan" not in body, fmt
+
+
+def test_a_long_chain_of_minus_signs_is_refused_before_it_reaches_an_engine(endpoint):
+    status, _, body = http(endpoint, data=("ASK { FILTER(1" + "-1" * 20_000 + " < 0) }").encode(),
+                           headers={"Content-Type": "application/sparql-query"})
+    assert status == 400 and "brackets and operators" in body
+
+
+def test_a_dataset_iri_that_oxigraph_cannot_read_is_a_bad_request(endpoint):
+    status, _, body = get(endpoint, "ASK {}", **{"default-graph-uri": "http://e.org:abc/"})
+    assert status == 400 and "not an IRI" in body
+
+
+def test_a_wrong_method_names_the_allowed_ones_and_an_unknown_path_is_not_found(endpoint):
+    request = urllib.request.Request(endpoint, data=b"x", method="PUT")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 405 and refused.value.headers["Allow"] == "GET, HEAD, POST, OPTIONS"
+    assert http(endpoint.rsplit("/", 1)[0] + "/no/such/path", method="OPTIONS")[0] == 404
+
+
+def test_a_request_from_another_site_s_page_is_refused(endpoint):
+    form = urllib.parse.urlencode({"query": FRANCE}).encode()
+    ctype = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert http(endpoint, data=form, headers={**ctype, "Sec-Fetch-Site": "cross-site"})[0] == 403
+    assert http(endpoint, data=form, headers={**ctype, "Origin": "https://evil.example"})[0] == 403
+    own = endpoint.rsplit("/", 1)[0]
+    assert http(endpoint, data=form, headers={**ctype, "Origin": own, "Sec-Fetch-Site": "same-origin"})[0] == 200
+    assert http(endpoint, data=form, headers=ctype)[0] == 200  # a client that is no browser
+
+
+def test_rdf_xml_that_xml_cannot_read_is_refused_with_the_formats_that_can(endpoint):
+    query = 'CONSTRUCT { <urn:s> <urn:p> "x"^^<http://e.org/dt?a=1&b=2> } WHERE {}'
+    status, _, body = get(endpoint, query, format="xml")
+    assert status == 406 and "turtle" in body
+
+
+def test_an_export_that_links_out_of_the_folder_is_not_served(endpoint, tmp_path):
+    import graph.surfaces.server as srv
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "kept.html").write_text("kept")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret")
+    (folder / "link.txt").symlink_to(secret)
+    ep = srv.Endpoint.__new__(srv.Endpoint)
+    object.__setattr__(ep, "exports", folder) if hasattr(ep, "__dataclass_fields__") else setattr(ep, "exports", folder)
+    assert [p.name for p in srv._export_files(ep)] == ["kept.html"]

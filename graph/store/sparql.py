@@ -22,6 +22,7 @@ declare its parameters, with TYPE one of ``iri``, ``xsd:date``, ``xsd:integer``,
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from rdflib import XSD, BNode, Graph, Literal, URIRef
 from rdflib.query import Result
+from rdflib.term import Variable
 
 from ..errors import InputError, QueryError, UnknownNameError
 from ..namespace import PREFIXES
@@ -406,7 +408,8 @@ MAX_DEPTH = 128
 """Deepest nesting of ``( { [`` a query may have (the engines' parsers recurse per level)."""
 
 MAX_STRUCTURE = 10_000
-"""Most brackets and operators (``( { [ + * | & ! ^``) a query may hold, counted over its whole text."""
+"""Most brackets and operators (``( { [ + * | & ! ^`` over its whole text, ``- /`` where the lexer reads them as
+operators) a query may hold."""
 
 ENGINE_STACK = 1 << 30
 """Stack (bytes of address space) of the thread that runs a query: far more than :data:`MAX_STRUCTURE` needs."""
@@ -431,6 +434,9 @@ def check_shape(text: str) -> None:
     graph.errors.QueryError: the query nests 500 levels deep (at character 132); the limit is 128
     """
     heavy = sum(1 for c in text if c in _HEAVY)
+    if heavy <= MAX_STRUCTURE:  # minus and slash are in IRIs and names too: only where they are operators
+        heavy += sum(value.count("-") if kind == "word" and ":" not in value else kind == "punct" and value in "-/"
+                     for kind, value, *_ in _tokens(text))  # the lexer reads 1-1-1 as one word
     if heavy > MAX_STRUCTURE:
         raise QueryError(f"the query holds {heavy} brackets and operators; the limit is {MAX_STRUCTURE}"
                          " (split it, or bind long lists with VALUES from a file)")
@@ -503,7 +509,8 @@ def service_refusal(text: str) -> str | None:
             "SERVICE (a federated query) is not allowed, and without a network guard on this platform"
             " a query that mentions it is refused")
     term = found.get("term")
-    target = "a variable endpoint" if hasattr(term, "name") else f"<{term}>" if term is not None else "another endpoint"
+    target = ("a variable endpoint" if isinstance(term, Variable) else f"<{term}>" if term is not None
+              else "another endpoint")
     return f"SERVICE (a federated query to {target}) is not allowed"
 
 
@@ -748,11 +755,52 @@ def _dataset_of(text: str) -> tuple[list[URIRef], list[URIRef]]:
     return ([c["default"] for c in clauses if "default" in c], [c["named"] for c in clauses if "named" in c])
 
 
-def _rdflib_result(result) -> Result:
-    """A pyoxigraph answer as rdflib's :class:`Result`, made as oxrdflib makes it."""
+def rdflib_term(term):
+    """A pyoxigraph term as an rdflib one, each literal with the lexical form Oxigraph holds (rdflib would rewrite
+    ``"NaN"^^xsd:double`` as ``nan`` and drop a date's time zone); ``"x"^^xsd:string`` is the plain ``"x"``
+    (RDF 1.1), and a triple term a tuple, as oxrdflib gives it.
+
+    >>> import pyoxigraph as ox
+    >>> str(rdflib_term(ox.Literal("2025-06-01Z", datatype=ox.NamedNode(str(XSD.date)))))
+    '2025-06-01Z'
+    """
     import pyoxigraph as ox
-    from oxrdflib._converter import from_ox
+
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Triple):
+        return rdflib_term(term.subject), rdflib_term(term.predicate), rdflib_term(term.object)
+    raise ValueError(f"not an RDF term: {term!r}")
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+class _IllTypedLiterals(logging.Filter):
+    """rdflib logs a traceback for each literal whose lexical form is not of its datatype ("abc"^^xsd:integer):
+    data as it stands, kept as it is; not worth a traceback."""
+
+    def filter(self, record) -> bool:
+        return not record.getMessage().startswith("Failed to convert Literal lexical form")
+
+
+logging.getLogger("rdflib.term").addFilter(_IllTypedLiterals())
+
+
+def _rdflib_result(result) -> Result:
+    """A pyoxigraph answer as rdflib's :class:`Result`, each term by :func:`rdflib_term`."""
+    import pyoxigraph as ox
     from rdflib.term import Variable
+
+    from_ox = rdflib_term
 
     if isinstance(result, ox.QueryBoolean):
         out = Result("ASK")
@@ -923,7 +971,12 @@ def format_result(result: Result, fmt: str | None = None) -> str:
             g.bind(prefix, ns, override=True)
         g += result.graph
         rdflib_format = {"nt": "nt", "jsonld": "json-ld", "xml": "xml"}.get(fmt, "turtle")
-        return g.serialize(format=rdflib_format)
+        if fmt == "jsonld":  # values as typed strings: a double NaN is no JSON number (rdflib writes null)
+            return g.serialize(format=rdflib_format, use_native_types=False)
+        text = g.serialize(format=rdflib_format)
+        if fmt == "xml":
+            _well_formed(text)
+        return text
     if fmt == "table":
         return _table(result)
     if fmt == "tsv":
@@ -933,6 +986,16 @@ def format_result(result: Result, fmt: str | None = None) -> str:
     out = result.serialize(format=fmt)
     text = out.decode("utf-8") if isinstance(out, bytes) else out
     return text
+
+
+def _well_formed(text: str) -> None:
+    """rdflib's RDF/XML writer leaves ``&`` unescaped in a datatype or namespace IRI: refuse what XML cannot read."""
+    import xml.parsers.expat
+
+    try:
+        xml.parsers.expat.ParserCreate().Parse(text.encode("utf-8"), True)
+    except xml.parsers.expat.ExpatError as exc:
+        raise ValueError(f"RDF/XML cannot hold an IRI of this answer ({exc})") from None
 
 
 class _Lexical(Literal):
@@ -993,12 +1056,34 @@ def _layout(names: list[str], body: list[list[str]]) -> str:
 
 
 def _tsv(result: Result) -> str:
-    """SPARQL 1.1 TSV: a header of ``?var`` and terms in N-Triples syntax."""
+    r"""SPARQL 1.1 TSV: a header of ``?var`` and terms in N-Triples syntax (a tab or a line break in a literal
+    escaped, so each row is one line and each term one column).
+
+    >>> r = Result("SELECT"); r.vars = [Variable("a")]; r.bindings = [{Variable("a"): Literal("x\ty\nz")}]
+    >>> _tsv(r)
+    '?a\n"x\\ty\\nz"'
+    """
     names = [str(v) for v in result.vars or []]
     lines = ["\t".join("?" + n for n in names)]
     for row in result:
-        lines.append("\t".join("" if row[i] is None else row[i].n3() for i in range(len(names))))
+        lines.append("\t".join("" if row[i] is None else _nt_term(row[i]) for i in range(len(names))))
     return "\n".join(lines)
+
+
+_NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _nt_term(term) -> str:
+    if isinstance(term, tuple):  # an RDF 1.2 triple term
+        return "<< " + " ".join(map(_nt_term, term)) + " >>"
+    if isinstance(term, Literal):
+        text = '"' + str(term).translate(_NT_ESCAPES) + '"'
+        if term.language:
+            return f"{text}@{term.language}"
+        if term.datatype is not None and str(term.datatype) != _XSD_STRING:
+            return f"{text}^^<{term.datatype}>"
+        return text
+    return term.n3()
 
 
 def media_type(fmt: str, result_type: str = "SELECT") -> str:

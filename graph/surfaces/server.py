@@ -53,7 +53,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from ..errors import EcgraphError, QueryError
 
@@ -91,8 +91,9 @@ _FORMAT_NAMES = {
 class Refused(EcgraphError):
     """A request the endpoint answers with an HTTP error; ``status`` is the code."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers=()):
         self.status = status
+        self.headers = tuple(headers)  # more response headers (Allow on a 405)
         super().__init__(message)
 
 
@@ -198,18 +199,12 @@ def _answer(store, job: dict) -> tuple[str, bytes]:
     from itertools import islice
 
     import pyoxigraph as ox
-    from oxrdflib._converter import from_ox as convert
-    from rdflib import Graph, Literal, Variable
+    from rdflib import Graph, Variable
     from rdflib.query import Result
 
-    def from_ox(term):  # "x"^^xsd:string is the plain literal "x" (RDF 1.1); rdflib keeps them apart
-        if isinstance(term, ox.Literal) and term.datatype.value == _XSD_STRING:
-            return Literal(term.value)
-        if isinstance(term, ox.Triple):
-            return from_ox(term.subject), from_ox(term.predicate), from_ox(term.object)
-        return convert(term)
-
     from ..store import sparql
+
+    from_ox = sparql.rdflib_term  # each literal as Oxigraph holds it: its lexical form, not a value rewritten
     from ..namespace import PREFIXES
 
     text = job["query"]
@@ -222,8 +217,11 @@ def _answer(store, job: dict) -> tuple[str, bytes]:
         raise Refused(403, f"{refusal} on this endpoint")
     options: dict = {"prefixes": PREFIXES}
     if job["default_graphs"] or job["named_graphs"]:  # the protocol's dataset wins over the query's FROM
-        options["default_graph"] = [ox.NamedNode(u) for u in job["default_graphs"]]
-        options["named_graphs"] = [ox.NamedNode(u) for u in job["named_graphs"]]
+        try:
+            options["default_graph"] = [ox.NamedNode(u) for u in job["default_graphs"]]
+            options["named_graphs"] = [ox.NamedNode(u) for u in job["named_graphs"]]
+        except ValueError as exc:
+            raise Refused(400, f"default-graph-uri or named-graph-uri is not an IRI: {' '.join(str(exc).split())[:200]}") from None
     elif not sparql.has_dataset_clause(text) and job.get("union", True):  # it would override FROM / FROM NAMED
         options["use_default_graph_as_union"] = True
     cap = job["max_rows"]
@@ -756,12 +754,17 @@ def app(ep: Endpoint):
             if ep.hosts and _host_name(environ.get("HTTP_HOST", "")) not in ep.hosts:
                 raise Refused(421, f"this endpoint answers to {', '.join(ep.hosts)} only, not Host "
                                    f"{environ.get('HTTP_HOST', '')[:100]!r}")
+            known = path in ("/sparql", "/", "/index.html") or path.startswith(("/queries/", "/exports/"))
+            if not known:
+                raise Refused(404, f"nothing at {path}; the endpoint is /sparql")
+            allowed = "GET, HEAD, POST, OPTIONS" if path == "/sparql" else "GET, HEAD, OPTIONS"
             if method == "OPTIONS":
-                return _send(start_response, 204, "text/plain", b"", cors + [("Allow", "GET, HEAD, POST, OPTIONS")])
+                return _send(start_response, 204, "text/plain", b"", cors + [("Allow", allowed)])
+            if method not in allowed.split(", "):
+                raise Refused(405, f"{method} is not allowed on {path}", [("Allow", allowed)])
+            _check_site(ep, environ, path)
             if path == "/sparql":
                 return _sparql(ep, environ, start_response, cors)
-            if method not in ("GET", "HEAD"):
-                raise Refused(405, f"{method} is not allowed on {path}")
             if path in ("/", "/index.html"):
                 return _send(start_response, 200, "text/html; charset=utf-8", _page(ep).encode())
             if path.startswith("/queries/") and path.endswith(".rq"):
@@ -776,9 +779,45 @@ def app(ep: Endpoint):
                 return _send(start_response, 200, _guess_type(file), file.read_bytes())
             raise Refused(404, f"nothing at {path}; the endpoint is /sparql")
         except Refused as exc:
-            return _send(start_response, exc.status, "text/plain; charset=utf-8", (str(exc) + "\n").encode(), cors)
+            return _send(start_response, exc.status, "text/plain; charset=utf-8", (str(exc) + "\n").encode(),
+                         list(cors) + list(exc.headers))
 
     return application
+
+
+def _check_site(ep: Endpoint, environ, path: str) -> None:
+    """Refuse a request another site's page makes (a form posted, an image or script fetched): the browser says
+    so in ``Sec-Fetch-Site`` or in an ``Origin`` that is not this endpoint's. Only ``/sparql`` may be asked from
+    the origins given with ``--cors``. Clients that are not browsers send neither header and are answered."""
+    origin = environ.get("HTTP_ORIGIN")
+    if path == "/sparql" and origin in ep.cors:
+        return
+    site = (environ.get("HTTP_SEC_FETCH_SITE") or "").lower()
+    foreign = site == "cross-site"
+    if origin and origin != "null" and not foreign:
+        own = _host_name(environ.get("HTTP_HOST", "")), _port_of(environ.get("HTTP_HOST", ""), environ)
+        try:
+            theirs = urlsplit(origin)
+            foreign = (theirs.hostname or "", theirs.port or {"http": 80, "https": 443}.get(theirs.scheme)) != own
+        except ValueError:  # a malformed Origin
+            foreign = True
+    elif origin == "null":
+        foreign = True
+    if foreign:
+        raise Refused(403, "a request from another site's page is refused"
+                           + (" (only the origins given with --cors may ask /sparql)" if ep.cors else ""))
+
+
+def _port_of(host: str, environ) -> int | None:
+    """The port of a Host header, or the server's when the header names none."""
+    host = host.strip()
+    tail = host.rsplit("]", 1)[-1] if host.startswith("[") else host
+    if tail.count(":") == 1 and tail.rsplit(":", 1)[1].isdigit():
+        return int(tail.rsplit(":", 1)[1])
+    try:
+        return int(environ.get("SERVER_PORT") or 0) or None
+    except ValueError:
+        return None
 
 
 def _host_name(host: str) -> str:
@@ -817,7 +856,7 @@ def _sparql(ep: Endpoint, environ, start_response, cors=()):
             raise Refused(415, f"POST a query as application/x-www-form-urlencoded or application/sparql-query,"
                                f" not {content_type or 'an untyped body'}")
     elif method not in ("GET", "HEAD"):
-        raise Refused(405, f"{method} is not allowed on /sparql; use GET or POST")
+        raise Refused(405, f"{method} is not allowed on /sparql; use GET or POST", [("Allow", "GET, HEAD, POST, OPTIONS")])
     if "update" in params or "using-graph-uri" in params or "using-named-graph-uri" in params:
         raise Refused(403, "this endpoint is read-only: SPARQL Update is refused")
     queries = params.get("query", []) + ([body_query] if body_query is not None else [])
@@ -950,7 +989,9 @@ def _export_files(ep: Endpoint) -> list[Path]:
     folder = ep.exports
     if folder is None or not Path(folder).is_dir():
         return []
-    return sorted(p for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith("."))
+    root = Path(folder).resolve()
+    return sorted(p for p in Path(folder).iterdir()
+                  if not p.name.startswith(".") and not p.is_symlink() and p.is_file() and p.resolve().parent == root)
 
 
 def _guess_type(path: Path) -> str:
