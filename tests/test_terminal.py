@@ -74,3 +74,23 @@ def test_an_error_naming_hostile_input_stays_one_visible_line(capsys):
     assert main(["info", "--data", "/no/such \x1b[2J\rfile\u202e.ttl"]) == 2
     err = shown(capsys)
     assert err.count("\n") == 1 and "/no/such \\x1b[2J\\x0dfile\\u202e.ttl" in err
+
+
+def test_list_prints_a_name_with_a_stray_closing_tag_as_stored(hostile, capsys, monkeypatch):
+    """A label such as "QA [/red] Markup Ltd" once crashed every table built from the data (rich read it as markup)."""
+    monkeypatch.setenv("COLUMNS", "250")  # the label on one line
+    assert main(["list", "firms", "--data", str(hostile)]) == 0
+    text = shown(capsys)
+    assert "[/] [red]Corp" in text and "\\x1b[2J" in text
+
+
+def test_csv_written_to_a_pipe_keeps_the_label_exactly(hostile, tmp_path):
+    import subprocess
+    import sys
+
+    sparql = f"SELECT ?label WHERE {{ <{FIRM}> rdfs:label ?label }}"
+    done = subprocess.run([sys.executable, "-m", "graph.surfaces.cli", "query", sparql, "--data", str(hostile),
+                           "--no-inferred", "--format", "csv"], capture_output=True, check=True,
+                          env={**__import__("os").environ, "ECGRAPH_DATA_DIR": str(tmp_path / "data")})
+    assert LABEL.encode("utf-8") in done.stdout.replace(b'""', b'"')
+    assert not done.stdout.endswith(b"\n\n")

@@ -605,8 +605,11 @@ def query(
 
 def _print_query_answer(out: str, format) -> None:
     if (format or "table") == "table":  # text for a terminal; the W3C and RDF formats stay exact
-        out = printable(out, lines=True)
-    typer.echo(out)
+        typer.echo(printable(out, lines=True))
+        return
+    # as written, byte for byte: click's echo drops escape sequences from what goes to a file or a pipe
+    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    sys.stdout.flush()
 
 
 def _answer_slot(text: str, bind: list, format, inferred_on: Optional[str], store):
@@ -844,8 +847,8 @@ def review_list(
     for col in ("id", "score", "imported record", "curated party", "features", "decision"):
         table.add_column(col, justify="right" if col == "score" else "left")
     for m in rows:
-        table.add_row(m.id, f"{m.score:g}", f"{m.record_name} <{m.record}>", f"{m.party_name} <{m.party}>",
-                      "; ".join(m.features), m.decision or "pending")
+        table.add_row(*map(cell, (m.id, f"{m.score:g}", f"{m.record_name} <{m.record}>", f"{m.party_name} <{m.party}>",
+                                  "; ".join(m.features), m.decision or "pending")))
     _console().print(table)
 
 
@@ -1062,11 +1065,11 @@ def list_(
 def _print_table(title: str, cols, rows) -> None:
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    table = Table(title=cell(title), title_justify="left")
     for col in cols:  # an IRI on one line, so that it pastes back into a query
         table.add_column(col, no_wrap=True) if col == "iri" else table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(*(str(x) for x in r))
+    for r in rows:  # names as stored: controls spelled out, brackets never read as markup
+        table.add_row(*map(cell, r))
     _console().print(table)
 
 
