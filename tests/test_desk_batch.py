@@ -141,3 +141,15 @@ def test_a_broken_line_or_a_spreadsheet_encoding_does_not_stop_the_batch(capsys,
     assert [r["verdict"] for r in rows] == ["listed", "", "not listed", ""]
     assert "unreadable row" in rows[1]["error"] or "unknown party" in rows[1]["error"]
     assert "Société Inconnue" in rows[3]["question"]  # read as Windows-1252, not mangled
+
+
+def test_an_unterminated_quote_is_one_error_row_and_the_rows_after_it_are_screened(capsys, tmp_path):
+    src = tmp_path / "quote.csv"
+    src.write_text('party,as_of\nHiSilicon,2025-06-01\n"NVIDIA,2025-06-01\nNVIDIA,2025-06-01\n'
+                   'HiSilicon,2025-06-01\n', encoding="utf-8")
+    out = tmp_path / "quote-out.csv"
+    code, said, _ = run(capsys, "screen", src, "-o", out)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert code == 0 and [r["row"] for r in rows] == ["2", "3", "4", "5"], said
+    assert [r["verdict"] for r in rows] == ["listed", "", "not listed", "listed"]
+    assert "unreadable" in rows[1]["error"]

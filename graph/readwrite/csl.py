@@ -215,7 +215,7 @@ def _read_delimited(path: Path, text: str, delimiter: str | None) -> tuple[list[
     rows: list[tuple[int, dict]] = []
     row, at = 1, 1
     while at < len(lines):
-        values, used, error = _one_row(lines, at, delimiter)
+        values, used, error = one_row(lines, at, delimiter)
         if error is None and (not values or (len(values) == 1 and not values[0].strip())):
             at += max(used, 1)  # blank line: not a row
             continue
@@ -240,8 +240,9 @@ _MAX_ROW_LINES = 200
 """A quoted field longer than this many lines is taken as an unterminated quote."""
 
 
-def _one_row(lines: list[str], at: int, delimiter: str) -> tuple[list[str], int, str | None]:
-    """The row that starts on line ``at``: its values, how many lines it used, and the error if it is broken."""
+def one_row(lines: list[str], at: int, delimiter: str) -> tuple[list[str], int, str | None]:
+    """The row that starts on line ``at`` (0-based) of a delimited text: its values, how many lines it used, and
+    the error if it is broken (an unterminated quote, one field over too many lines, unreadable CSV)."""
     used = 0
 
     def feed():

@@ -81,29 +81,33 @@ def read_rows(path: Path) -> Iterator[Row]:
         return
     if suffix not in (".csv", ".tsv", ".txt"):
         raise InputError(f"{path}: screening reads .csv, .tsv or .xlsx files")
+    from ..readwrite.csl import one_row
+
     with open(path, encoding=_encoding(path), errors="replace", newline="") as fh:
-        sample = fh.read(4096)
-        fh.seek(0)
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.reader(fh, dialect)
-        try:
-            first = next(reader, None)
-        except csv.Error as exc:
-            raise InputError(f"{path}: row 1 cannot be read ({exc})") from None
-        header = _header(first, path)
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:  # one broken line (a NUL byte, a runaway quote) is one error row
-                yield Row(reader.line_num, {"__error__": f"unreadable row ({exc})"})
-                continue
-            if any(str(c).strip() for c in cells):
-                yield _row(reader.line_num, header, cells)
+        text = fh.read()
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text else csv.excel
+    except csv.Error:
+        dialect = csv.excel
+    # each row read from its own first line on: a quoted cell may span lines, but a row that then breaks (an
+    # unterminated or stray quote) is one error row, and reading goes on at its next line
+    lines = text.splitlines(keepends=True)
+    first, used, error = one_row(lines, 0, dialect.delimiter) if lines else ([], 0, None)
+    if error is not None:
+        raise InputError(f"{path}: row 1 cannot be read ({error})")
+    header = _header(first or None, path)
+    at = max(used, 1)
+    while at < len(lines):
+        cells, used, error = one_row(lines, at, dialect.delimiter)
+        if error is None and used > 1 and len(cells) != len(header):
+            error = f"a quoted cell runs over {used} lines into {len(cells)} cells (a stray or unterminated quote?)"
+        if error is not None:
+            yield Row(at + 1, {"__error__": error if error.startswith("unreadable") else f"unreadable row ({error})"})
+            at += 1
+            continue
+        if any(str(c).strip() for c in cells):
+            yield _row(at + used, header, cells)
+        at += max(used, 1)
 
 
 def _encoding(path: Path) -> str:
