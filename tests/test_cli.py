@@ -190,3 +190,32 @@ def test_expose_says_when_screening_lists_are_only_the_curated_ones(capsys):
     _, out, _ = run(capsys, "expose", "--chip", "H100", "--user-country", "CN", "--format", "json")
     [note] = json.loads(out)["notes"]
     assert "ecgraph import csl" in note
+
+
+# --------------------------------------------------------------------------- found by review (2026-12-04)
+
+def test_a_query_file_that_is_not_utf8_is_one_line_naming_the_byte(capsys, tmp_path):
+    latin1 = tmp_path / "latin1.rq"
+    latin1.write_bytes('SELECT * WHERE { ?s ?p "caf\xe9" }'.encode("latin-1"))
+    code, _, err = run(capsys, "query", "-f", str(latin1))
+    assert code == 2 and err.count("\n") == 1 and "latin1.rq:1: not UTF-8 text (byte 0xe9" in err
+
+
+def test_a_query_file_with_a_byte_order_mark_is_read(capsys, tmp_path):
+    bom = tmp_path / "bom.rq"
+    bom.write_bytes(b"\xef\xbb\xbfSELECT (1 AS ?x) WHERE {}")
+    code, out, _ = run(capsys, "query", "-f", str(bom), "--no-inferred", "--format", "csv")
+    assert code == 0 and out.split() == ["x", "1"]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_a_timeout_that_is_no_number_of_seconds_is_refused(capsys, value):
+    code, _, err = run(capsys, "query", "ASK {}", "--timeout", value)
+    assert code == 2 and "--timeout must be" in err
+
+
+def test_serve_on_a_host_that_cannot_be_listened_on_is_one_line(capsys):
+    code, _, err = run(capsys, "serve", "--host", "not..a..host", "--port", "17998")
+    assert code == 2 and "cannot listen on not..a..host" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "serve", "--timeout", "nan", "--port", "17998")
+    assert code == 2 and "--timeout" in err

@@ -218,15 +218,13 @@ def _read_cache(path):
 
 
 def _write_cache(path, G) -> None:
-    import os
     import pickle
 
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
+    from ..store.atomic import open_atomic
+
+    try:  # written as every file of the data directory is (fsync, rename; a killed run's file is cleaned up)
+        with open_atomic(path, binary=True) as fh:
             pickle.dump(G, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
         for old in sorted(path.parent.glob("traversal-*.pickle"), key=lambda p: p.stat().st_mtime)[:-_CACHE_KEEP]:
             old.unlink(missing_ok=True)
     except OSError:  # a read-only data directory just means no cache

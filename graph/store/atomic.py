@@ -32,8 +32,9 @@ def temp_name(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def open_atomic(path: Path, *, pause: str | None = None) -> Iterator[TextIO]:
-    """Write a text file so that it appears complete or not at all (temp file, fsync, rename).
+def open_atomic(path: Path, *, pause: str | None = None, binary: bool = False) -> Iterator[TextIO]:
+    """Write a text file (or, ``binary``, a bytes one) so that it appears complete or not at all (temp file,
+    fsync, rename).
 
     ``pause`` names the :func:`checkpoint` between the written temporary file and the rename.
 
@@ -48,7 +49,7 @@ def open_atomic(path: Path, *, pause: str | None = None) -> Iterator[TextIO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_name(path)
     try:
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
+        with (tmp.open("wb") if binary else tmp.open("w", encoding="utf-8", newline="")) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())

@@ -551,7 +551,7 @@ def query(
     if file is not None:
         if not file.is_file():
             raise EcgraphError(f"{file}: no such query file")
-        text = file.read_text(encoding="utf-8")
+        text = _query_text(file)
     elif text is None:
         raise EcgraphError("no query: give SPARQL text, a named query (ecgraph query --list) or -f FILE")
     elif sparql.looks_like_name(text):
@@ -559,7 +559,7 @@ def query(
         text, params = named.text, named.params
     # the on-disk store of the imports serves it (0.3 s to open against 2 s of parsing a full CSL), with the derived
     # facts of --as-of kept in it: the first query on a new date derives them there, the next ones only read them
-    if timeout < 0:
+    if not (0 <= timeout < 1e9):  # NaN and infinity too
         raise EcgraphError(f"--timeout must be 0 (no limit) or a number of seconds, not {timeout:g}")
 
     import datetime as dt
@@ -601,6 +601,17 @@ def query(
             answers.keep(kept, out)
     finally:
         pool.shutdown(wait=False)  # a quick answer does not wait for the parse: run() ends the process at once
+
+
+def _query_text(path: Path) -> str:
+    """A query file's text: UTF-8, with or without a byte-order mark; anything else is one line naming the byte."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise EcgraphError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start});"
+                           " save the query as UTF-8") from None
 
 
 def _print_query_answer(out: str, format) -> None:
@@ -891,7 +902,7 @@ def view(
         if not file.is_file():
             raise EcgraphError(f"query file {file} does not exist")
         g = load_graph(data, store)
-        result = query_view(g, file.read_text(encoding="utf-8"), title=f"CONSTRUCT result of {file.name}", where=str(file))
+        result = query_view(g, _query_text(file), title=f"CONSTRUCT result of {file.name}", where=str(file))
         target = out or Path("exports") / f"{slug(file.stem)}.html"
     else:
         if name is None:
@@ -963,7 +974,7 @@ def export_graph(
     if query_file is not None:
         if not query_file.is_file():
             raise InputError(f"{query_file}: no such query file")
-        text = query_file.read_text(encoding="utf-8")
+        text = _query_text(query_file)
     g = load_graph(data, store)
     usages = ()
     if usage is not None:

@@ -606,8 +606,11 @@ def endpoint(g, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX
     """
     import pyoxigraph as ox
 
-    if timeout <= 0 or max_rows <= 0 or workers <= 0 or long_workers < 0 or memory_mb < 0:
-        raise EcgraphError("--timeout, --max-rows and --workers must be positive")
+    import math
+
+    if not (math.isfinite(timeout) and timeout > 0) or max_rows <= 0 or workers <= 0 or long_workers < 0 \
+            or memory_mb < 0:
+        raise EcgraphError("--timeout (a finite number of seconds), --max-rows and --workers must be positive")
     if default_graph not in ("default", "union"):
         raise EcgraphError(f"default_graph {default_graph!r}: use 'default' or 'union'")
     for origin in cors:
@@ -1098,6 +1101,9 @@ def start(g, *, host: str = "127.0.0.1", port: int = 7878, timeout: float = DEFA
     except OSError as exc:
         ep.close()
         raise EcgraphError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    except ValueError:  # waitress: a host it cannot resolve or a port out of range
+        ep.close()
+        raise EcgraphError(f"cannot listen on {host}:{port}: not a host name or address and port of this machine") from None
     logging.getLogger("waitress").setLevel(logging.ERROR if quiet else logging.WARNING)
     thread = threading.Thread(target=server.run, daemon=True, name="ecgraph-serve")
     thread.start()
