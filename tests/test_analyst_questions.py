@@ -385,3 +385,20 @@ def test_q29_a_parent_of_unknown_share_leaves_the_headquarters_rule_open(g, tmp_
     a = ask(h, chip="H100", user="Example Consolidated Pte", supplier_country="US", as_of="2024-06-01")
     [e] = of(a, "hq-d5-macau-worldwide")
     assert e.severity_label == "licence required" and "accounting consolidation" in e.explanation
+
+
+def test_a_rule_published_but_not_yet_in_effect_is_news_cited_by_its_own_citation(g):
+    """On 2023-11-16 the headquarters rule (88 FR 73458, published 2023-10-25) takes effect the next day: for a
+    user headquartered in China using the chip in Singapore, an informational line citing 88 FR 73458 first, not
+    only the 2022 rule that classifies the chip."""
+    answer = ask(g, chip="H100", user_country="CN", supplier="NVIDIA", where="SG", as_of="2023-11-16")
+    [hq] = [e for e in answer.exposures if "headquartered" in e.restriction_label]
+    assert hq.severity_label == "informational" and hq.citations[0] == "88 FR 73458"
+    assert hq.action.startswith("no action yet")
+
+
+def test_an_answer_as_of_2022_does_not_speak_of_rules_published_later(g):
+    """The AI Diffusion rule (90 FR 4544) was released in January 2025: no line of a 2022 answer mentions it."""
+    answer = ask(g, chip="A100", user_country="CN", supplier="NVIDIA", as_of="2022-10-21")
+    assert verdict(answer) == "exposed"
+    assert not [e for e in answer.exposures if "90 FR 4544" in e.citations or "Diffusion" in e.restriction_label]

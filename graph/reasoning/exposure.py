@@ -274,7 +274,7 @@ def exposures(g: Graph, usage: Usage, *, G: nx.MultiDiGraph | None = None) -> An
         if not operative:
             checks.append(Check(str(r), label_of(g, r), rule, "not operative", status_text))
             if (result.result == "applies" and status_text and not status_text.startswith("restriction ended")
-                    and rule not in informed):
+                    and rule not in informed and _published_by(g, rule, s.day)):
                 informed.add(rule)
                 found.append(_informational(s, r, result.match, status_text))
             continue
@@ -425,6 +425,14 @@ def conditions_of(g, r, day: dt.date | None = None) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _published_by(g: Graph, rule: str, day: dt.date) -> bool:
+    """Whether ``rule`` was known on ``day``: published by then (or no date of publication recorded), or already
+    in one of its status periods (a rule may take effect before the Federal Register prints it). A rule known only
+    later is no news on that day: an answer as of a date does not speak of rules to come."""
+    published = g.value(URIRef(rule), ECG.publishedOn) if rule else None
+    return published is None or published.toPython() <= day or status_on(g, URIRef(rule), day)[0] is not None
+
+
 def _informational(s, r, match: Match, status_text: str) -> Exposure:
     g = s.g
     parties = _exposed(s, r, match)
@@ -438,7 +446,9 @@ def _informational(s, r, match: Match, status_text: str) -> Exposure:
              f" ({match.reason}).")
     e = _exposure(s, r, Match(path, match.parties, match.reason, match.policy, acts=match.acts), party, act,
                   severity=INFORMATIONAL, explanation=words)
-    return replace(e, policy="", policy_label="", action="no action while it is not operative", counsel="")
+    action = ("no action yet: not in effect on this date" if "not yet in effect" in status_text
+              else "no action while it is not operative")
+    return replace(e, policy="", policy_label="", action=action, counsel="")
 
 
 def _affiliate_notes(s, informed: set[str]) -> list[Exposure]:
@@ -543,10 +553,12 @@ _APPLYING = {str(ECG.listedParty), str(ECG.onList), str(ECG.fdpFootnote), str(EC
 def citations_on(g: Graph, rule, path, day: dt.date | None = None) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
     """The FR citations (or guidance titles) of the rule and of every instrument behind the path, with their links.
 
-    Only documents that apply on ``day`` are cited: published by then and, when they have status periods, in one.
-    Only the instruments that apply are candidates: the rule, the rules behind the listings, criteria and
-    extensions on the path, and the instruments the path names (``imposedBy``, ``classifiedBy``); the sources of a
-    chip's figures or a party's headquarters describe facts and are not citations.
+    The rule the exposure is about is always cited, in effect or not (a line on a rule not yet in effect names
+    that rule). The other documents are cited when they apply on ``day``: in one of their status periods when
+    they have some (a rule may take effect before its publication), else published by then. Only the
+    instruments that apply are candidates: the rule, the rules behind the listings, criteria and extensions on the
+    path, and the instruments the path names (``imposedBy``, ``classifiedBy``); the sources of a chip's figures
+    or a party's headquarters describe facts and are not citations.
     """
     texts: list[str] = []
     links: list[str | None] = []
@@ -558,11 +570,14 @@ def citations_on(g: Graph, rule, path, day: dt.date | None = None) -> tuple[tupl
         types = set(g.objects(node, RDF.type))
         if not types & {ECG.Rule, ECG.Instrument, ECG.Guidance}:
             continue
-        published = g.value(node, ECG.publishedOn)
-        if day is not None and published is not None and published.toPython() > day:
-            continue
-        if day is not None and (None, ECG.statusOf, node) in g and status_on(g, node, day)[0] is None:
-            continue
+        if day is not None and node != rule:
+            if (None, ECG.statusOf, node) in g:
+                if status_on(g, node, day)[0] is None:
+                    continue
+            else:
+                published = g.value(node, ECG.publishedOn)
+                if published is not None and published.toPython() > day:
+                    continue
         if ECG.Guidance in types:
             text = label_of(g, node)
         else:
