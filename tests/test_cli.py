@@ -219,3 +219,8 @@ def test_serve_on_a_host_that_cannot_be_listened_on_is_one_line(capsys):
     assert code == 2 and "cannot listen on not..a..host" in err and err.count("\n") == 1
     code, _, err = run(capsys, "serve", "--timeout", "nan", "--port", "17998")
     assert code == 2 and "--timeout" in err
+
+
+def test_changes_in_a_window_that_ends_before_it_begins_is_refused(capsys):
+    code, _, err = run(capsys, "changes", "--party", "Huawei", "--from", "2026-01-01", "--to", "2025-01-01")
+    assert code == 2 and "--from 2026-01-01 is after --to 2025-01-01" in err

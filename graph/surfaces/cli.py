@@ -1108,7 +1108,11 @@ def changes(
     from dataclasses import asdict
 
     from ..reasoning.changes import changes as run
+    from ..reasoning.timeline import parse_date
 
+    first, last = parse_date(start, what="--from"), parse_date(end, what="--to")
+    if first > last:
+        raise EcgraphError(f"--from {first} is after --to {last}: the window would hold no day")
     g = load_graph(data, store, read_only=True)
     found = run(g, start=start, end=end, about=_one_focus(g, chip, party, list_name))
     if format == "json":
