@@ -94,3 +94,11 @@ def test_csv_written_to_a_pipe_keeps_the_label_exactly(hostile, tmp_path):
                           env={**__import__("os").environ, "ECGRAPH_DATA_DIR": str(tmp_path / "data")})
     assert LABEL.encode("utf-8") in done.stdout.replace(b'""', b'"')
     assert not done.stdout.endswith(b"\n\n")
+
+
+def test_xml_that_cannot_hold_a_control_character_is_refused_in_one_line(hostile, capsys):
+    """XML 1.0 has no way to write ESC: the answer is refused, naming it and the formats that can."""
+    sparql = f"SELECT ?label WHERE {{ <{FIRM}> rdfs:label ?label }}"
+    assert main(["query", sparql, "--data", str(hostile), "--no-inferred", "--format", "xml"]) == 2
+    err = capsys.readouterr().err
+    assert "U+001B, a character XML 1.0 cannot hold; ask for json, csv or tsv" in err and err.count("\n") == 1

@@ -668,7 +668,20 @@ def answer(g: Graph | None, text: str, fmt: str | None = None, *, bindings: dict
     if table:  # Oxigraph's JSON results, read back by the C json parser: no rdflib term per cell (26,000 rows: 2 s less)
         return run_guarded(lambda: _engine_errors(lambda: _json_table(_native(native, bound, "json", hidden))),
                            timeout=timeout)
-    return run_guarded(lambda: _engine_errors(lambda: _native(native, bound, fmt, hidden)), timeout=timeout)
+    out = run_guarded(lambda: _engine_errors(lambda: _native(native, bound, fmt, hidden)), timeout=timeout)
+    return _xml_chars(out) if fmt == "xml" else out
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_chars(text: str, others: str = "json, csv or tsv") -> str:
+    """``text`` if XML 1.0 can hold every character of it; else a :class:`QueryError` naming the first one."""
+    bad = _NOT_XML.search(text)
+    if bad:
+        raise QueryError(f"the answer holds U+{ord(bad.group()):04X}, a character XML 1.0 cannot hold;"
+                         f" ask for {others}")
+    return text
 
 
 _NATIVE_FORMATS = ("csv", "json", "xml")
@@ -975,7 +988,7 @@ def format_result(result: Result, fmt: str | None = None) -> str:
             return g.serialize(format=rdflib_format, use_native_types=False)
         text = g.serialize(format=rdflib_format)
         if fmt == "xml":
-            _well_formed(text)
+            _well_formed(_xml_chars(text, "turtle, nt or jsonld"))
         return text
     if fmt == "table":
         return _table(result)
@@ -985,7 +998,7 @@ def format_result(result: Result, fmt: str | None = None) -> str:
         result = _lexical_literals(result)
     out = result.serialize(format=fmt)
     text = out.decode("utf-8") if isinstance(out, bytes) else out
-    return text
+    return _xml_chars(text) if fmt == "xml" else text
 
 
 def _well_formed(text: str) -> None:
