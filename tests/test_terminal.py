@@ -102,3 +102,13 @@ def test_xml_that_cannot_hold_a_control_character_is_refused_in_one_line(hostile
     assert main(["query", sparql, "--data", str(hostile), "--no-inferred", "--format", "xml"]) == 2
     err = capsys.readouterr().err
     assert "U+001B, a character XML 1.0 cannot hold; ask for json, csv or tsv" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("suffix", [".graphml", ".gexf"])
+def test_graph_files_for_graph_tools_stay_readable_xml_with_the_controls_spelled_out(hostile, tmp_path, suffix):
+    import xml.dom.minidom
+
+    out = tmp_path / f"net{suffix}"
+    assert main(["export", "-o", str(out), "--data", str(hostile)]) == 0
+    xml.dom.minidom.parse(str(out))  # well-formed
+    assert "Evil \\x1b[2J" in out.read_text(encoding="utf-8")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -266,18 +267,22 @@ def _write_network(g: Graph, fmt: str, out: Path) -> Written:
 
     from ..reasoning.network import to_networkx
 
+    from ..store.atomic import open_atomic
+
     G = simple_attributes(to_networkx(g))
-    if fmt == "graphml":
-        nx.write_graphml(G, str(out))
-    else:
-        nx.write_gexf(G, str(out))
+    with open_atomic(out, binary=True) as fh:  # complete or not at all
+        if fmt == "graphml":
+            nx.write_graphml(G, fh)
+        else:
+            nx.write_gexf(G, fh)
     return Written(fmt, str(out), G.number_of_nodes(), "nodes", G.number_of_edges())
 
 
 def simple_attributes(G):
     """A copy of ``G`` whose attribute values are strings, numbers or booleans (GraphML and GEXF need that).
 
-    Tuples become ``;``-joined text, dates ISO text, decimals floats; empty values are dropped.
+    Tuples become ``;``-joined text, dates ISO text, decimals floats; empty values are dropped. A character
+    XML 1.0 cannot hold (a control character of a name) is spelled out, ``\\x1b``: the file stays readable.
 
     >>> import networkx as nx
     >>> G = nx.MultiDiGraph()
@@ -305,11 +310,17 @@ def _simple_dict(data: dict) -> dict:
     return out
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def _simple(value):
     if value is None:
         return None
-    if isinstance(value, bool | int | float | str):
-        return value if value != "" else None
+    if isinstance(value, str):
+        return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                            else f"\\u{ord(m.group()):04x}", value) if value != "" else None
+    if isinstance(value, bool | int | float):
+        return value
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, dt.date | dt.datetime | dt.time):
