@@ -673,6 +673,9 @@ def _negotiate(form: str, fmt_param: str | None, accept: str) -> str:
     'xml'
     >>> _negotiate("ASK", None, "text/csv, */*;q=0.1")
     'json'
+    >>> _negotiate("SELECT", None, "text/csv;q=0")
+    Traceback (most recent call last):
+    graph.surfaces.server.Refused: no format the client accepts (text/csv;q=0) suits SELECT answers; accept one of application/sparql-results+json, application/sparql-results+xml, text/csv, text/tab-separated-values
     """
     kind = "GRAPH" if form in ("CONSTRUCT", "DESCRIBE") else form
     table = _GRAPH_TYPES if kind == "GRAPH" else _SELECT_TYPES
@@ -699,8 +702,8 @@ def _negotiate(form: str, fmt_param: str | None, accept: str) -> str:
                     q = 0.0
         if media and q > 0:
             ranked.append((-q, n, media.lower()))
-    if not ranked:
-        ranked = [(-1.0, 0, "*/*")]
+    if not ranked and not (accept or "").strip():
+        ranked = [(-1.0, 0, "*/*")]  # no Accept: anything
     ranked.sort()
     for _, _, media in ranked:
         if media in table and table[media] in allowed:
@@ -710,7 +713,8 @@ def _negotiate(form: str, fmt_param: str | None, accept: str) -> str:
             hit = next((m for m in _PREFERRED[kind] if media == "*/*" or m.startswith(major)), None)
             if hit:
                 return table[hit]
-    raise Refused(406, f"no format the client accepts ({accept}) suits {form} answers; "
+    shown = accept if len(accept) <= 200 else accept[:200] + "..."
+    raise Refused(406, f"no format the client accepts ({shown}) suits {form} answers; "
                        f"accept one of {', '.join(_PREFERRED[kind])}")
 
 
