@@ -109,6 +109,29 @@ def test_hostile_lines_are_reported_and_the_good_lines_around_them_kept(tmp_path
     assert all("\n" not in str(p) for p in summary.problems)
 
 
+def test_a_stake_whose_dates_are_not_dates_is_reported_and_skipped_not_held_at_all_dates(tmp_path, curated):
+    def stake(key: str, **dates) -> dict:
+        return {"id": key, "schema": "Ownership", "properties": {"owner": ["c1"], "asset": ["c2"], "percentage": ["50"],
+                                                                 **{k: [v] for k, v in dates.items()}}}
+
+    lines = [{"id": "c1", "schema": "Company", "properties": {"name": ["Owner Co"]}},
+             {"id": "c2", "schema": "Company", "properties": {"name": ["Owned Co"]}},
+             stake("good", startDate="2025-02-28"),
+             stake("bad", startDate="2025-02-30", endDate="tomorrow"),  # FtM's cleaning drops both values
+             {"id": "s1", "schema": "Sanction", "properties": {"entity": ["c2"], "listingDate": ["2024-13-01"]}}]
+    path = tmp_path / "dates.ftm.json"
+    path.write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
+    out, summary = converted(path, curated)
+    assert [str(p) for p in summary.problems if p.kind == "bad date"] == [
+        "line 4: bad date: Ownership bad: startDate '2025-02-30', endDate 'tomorrow' are not dates "
+        "(YYYY-MM-DD, YYYY-MM or YYYY)",
+        "line 5: bad date: Sanction s1: listingDate '2024-13-01' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)"]
+    assert (summary.imported, summary.skipped) == (3, 2)
+    assert (FTM["bad"], None, None) not in out and (FTM["s1/listing"], None, None) not in out
+    assert out.value(FTM["good"], ECG.validFrom) == Literal(dt.date(2025, 2, 28))
+    assert str(FTM["bad"]) in summary.skipped_ids  # an earlier import's fact of it is kept, never ended
+
+
 # --------------------------------------------------------------------------- the store and the engine
 
 

@@ -32,7 +32,9 @@ some Sanction names are kept in a temporary SQLite file (:class:`FactIndex`), no
 in memory, so memory barely grows with the file. A line that is not JSON, not an
 entity the model knows, or lacks a required property is reported with its line
 number and skipped; so is an entity of a schema that the graph does not hold
-(Address, Vessel, ...), with that reason.
+(Address, Vessel, ...), with that reason, and a stake, directorship or sanction with a
+start or end date that is not a date (``2025-02-30``): without it the fact would hold at
+all dates.
 """
 
 from __future__ import annotations
@@ -361,6 +363,9 @@ def _stream(conv: StreamedConversion, path: Path, known: Lookups, *, name: str, 
                                                                  "parties, ownership, directorships and sanctions only",
                                         key_of(proxy.id)))
                 continue
+            if convert_one is not _party and (why := unreadable_dates(proxy, data)):
+                problems.append(_problem(line_no, "bad date", why, key_of(proxy.id)))
+                continue
             ctx.line = line_no
             triples, links, notes = convert_one(ctx, proxy, data, datasets)
             yield from conv.facts((_coverage(d) for d in datasets), triples)
@@ -503,7 +508,53 @@ def _party(ctx: _Context, proxy, data: dict, datasets) -> tuple[list, list, list
     return out, links, []
 
 
-def _dates(proxy, fact: URIRef, out: list, notes: list, *, start=("startDate",), end=("endDate",)) -> None:
+_VALIDITY = {"Sanction": (("listingDate", "startDate", "date"), ("endDate",))}
+"""The FtM properties that give a dated fact's start and end, first found first; other facts: startDate, endDate."""
+
+
+def validity(schema) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The properties giving the start and the end of a fact of ``schema`` (:data:`_VALIDITY`)."""
+    for name, props in _VALIDITY.items():
+        if schema.is_a(name):
+            return props
+    return ("startDate",), ("endDate",)
+
+
+def unreadable_dates(proxy, data: dict) -> str:
+    """Why the validity dates of a dated fact cannot be read, else ``""``.
+
+    The model drops a date it cannot clean (``2025-02-30``, ``tomorrow``) from the proxy, so the
+    values are looked for in the record as given: a fact that lost a date would hold at all dates.
+
+    >>> from followthemoney import model
+    >>> data = {"id": "o1", "schema": "Ownership", "properties": {"owner": ["a"], "asset": ["b"],
+    ...         "startDate": ["2025-02-30"], "endDate": ["2026"]}}
+    >>> unreadable_dates(model.get_proxy(data, cleaned=False), data)
+    "Ownership o1: startDate '2025-02-30' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)"
+    """
+    given = data.get("properties")
+    if not isinstance(given, dict):
+        return ""
+    bad = []
+    for name in (p for props in validity(proxy.schema) for p in props):
+        prop = proxy.schema.get(name)
+        if prop is None:
+            continue
+        raw = given.get(name)
+        for value in (raw if isinstance(raw, list) else [raw]):
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            if prop.type.clean(str(value)) is None:
+                text = str(value)
+                bad.append(f"{name} {text[:40]!r}" + (f"... ({len(text):,} characters)" if len(text) > 40 else ""))
+    if not bad:
+        return ""
+    return (f"{proxy.schema.name} {proxy.id}: {', '.join(bad)} "
+            f"{'is not a date' if len(bad) == 1 else 'are not dates'} (YYYY-MM-DD, YYYY-MM or YYYY)")
+
+
+def _dates(proxy, fact: URIRef, out: list, notes: list) -> None:
+    start, end = validity(proxy.schema)
     for props, pred, which in ((start, ECG.validFrom, "start"), (end, ECG.validUntil, "end")):
         for prop in props:
             values = proxy.get(prop, quiet=True)
@@ -616,7 +667,7 @@ def _sanction(ctx: _Context, proxy, data, datasets) -> tuple[list, list, list]:
     out += [(listing, RDF.type, ECG.Listing), (listing, ECG.listedParty, party), (listing, ECG.onList, on_list),
             (listing, DCTERMS.source, record),
             (listing, RDFS.label, Literal(f"Sanction {proxy.id} on the {ctx.known.list_labels.get(on_list, on_list)}"))]
-    _dates(proxy, listing, out, notes, start=("listingDate", "startDate", "date"))
+    _dates(proxy, listing, out, notes)
     if not any(p == ECG.validFrom for _, p, _ in out):
         first_seen = full_date(str(data.get("first_seen") or ""))
         if first_seen is not None:
