@@ -109,6 +109,29 @@ def test_hostile_lines_are_reported_and_the_good_lines_around_them_kept(tmp_path
     assert all("\n" not in str(p) for p in summary.problems)
 
 
+def test_a_stake_whose_dates_are_not_dates_is_reported_and_skipped_not_held_at_all_dates(tmp_path, curated):
+    def stake(key: str, **dates) -> dict:
+        return {"id": key, "schema": "Ownership", "properties": {"owner": ["c1"], "asset": ["c2"], "percentage": ["50"],
+                                                                 **{k: [v] for k, v in dates.items()}}}
+
+    lines = [{"id": "c1", "schema": "Company", "properties": {"name": ["Owner Co"]}},
+             {"id": "c2", "schema": "Company", "properties": {"name": ["Owned Co"]}},
+             stake("good", startDate="2025-02-28"),
+             stake("bad", startDate="2025-02-30", endDate="tomorrow"),  # FtM's cleaning drops both values
+             {"id": "s1", "schema": "Sanction", "properties": {"entity": ["c2"], "listingDate": ["2024-13-01"]}}]
+    path = tmp_path / "dates.ftm.json"
+    path.write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
+    out, summary = converted(path, curated)
+    assert [str(p) for p in summary.problems if p.kind == "bad date"] == [
+        "line 4: bad date: Ownership bad: startDate '2025-02-30', endDate 'tomorrow' are not dates "
+        "(YYYY-MM-DD, YYYY-MM or YYYY)",
+        "line 5: bad date: Sanction s1: listingDate '2024-13-01' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)"]
+    assert (summary.imported, summary.skipped) == (3, 2)
+    assert (FTM["bad"], None, None) not in out and (FTM["s1/listing"], None, None) not in out
+    assert out.value(FTM["good"], ECG.validFrom) == Literal(dt.date(2025, 2, 28))
+    assert str(FTM["bad"]) in summary.skipped_ids  # an earlier import's fact of it is kept, never ended
+
+
 # --------------------------------------------------------------------------- the store and the engine
 
 
@@ -194,6 +217,60 @@ def test_the_graph_written_as_ftm_is_valid_by_the_model_and_reads_back(tmp_path,
     assert summary.skipped == 0
     assert len(set(back.subjects(RDF.type, ECG.Ownership))) == len(set(curated.subjects(RDF.type, ECG.Ownership)))
 
+
+def a_listed_firm(g, key: str, name: str, on_list) -> None:
+    """Add to ``g`` a firm called ``name`` and its listing on ``on_list``."""
+    from rdflib import RDFS
+
+    firm, listing = ID[f"test/{key}"], ID[f"test/{key}/listing"]
+    g.add((firm, RDF.type, ECG.Firm))
+    g.add((firm, RDFS.label, Literal(name)))
+    g.add((listing, RDF.type, ECG.Listing))
+    g.add((listing, ECG.listedParty, firm))
+    g.add((listing, ECG.onList, on_list))
+
+
+def test_an_entity_ftm_cannot_hold_is_skipped_by_name_and_the_rest_is_written(tmp_path):
+    from rdflib import RDFS, Graph
+
+    from graph.readwrite.export import export
+
+    g = Graph()
+    g.add((ID["test/list"], RDFS.label, Literal("Example List")))
+    a_listed_firm(g, "good", "Good Example Co", ID["test/list"])
+    a_listed_firm(g, "long", "Long " + "L" * 5000 + " Co", ID["test/list"])  # FtM names hold 384 characters
+    out = tmp_path / "graph.ftm.json"
+    written = export(g, "ftm", out)
+    names = [json.loads(line)["properties"].get("name") for line in out.read_text(encoding="utf-8").splitlines()]
+    assert names == [["Good Example Co"], None]  # the good firm and its Sanction; never a shortened name
+    assert (written.count, written.skipped) == (2, 2)
+    assert written.notes == (
+        f"skipped Company <{ID['test/long']}>: its name 'Long LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL'... "
+        "(5,008 characters) is longer than the 384 characters an FtM name holds",
+        f"skipped Sanction <{ID['test/long/listing']}>: its entity <{ID['test/long']}> was skipped")
+    assert "skipped 2 entities" in str(written).splitlines()[0]
+
+
+def test_an_ftm_export_that_fails_leaves_the_earlier_file_whole(tmp_path, curated, monkeypatch):
+    import orjson
+
+    from graph.readwrite.export import export
+
+    out = tmp_path / "graph.ftm.json"
+    export(curated, "ftm", out)
+    before = out.read_bytes()
+    dumps, calls = orjson.dumps, []
+
+    def fails_on_the_third_entity(value, **options):
+        calls.append(value)
+        if len(calls) == 3:
+            raise OSError("No space left on device")
+        return dumps(value, **options)
+
+    monkeypatch.setattr(orjson, "dumps", fails_on_the_third_entity)
+    with pytest.raises(OSError):
+        export(curated, "ftm", out)
+    assert out.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["graph.ftm.json"]
 
 if __name__ == "__main__":  # benchmark: python tests/test_ftm.py [N]  (import time and peak RSS of N entities)
     import os

@@ -202,3 +202,27 @@ def test_a_file_cut_short_keeps_the_records_before_the_cut(curated, tmp_path, na
     assert dict(summary.kept) == {"LEI records": 1}
     assert [p.kind for p in summary.problems] == ["broken file"]
     assert name in str(summary.problems[0]) and "\n" not in str(summary.problems[0])
+
+
+# --------------------------------------------------------------------------- files that are not GLEIF or BODS
+
+
+@pytest.mark.parametrize("kind, text, found", [
+    ("gleif", '<?xml version="1.0"?>\n<html><body>hello</body></html>\n', "its root element is <html>"),
+    ("gleif", '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
+              "<x>&b;</x>\n", "its root element is <x>"),
+    ("bods", '{"id": "NK-1", "schema": "Company", "properties": {"name": ["Example Co"]}}\n',
+     "statement 1 is an object with 'id', 'properties', 'schema' (FollowTheMoney entities: 'ecgraph import ftm')"),
+    ("bods", "[]", "no statement in it"),
+])
+def test_a_file_that_is_not_gleif_or_bods_is_refused_on_one_line_and_nothing_is_recorded(tmp_path, capsys, kind,
+                                                                                         text, found):
+    from graph.readwrite.imports import list_imports
+    from graph.surfaces.cli import main
+
+    path = tmp_path / ("not-it.xml" if text.startswith("<") else "not-it.json")
+    path.write_text(text, encoding="utf-8")
+    assert main(["import", kind, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: not a {'GLEIF XML' if kind == 'gleif' else 'BODS 0.4'} file: {found}")
+    assert err.count("\n") == 1 and list_imports() == []

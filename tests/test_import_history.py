@@ -268,3 +268,27 @@ def test_a_dataset_the_newer_file_does_not_mention_keeps_its_stakes_unended(cura
     assert newer.ended == 0
     g = load()
     assert graphs_of(g, FTM["stake-3"]) == [newer.graph] and g.value(FTM["stake-3"], ECG.validUntil) is None
+
+
+# --------------------------------------------------------------------------- the same file read again another way
+
+
+def test_a_file_first_given_to_the_wrong_importer_can_then_be_imported_by_the_right_one(curated, tmp_path):
+    path = write_lines(tmp_path / "statements.jsonl", bods_statements((1, 2, 3)))
+    wrong = add_import(path, curated, kind="ftm", started=JUNE)  # JSON lines, but no FtM entity among them
+    assert (wrong.records, wrong.imported) == (7, 0)
+    right = add_import(path, curated, kind="bods", started=JUNE)
+    assert not right.unchanged and right.imported == 7 and right.name != wrong.name
+    assert add_import(path, curated, kind="bods", started=SEPTEMBER).unchanged  # the same importer again: nothing new
+
+
+def test_a_file_first_imported_as_partial_can_then_be_imported_in_full(curated, tmp_path):
+    path = ftm_file(tmp_path / "june.ftm.json", (1, 2, 3))
+    partial = add_import(path, curated, kind="ftm", started=JUNE, partial=True)
+    full = add_import(path, curated, kind="ftm", started=JUNE)  # the same day: a name of its own
+    assert not full.unchanged and full.imported == 7 and full.name == f"{partial.name}-2"
+    assert [(s.partial, s.superseded_by) for s in list_imports()] == [(True, full.name), (False, "")]
+    g = load()
+    assert graphs_of(g, FTM["stake-3"]) == [full.graph]  # held once, by the full import
+    again = add_import(path, curated, kind="ftm", started=JUNE, partial=True)
+    assert again.unchanged and again.name == full.name  # a full import holds all a partial one of its file would

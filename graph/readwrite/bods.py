@@ -1,6 +1,7 @@
 """Read Open Ownership BODS 0.4 statements into RDF.
 
-A BODS file is a JSON array of statements or JSON Lines, one statement a line.
+A BODS file is a JSON array of statements or JSON Lines, one statement a line. A file
+in which no statement has a ``recordId`` (FtM entities, an older BODS) is refused whole.
 Each statement has a ``statementId``, a ``recordId``, a ``recordType``
 (``entity``, ``person``, ``relationship``), a ``statementDate``, a
 ``recordStatus`` and its ``recordDetails``. Several statements may describe one
@@ -38,6 +39,7 @@ from rdflib.namespace import DCTERMS, SKOS
 
 from .csl import (ImportSummary, Lookups, Problem, _digest, _safe_key, file_node, graph_name, lookups,
                   provenance_triples, run_node)
+from ..errors import InputError
 from .ftm import StreamedConversion, file_head, full_date, json_items, skipped_iris
 from ..namespace import ECG, ID
 
@@ -84,9 +86,31 @@ def convert_file(path: Path, g: Graph, *, name: str, sha256: str, started: dt.da
     """Convert the BODS 0.4 file ``path`` (a JSON array or JSON Lines of statements) for the import ``name``."""
     path = Path(path)
     file_head(path, (b"[", b"{"), "not a BODS file: a JSON array of statements, or one statement a line")
+    latest, publishers = _latest(path)
+    if not latest:  # not one statement with a recordId: another kind of JSON (FtM entities, say), refused whole
+        raise InputError(f"{path}: not a BODS 0.4 file: {_found(path)}")
     known = known or lookups(g)
-    return StreamedConversion(lambda conv: _stream(conv, path, known, name=name, sha256=sha256,
+    return StreamedConversion(lambda conv: _stream(conv, path, known, latest, publishers, name=name, sha256=sha256,
                                                    started=started, progress=progress), today=started.date())
+
+
+def _found(path: Path) -> str:
+    """What a file that holds no BODS statement holds instead, for the one-line refusal."""
+    problems: list[Problem] = []
+    first = next(iter(_statements(path, problems)), None)
+    wanted = "a BODS 0.4 statement has a statementId, a recordId and a recordType"
+    if first is None:
+        return f"no statement in it ({problems[0].detail})" if problems else "no statement in it"
+    n, item = first
+    if not isinstance(item, dict):
+        return f"statement {n} is a JSON {type(item).__name__}, not an object; {wanted}"
+    keys = sorted(str(k) for k in item)
+    if {"statementID", "statementType"} & set(keys):
+        return (f"statement {n} has statementID/statementType (BODS 0.2 or 0.3); ecgraph reads BODS 0.4: "
+                f"{wanted}")
+    shown = ", ".join(repr(k[:40]) for k in keys[:8]) + (", ..." if len(keys) > 8 else "")
+    what = " (FollowTheMoney entities: 'ecgraph import ftm')" if {"id", "schema", "properties"} <= set(keys) else ""
+    return f"statement {n} is an object with {shown or 'no keys'}{what}; {wanted}"
 
 
 def _latest(path: Path) -> tuple[dict[str, tuple[str, int]], set[str]]:
@@ -114,14 +138,14 @@ def _coverage(publisher: str) -> str:
     return str(ID[f"coverage/bods/{_digest(publisher)[:16]}"])
 
 
-def _stream(conv, path: Path, known: Lookups, *, name, sha256, started, progress):
+def _stream(conv, path: Path, known: Lookups, latest: dict[str, tuple[str, int]], publishers: set[str], *,
+            name, sha256, started, progress):
     from .linking import match_triples
 
     doc, run = file_node(sha256), run_node(name)
     problems: list[Problem] = []
     kept: Counter = Counter()
     linked, review = [], []
-    latest, publishers = _latest(path)
     read = 0
     for n, s in _statements(path, problems):
         read += 1

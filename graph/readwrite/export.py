@@ -59,10 +59,15 @@ class Written:
     count: int
     unit: str  # "triples", "quads", "nodes", "rows", "entities"
     edges: int = 0
+    skipped: int = 0  # entities the format cannot hold (ftm), each named in ``notes``
+    notes: tuple[str, ...] = ()  # one line each: what was skipped or left out, and why
 
     def __str__(self) -> str:
+        """The summary line, then one indented line per note (as an import lists the rows it skipped)."""
         extra = f" and {self.edges} edges" if self.unit == "nodes" else ""
-        return f"wrote {self.count} {self.unit}{extra} to {self.path} ({self.format})"
+        skipped = f"; skipped {self.skipped} {self.unit} the {self.format} format cannot hold" if self.skipped else ""
+        return "\n".join([f"wrote {self.count} {self.unit}{extra} to {self.path} ({self.format}){skipped}",
+                          *(f"  {note}" for note in self.notes)])
 
 
 def format_for(path: Path, fmt: str | None = None) -> str:
@@ -125,7 +130,8 @@ def export(
     if fmt == "ftm":
         from .ftm import write_ftm
 
-        return Written(fmt, str(out), write_ftm(selected, out), "entities")
+        count, skipped, notes = write_ftm(selected, out)
+        return Written(fmt, str(out), count, "entities", skipped=skipped, notes=notes)
     if table not in TABLES:
         raise InputError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
     if table == "exposures":

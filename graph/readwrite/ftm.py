@@ -32,7 +32,9 @@ some Sanction names are kept in a temporary SQLite file (:class:`FactIndex`), no
 in memory, so memory barely grows with the file. A line that is not JSON, not an
 entity the model knows, or lacks a required property is reported with its line
 number and skipped; so is an entity of a schema that the graph does not hold
-(Address, Vessel, ...), with that reason.
+(Address, Vessel, ...), with that reason, and a stake, directorship or sanction with a
+start or end date that is not a date (``2025-02-30``): without it the fact would hold at
+all dates.
 """
 
 from __future__ import annotations
@@ -361,6 +363,9 @@ def _stream(conv: StreamedConversion, path: Path, known: Lookups, *, name: str, 
                                                                  "parties, ownership, directorships and sanctions only",
                                         key_of(proxy.id)))
                 continue
+            if convert_one is not _party and (why := unreadable_dates(proxy, data)):
+                problems.append(_problem(line_no, "bad date", why, key_of(proxy.id)))
+                continue
             ctx.line = line_no
             triples, links, notes = convert_one(ctx, proxy, data, datasets)
             yield from conv.facts((_coverage(d) for d in datasets), triples)
@@ -503,7 +508,53 @@ def _party(ctx: _Context, proxy, data: dict, datasets) -> tuple[list, list, list
     return out, links, []
 
 
-def _dates(proxy, fact: URIRef, out: list, notes: list, *, start=("startDate",), end=("endDate",)) -> None:
+_VALIDITY = {"Sanction": (("listingDate", "startDate", "date"), ("endDate",))}
+"""The FtM properties that give a dated fact's start and end, first found first; other facts: startDate, endDate."""
+
+
+def validity(schema) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The properties giving the start and the end of a fact of ``schema`` (:data:`_VALIDITY`)."""
+    for name, props in _VALIDITY.items():
+        if schema.is_a(name):
+            return props
+    return ("startDate",), ("endDate",)
+
+
+def unreadable_dates(proxy, data: dict) -> str:
+    """Why the validity dates of a dated fact cannot be read, else ``""``.
+
+    The model drops a date it cannot clean (``2025-02-30``, ``tomorrow``) from the proxy, so the
+    values are looked for in the record as given: a fact that lost a date would hold at all dates.
+
+    >>> from followthemoney import model
+    >>> data = {"id": "o1", "schema": "Ownership", "properties": {"owner": ["a"], "asset": ["b"],
+    ...         "startDate": ["2025-02-30"], "endDate": ["2026"]}}
+    >>> unreadable_dates(model.get_proxy(data, cleaned=False), data)
+    "Ownership o1: startDate '2025-02-30' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)"
+    """
+    given = data.get("properties")
+    if not isinstance(given, dict):
+        return ""
+    bad = []
+    for name in (p for props in validity(proxy.schema) for p in props):
+        prop = proxy.schema.get(name)
+        if prop is None:
+            continue
+        raw = given.get(name)
+        for value in (raw if isinstance(raw, list) else [raw]):
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            if prop.type.clean(str(value)) is None:
+                text = str(value)
+                bad.append(f"{name} {text[:40]!r}" + (f"... ({len(text):,} characters)" if len(text) > 40 else ""))
+    if not bad:
+        return ""
+    return (f"{proxy.schema.name} {proxy.id}: {', '.join(bad)} "
+            f"{'is not a date' if len(bad) == 1 else 'are not dates'} (YYYY-MM-DD, YYYY-MM or YYYY)")
+
+
+def _dates(proxy, fact: URIRef, out: list, notes: list) -> None:
+    start, end = validity(proxy.schema)
     for props, pred, which in ((start, ECG.validFrom, "start"), (end, ECG.validUntil, "end")):
         for prop in props:
             values = proxy.get(prop, quiet=True)
@@ -616,7 +667,7 @@ def _sanction(ctx: _Context, proxy, data, datasets) -> tuple[list, list, list]:
     out += [(listing, RDF.type, ECG.Listing), (listing, ECG.listedParty, party), (listing, ECG.onList, on_list),
             (listing, DCTERMS.source, record),
             (listing, RDFS.label, Literal(f"Sanction {proxy.id} on the {ctx.known.list_labels.get(on_list, on_list)}"))]
-    _dates(proxy, listing, out, notes, start=("listingDate", "startDate", "date"))
+    _dates(proxy, listing, out, notes)
     if not any(p == ECG.validFrom for _, p, _ in out):
         first_seen = full_date(str(data.get("first_seen") or ""))
         if first_seen is not None:
@@ -669,17 +720,26 @@ SELECT DISTINCT ?s ?cls WHERE {
 }"""
 
 
-def write_ftm(g: Graph, out: Path) -> int:
+def write_ftm(g: Graph, out: Path) -> tuple[int, int, tuple[str, ...]]:
     """Write the parties, ownership stakes and listings of ``g`` as FtM entities, one JSON object a line.
 
     Each entity is built with the followthemoney model and checked against its
-    schema (required properties, property types) before it is written; returns
-    how many were written. Ids are made from the IRIs (``ecg-`` + a digest), so
-    the same graph gives the same file.
+    schema (required properties, property types) before it is written. Ids are
+    made from the IRIs (``ecg-`` + a digest), so the same graph gives the same file.
+    The file is written to a temporary name and renamed: it is whole or not there.
+
+    A value FtM cannot hold (a name longer than its name type's 384 characters, an
+    address longer than 250) is never shortened: a shortened name is another name to
+    screen. An optional value is left out; an entity whose required value (a party's
+    name) cannot be held is skipped, and so are the stakes and listings that name it.
+    Each is one line in the notes.
+
+    Returns how many entities were written, how many skipped, and the notes.
     """
     import orjson
     from followthemoney import model
 
+    from ..store.atomic import open_atomic
     from ..store.names import label_of
 
     def ftm_id(node) -> str:
@@ -745,12 +805,77 @@ def write_ftm(g: Graph, out: Path) -> int:
         _ftm_dates(g, listing, e, start="listingDate")
         e.add("sourceUrl", [str(listing)])
         entities.append(e)
-    out = Path(out)
-    with out.open("wb") as fh:
-        for e in entities:
-            e.schema.validate(e.to_dict())
+    notes: list[str] = []
+    gone: dict[str, str] = {}  # id -> IRI of each entity skipped: the facts that name them go too
+    written = 0
+    with open_atomic(Path(out), binary=True) as fh:
+        for e in entities:  # parties first, so a stake or listing knows whether its party was written
+            why = holdable(e, gone, notes)
+            if why:
+                gone[e.id] = _source_of(e)
+                notes.append(f"skipped {e.schema.name} {_source_of(e)}: {why}")
+                continue
             fh.write(orjson.dumps(e.to_dict(), option=orjson.OPT_SORT_KEYS) + b"\n")
-    return len(entities)
+            written += 1
+    return written, len(gone), tuple(notes)
+
+
+def _source_of(e) -> str:
+    """The IRI an exported entity was made from (its ``sourceUrl``), in angle brackets, else its id."""
+    url = e.first("sourceUrl", quiet=True)
+    return f"<{url}>" if url else e.id
+
+
+def _shown(value: str) -> str:
+    """A value for a one-line note: quoted with its escapes (a control character stays visible), cut at 40 characters."""
+    return repr(value) if len(value) <= 40 else f"{value[:40]!r}... ({len(value):,} characters)"
+
+
+def holdable(e, gone: Mapping[str, str], notes: list[str]) -> str:
+    """Fit the FtM entity ``e`` to what its schema holds: ``""`` when it can be written, else why it cannot.
+
+    A value its property type does not hold (too long, not valid) is removed and named in ``notes``; when a
+    required property is left without a value, or ``e`` names an entity of ``gone`` (id -> how to name it), the
+    reason is returned.
+
+    >>> from followthemoney import model
+    >>> e = model.make_entity("Company"); e.id = "x"; e.add("name", "Example Co"); e.add("address", "A" * 300)
+    >>> notes = []
+    >>> holdable(e, {}, notes), e.get("address"), notes
+    ('', [], ["x: address 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'... (300 characters) left out: longer than the 250 characters an FtM address holds"])
+    >>> e.set("name", "N" * 400); holdable(e, {}, [])
+    "its name 'NNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNN'... (400 characters) is longer than the 384 characters an FtM name holds"
+    """
+    from followthemoney.exc import InvalidData
+    from followthemoney.types import registry
+
+    dropped: dict[str, tuple[str, str]] = {}  # property -> (the first value left out, why)
+    for prop in list(e.iterprops()):
+        if prop.type == registry.entity:
+            for ref in e.get(prop):
+                if ref in gone:
+                    return f"its {prop.name} {gone[ref]} was skipped"
+        values = e.get(prop)
+        bad = [v for v in values if not prop.type.validate(v)]
+        if not bad:
+            continue
+        e.set(prop, [v for v in values if v not in bad], cleaned=True)
+        cleaned = prop.type.clean_text(bad[0]) or ""
+        why = (f"longer than the {prop.type.max_length} characters an FtM {prop.type.name} holds"
+               if len(cleaned) > prop.type.max_length else f"not a value an FtM {prop.type.name} holds")
+        dropped[prop.name] = (_shown(bad[0]) + (f" and {len(bad) - 1} more" if len(bad) > 1 else ""), why)
+    for name in sorted(e.schema.required):
+        if not e.get(name, quiet=True):
+            if name in dropped:
+                return f"its {name} {dropped[name][0]} is {dropped[name][1]}"
+            return f"no {name} (required by the FtM schema)"
+    for name, (shown, why) in dropped.items():
+        notes.append(f"{_source_of(e)}: {name} {shown} left out: {why}")
+    try:
+        e.schema.validate(e.to_dict())
+    except InvalidData as exc:  # what the checks above do not foresee: the model's own words, on one line
+        return " ".join(f"{k}: {v}" for k, v in (exc.errors or {}).get("properties", {}).items())[:300] or str(exc)
+    return ""
 
 
 def _ftm_dates(g: Graph, fact, e, *, start: str = "startDate") -> None:

@@ -1,6 +1,7 @@
 """Read GLEIF Level 1 (LEI-CDF), Level 2 (RR-CDF) and reporting-exception files into RDF.
 
-Both published forms are read, and a file says by itself which it is:
+Both published forms are read, and a file says by itself which it is (a file that is neither,
+such as an XML file of another root element, is refused on one line):
 
 * XML (``<lei:LEIData>``, ``<rr:RelationshipData>``, ``<repex:ReportingExceptionData>``),
   streamed record by record (``xml.etree.ElementTree.iterparse``), so a golden
@@ -109,6 +110,33 @@ def _xml_records(path: Path, problems: list[Problem]) -> Iterator[tuple[int, str
                                                       f"the {n} records before it were read", unit="record"))
 
 
+_ROOTS = ("LEIData", "RelationshipData", "ReportingExceptionData")
+"""The root elements of GLEIF's XML files: LEI-CDF, RR-CDF and reporting exceptions."""
+
+
+def _xml_root(path: Path) -> None:
+    """Refuse, on one line, an XML file whose root element is not one of GLEIF's (:data:`_ROOTS`).
+
+    Only the start of the root is read: an entity declared in the DOCTYPE is never expanded here.
+    """
+    import xml.etree.ElementTree as ET
+
+    root = None
+    try:
+        with path.open("rb") as fh:
+            for _event, el in ET.iterparse(fh, events=("start",)):
+                root = el.tag
+                break
+    except ET.ParseError as exc:
+        line, col = exc.position
+        raise InputError(f"{path}:{line}:{col}: not XML: {exc}") from None
+    local = (root or "").rsplit("}", 1)[-1]
+    if local not in _ROOTS:
+        found = f"<{local[:40]}>" + (f" (namespace {root[1:root.index('}')][:80]})" if root and "}" in root else "")
+        raise InputError(f"{path}: not a GLEIF XML file: its root element is {found}, not one of "
+                         f"{', '.join(f'<{r}>' for r in _ROOTS)}")
+
+
 def _json_records(path: Path, problems: list[Problem]) -> Iterator[tuple[int, str, dict]]:
     """The records of a golden-copy JSON file, streamed with ijson (a full golden copy is gigabytes)."""
     import re
@@ -133,6 +161,8 @@ def convert_file(path: Path, g: Graph, *, name: str, sha256: str, started: dt.da
     """Convert a GLEIF file (LEI-CDF, RR-CDF or reporting exceptions; XML or JSON) for the import ``name``."""
     path = Path(path)
     head = file_head(path, (b"<", b"{"), "not a GLEIF file: expected the XML or the golden-copy JSON form")
+    if head.startswith(b"<"):
+        _xml_root(path)
     known = known or lookups(g)
     return StreamedConversion(lambda conv: _stream(conv, path, head.startswith(b"<"), known, name=name,
                                                    sha256=sha256, started=started, progress=progress),

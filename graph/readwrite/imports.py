@@ -5,7 +5,8 @@ Each import ``NAME`` is kept as ``NAME.nq`` (every quad in the graph
 data) and ``NAME.json`` (what it holds: file, SHA-256, date, counts, and the
 record keys per list, so the next import can be compared without parsing RDF).
 
-Re-importing a file with the same SHA-256 changes nothing. Importing a newer
+Re-importing a file with the same SHA-256 by the same importer, in full or as partially as
+before (:func:`same_import`), changes nothing. Importing a newer
 file records the difference with the latest earlier import of each list the new
 file covers:
 
@@ -104,9 +105,9 @@ def add_import(
     waiting : called with a message when another import holds the store; this one waits for it
         (up to ``$ECGRAPH_LOCK_TIMEOUT`` seconds, default 600)
 
-    The same file imported again (same SHA-256) returns the earlier import's
-    summary with ``unchanged=True`` and writes nothing. A new import returns a
-    :class:`StoreSummary`.
+    The same file imported again (same SHA-256) by the same importer, as fully
+    (:func:`same_import`), returns the earlier import's summary with ``unchanged=True``
+    and writes nothing. A new import returns a :class:`StoreSummary`.
     """
     if kind not in KINDS:
         raise InputError(f"unknown import kind {kind!r}; choose one of {', '.join(KINDS)}")
@@ -116,8 +117,8 @@ def add_import(
     if name is not None and not _NAME.fullmatch(name):
         raise InputError(f"import name {name!r}: use letters, digits, '.', '_' and '-' (at most 100)")
     sha = sha256_of(path)
-    for existing in list_imports():  # the common re-run, answered without waiting (checked again locked)
-        if existing.sha256 == sha:
+    for existing in reversed(list_imports()):  # the common re-run, answered without waiting (checked again locked)
+        if same_import(existing, sha, kind=kind, partial=partial):
             return _summary_of(existing)
     if g is None:
         from ..store.load import load
@@ -128,11 +129,14 @@ def add_import(
         checkpoint("import:locked")
         discard_unfinished()
         stored = list_imports()
-        for existing in stored:
-            if existing.sha256 == sha:
+        for existing in reversed(stored):  # the latest such import: after a partial one, the full one
+            if same_import(existing, sha, kind=kind, partial=partial):
                 return _summary_of(existing)
         started = started or dt.datetime.now(dt.timezone.utc)
-        name = name or f"{kind}-{started:%Y%m%d}-{sha[:8]}"
+        if name is None:  # the same file read again another way (another importer, in full) gets a name of its own
+            base = name = f"{kind}-{started:%Y%m%d}-{sha[:8]}"
+            while (folder / f"{name}.json").exists():
+                name = f"{base}-{int(name[len(base) + 1:] or 1) + 1}"
         if not _NAME.fullmatch(name):
             raise InputError(f"import name {name!r}: use letters, digits, '.', '_' and '-' (at most 100)")
         if (folder / f"{name}.json").exists():
@@ -173,6 +177,16 @@ def add_import(
 
         remember(name, getattr(conv, "identifiers", {}))
     return summary
+
+
+def same_import(existing: StoredImport, sha: str, *, kind: str, partial: bool) -> bool:
+    """Whether importing the file of SHA-256 ``sha`` with ``kind`` and ``partial`` would repeat ``existing``.
+
+    It does when the same file was read by the same importer, in full or as partially as now: a full
+    import holds all that a partial one of its file would. The same bytes read by another importer (an
+    FtM file first given to ``import bods``), or in full after a partial import, are a new import.
+    """
+    return existing.sha256 == sha and existing.kind == kind and (partial or not existing.partial)
 
 
 def discard_unfinished() -> list[str]:
