@@ -987,7 +987,7 @@ def export_graph(
         if query_file is not None and "quer" in str(exc):
             raise type(exc)(f"{query_file}: {exc}") from None
         raise
-    typer.echo(str(written))
+    typer.echo(printable(str(written), lines=True))
 
 
 @app.command()
