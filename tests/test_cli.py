@@ -224,3 +224,14 @@ def test_serve_on_a_host_that_cannot_be_listened_on_is_one_line(capsys):
 def test_changes_in_a_window_that_ends_before_it_begins_is_refused(capsys):
     code, _, err = run(capsys, "changes", "--party", "Huawei", "--from", "2026-01-01", "--to", "2025-01-01")
     assert code == 2 and "--from 2026-01-01 is after --to 2025-01-01" in err
+
+
+def test_a_bind_value_of_the_wrong_kind_is_refused_with_the_names_of_the_right_kind(capsys):
+    """?list takes a screening list: Huawei is a firm, so no empty answer but the lists' names."""
+    code, _, err = run(capsys, "query", "listings-on-date", "--bind", "list=Huawei", "--no-inferred")
+    assert code == 2 and err.startswith("error: unknown list 'Huawei'; did you mean")
+    code, _, err = run(capsys, "query", "chips-by-eccn", "--bind", "eccn=id:firm/huawei", "--no-inferred")
+    assert code == 2 and "is not of class ecg:ECCN" in err
+    code, out, _ = run(capsys, "query", "listings-on-date", "--bind", "list=Entity List", "--no-inferred",
+                       "--format", "csv")
+    assert code == 0 and "Entity List" in out

@@ -38,6 +38,22 @@ KINDS = {
 }
 
 
+def kind_of_class(cls: URIRef) -> str:
+    """The ``kind`` :func:`resolve` takes for the instances of ``cls``: the one already naming that class, or the
+    class's own name in words, made a kind (``ecg:CountryGroup``: "country group").
+
+    >>> kind_of_class(ECG.ScreeningList), kind_of_class(ECG.CountryGroup)
+    ('list', 'country group')
+    """
+    for kind, classes in KINDS.items():
+        if classes == (cls,):
+            return kind
+    local = str(cls).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    kind = " ".join(w.lower() if not w.isupper() else w for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z][a-z]*|[a-z]+", local))
+    KINDS.setdefault(kind, (cls,))
+    return kind
+
+
 def normalise(name: str) -> str:
     """Case- and punctuation-insensitive form of a name.
 

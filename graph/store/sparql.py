@@ -45,7 +45,11 @@ ASK_FORMATS = ("table", "json", "xml")
 GRAPH_FORMATS = ("turtle", "nt", "jsonld", "xml")
 """Formats for CONSTRUCT and DESCRIBE answers (``xml`` is RDF/XML)."""
 
-PARAM_TYPES = ("iri", "xsd:date", "xsd:integer", "xsd:decimal", "xsd:string")
+PARAM_TYPES = ("iri", "xsd:date", "xsd:integer", "xsd:decimal", "xsd:string", "ecg:Class")
+"""The types a named query's parameter may declare; ``ecg:Class`` stands for any ontology class (``ecg:Chip``,
+``ecg:ScreeningList``): an IRI of one of its instances, a name looked up among them."""
+
+_CLASS_TYPE = re.compile(r"ecg:[A-Z]\w*")
 
 _MEDIA = {
     "json": "application/sparql-results+json",
@@ -210,6 +214,8 @@ def parse_binding(name: str, raw: str, *, type: str | None = None, g: Graph | No
     if type is None and _DATE_LIKE.search(name):
         type = "xsd:date"
     iri = _iri(raw)
+    if type is not None and _CLASS_TYPE.fullmatch(type):
+        return _instance(name, raw, iri, type, g)
     if type == "iri":
         if iri is not None:
             return iri
@@ -309,6 +315,24 @@ def parse_bindings(pairs, *, params: tuple = (), g: Graph | None = None) -> dict
     return out
 
 
+def _instance(name: str, raw: str, iri, type: str, g: Graph | None):
+    """The IRI of an instance of the class ``type`` (``ecg:ScreeningList``) that ``raw`` gives: a name is looked
+    up among the instances, an IRI must be one (without a graph to look in, an IRI is taken as given)."""
+    from ..namespace import ECG
+    from .names import is_a, kind_of_class, label_of, resolve
+
+    cls = ECG[type[4:]]
+    kind = kind_of_class(cls)
+    if iri is None:
+        if g is None or not raw:
+            raise InputError(f"--bind {name}={raw!r}: ?{name} takes a {kind} ({type}): write <https://...> or prefix:local")
+        return resolve(g, raw, kind)
+    if g is not None and not is_a(g, iri, (cls,)):
+        what = f"{label_of(g, iri)} <{iri}>" if (iri, None, None) in g else f"<{iri}>, which the graph does not hold,"
+        raise InputError(f"--bind {name}={raw!r}: {what} is not of class {type} ({kind})")
+    return iri
+
+
 def with_defaults(pairs, params: tuple = (), *, today: str | None = None) -> list[str]:
     """The ``name=value`` pairs with one more for each declared parameter that has a default and is not given
     (``default=today`` as ``today``, else the date when called).
@@ -392,7 +416,7 @@ def named_query(name: str) -> NamedQuery:
             break
         if re.match(r"#\s*bind\b", line):
             m = _PARAM.fullmatch(line.strip())
-            if not m or m.group(2) not in PARAM_TYPES:
+            if not m or (m.group(2) not in PARAM_TYPES and not _CLASS_TYPE.fullmatch(m.group(2))):
                 raise QueryError(f"{path}:{number}: write '# bind ?name TYPE required|optional|default=V what it is'"
                                  f" with TYPE one of {', '.join(PARAM_TYPES)}")
             how = m.group(3)
