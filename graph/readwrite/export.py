@@ -230,8 +230,10 @@ def _write_rdf(g: Graph, fmt: str, out: Path) -> Written:
         stream = (ox.Triple(_ox(s), _ox(p), _ox(o)) for s, p, o in sorted(items, key=_order))
     formats = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD,
                "trig": ox.RdfFormat.TRIG, "nq": ox.RdfFormat.N_QUADS}
-    ox.serialize(stream, str(out), format=formats[fmt],
-                 prefixes=prefixes if fmt in ("ttl", "trig", "jsonld") else None)
+    from ..store.atomic import open_atomic
+
+    with open_atomic(out, binary=True) as fh:  # complete or not at all
+        ox.serialize(stream, fh, format=formats[fmt], prefixes=prefixes if fmt in ("ttl", "trig", "jsonld") else None)
     return Written(fmt, str(out), len(items), unit)
 
 
@@ -342,8 +344,10 @@ def _simple(value):
 
 
 def _write_csv(out: Path, columns, rows, fmt: str) -> Written:
+    from ..store.atomic import open_atomic
+
     n = 0
-    with out.open("w", encoding="utf-8", newline="") as fh:
+    with open_atomic(out) as fh:  # complete or not at all
         w = csv.writer(fh)
         w.writerow(columns)
         for row in rows:
