@@ -226,3 +226,23 @@ def test_a_file_that_is_not_gleif_or_bods_is_refused_on_one_line_and_nothing_is_
     err = capsys.readouterr().err
     assert err.startswith(f"error: {path}: not a {'GLEIF XML' if kind == 'gleif' else 'BODS 0.4'} file: {found}")
     assert err.count("\n") == 1 and list_imports() == []
+
+
+# --------------------------------------------------------------------------- dates that are no dates
+
+def test_a_bods_interest_whose_start_is_no_date_is_reported_and_skipped_not_held_at_all_dates(curated, tmp_path):
+    text = (FIXTURES / "bods" / "statements.json").read_text(encoding="utf-8")
+    bad = tmp_path / "bad-date.json"
+    bad.write_text(text.replace('"startDate": "2025-01-01"', '"startDate": "2025-02-30"', 1), encoding="utf-8")
+    _, summary = converted(bods_file, bad, curated)
+    [problem] = [p for p in summary.problems if p.kind == "bad date"]
+    assert "startDate '2025-02-30'" in str(problem) and "not a date" in str(problem)
+
+
+def test_a_gleif_relationship_whose_period_is_no_date_is_reported_and_skipped(curated, tmp_path):
+    text = (FIXTURES / "gleif" / "rr-cdf.xml").read_text(encoding="utf-8")
+    start = text.index("<rr:StartDate>") + len("<rr:StartDate>")
+    bad = tmp_path / "rr-bad.xml"
+    bad.write_text(text[:start] + "2025-02-30" + text[text.index("<", start):], encoding="utf-8")
+    _, summary = converted(gleif_file, bad, curated)
+    assert [p for p in summary.problems if p.kind == "bad date" and "'2025-02-30'" in str(p)]

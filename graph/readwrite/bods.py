@@ -40,7 +40,7 @@ from rdflib.namespace import DCTERMS, SKOS
 from .csl import (ImportSummary, Lookups, Problem, _digest, _safe_key, file_node, graph_name, lookups,
                   provenance_triples, run_node)
 from ..errors import InputError
-from .ftm import StreamedConversion, file_head, full_date, json_items, skipped_iris
+from .ftm import StreamedConversion, file_head, full_date, json_items, skipped_iris, stated_day
 from ..namespace import ECG, ID
 
 BODS = Namespace(str(ID) + "bods/")
@@ -337,8 +337,11 @@ def _relationship(known: Lookups, s: dict, source: URIRef):
         direct = interest.get("directOrIndirect")
         if direct in ("direct", "indirect"):
             out.append((fact, ECG.directInterest, Literal(direct == "direct")))
-        began = full_date(str(interest.get("startDate") or ""))
-        ended = full_date(str(interest.get("endDate") or ""))
+        began, good_start = stated_day(str(interest.get("startDate") or ""))
+        ended, good_end = stated_day(str(interest.get("endDate") or ""))
+        if not (good_start and good_end):  # a stake whose dates cannot be read must not hold at every date
+            bad = [f"{k} {interest.get(k)!r}" for k, ok in (("startDate", good_start), ("endDate", good_end)) if not ok]
+            raise _Skip("bad date", f"interest {', '.join(bad)} {'is' if len(bad) == 1 else 'are'} not a date")
         if closed and ended is None and statement_day is not None:
             ended = max(statement_day, began) if began else statement_day
             out.append((fact, ECG.note, Literal(f"The record was closed by a statement of {statement_day}.")))

@@ -582,6 +582,23 @@ def full_date(value: str) -> dt.date | None:
         return None
 
 
+def stated_day(value: str) -> tuple[dt.date | None, bool]:
+    """The day a date value names, and whether the value can be read as a date at all: ``("", True)`` for no
+    value, ``(None, True)`` for a date coarser than a day (``2021-03``), ``(None, False)`` for what is no date
+    (``2025-02-30``, ``tomorrow``): a fact with such a date must not become one that holds at every date.
+
+    >>> stated_day("2021-03-04"), stated_day("2021-03"), stated_day("2025-02-30"), stated_day("")
+    ((datetime.date(2021, 3, 4), True), (None, True), (None, False), (None, True))
+    """
+    value = (value or "").strip()
+    if not value:
+        return None, True
+    day = full_date(value)
+    if day is not None:
+        return day, True
+    return None, bool(re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?", value))
+
+
 def percentage(text: str) -> Decimal | None:
     """A share as a number from 0 to 100 (``"60"``, ``"60.5"``, ``"60%"``), else None.
 

@@ -44,7 +44,7 @@ from rdflib.namespace import DCTERMS, SKOS
 from .csl import (ImportSummary, Lookups, Problem, _digest, file_node, graph_name, lookups, provenance_triples,
                   run_node)
 from ..errors import InputError
-from .ftm import StreamedConversion, file_head, full_date, json_items, skipped_iris
+from .ftm import StreamedConversion, file_head, full_date, json_items, skipped_iris, stated_day
 from ..namespace import ECG, ID
 
 GLEIF = Namespace(str(ID) + "gleif/")
@@ -322,7 +322,10 @@ def _relationship(known: Lookups, doc, file_name: str, item: dict):
     began = ended = None
     for period in _many((rel.get("RelationshipPeriods") or {}).get("RelationshipPeriod")):
         which = _text(period.get("PeriodType"))
-        s, e = full_date(_text(period.get("StartDate"))), full_date(_text(period.get("EndDate")))
+        (s, good_s), (e, good_e) = stated_day(_text(period.get("StartDate"))), stated_day(_text(period.get("EndDate")))
+        if not (good_s and good_e):  # a relationship whose dates cannot be read must not hold at every date
+            bad = [f"{k} {_text(period.get(k))!r}" for k, ok in (("StartDate", good_s), ("EndDate", good_e)) if not ok]
+            raise _Skip("bad date", f"{child} {kind} {parent}: {which or 'period'} {', '.join(bad)} not a date", child)
         if which == "RELATIONSHIP_PERIOD":
             began, ended = s, e
         elif s or e:
