@@ -193,23 +193,19 @@ def affiliations(G: nx.MultiDiGraph, listed, *, target: str | None = None, day: 
     [('M', 60.0, True), ('T', 60.0, True), ('X', 40.0, False)]
     """
     listed = set(listed)
-    down = _stakes_down(G, day, None if target is None else _above(G, target, listed, day))
-    covered = _covered(down, listed)
-    lows, highs, controls = {}, {}, {}
-    for key, data in _each_stake(down):
-        lows[key], highs[key] = stake_bounds(data)
-        controls[key] = data.get("ownershipBasis") in control_bases and "percentage" not in data
-    certain = _treated(down, listed, lows, controls, threshold, covered)
-    possible = _treated(down, listed, highs, controls, threshold, covered)
+    down, indirect = _stakes_down(G, day, None if target is None else _above(G, target, listed, day))
+    covered = _covered(down, indirect, listed)
+    sizes = _Sizes(control_bases)  # each stake's (lowest, highest, control), read when a walk first reaches it
+    certain = _treated(down, listed, sizes.low, threshold, covered)
+    possible = _treated(down, listed, sizes.high, threshold, covered)
     found: dict[str, dict] = {}
-    for owner, stakes in down.items():
-        if owner not in possible:
-            continue
-        for owned, key, _ in stakes:
+    for owner in possible:
+        for owned, key, data in down.get(owner, ()):
             if owned == owner or owner in covered.get(owned, ()):
                 continue
+            low, high, control = sizes(key, data)
             entry = found.setdefault(owned, {"held": []})
-            entry["held"].append(Held(owner, key, lows[key], highs[key], controls[key], owner in certain))
+            entry["held"].append(Held(owner, key, low, high, control, owner in certain))
     out = {}
     for party, entry in found.items():
         held = tuple(sorted(entry["held"], key=lambda h: (not h.certain, -h.low, h.owner, h.fact)))
@@ -237,11 +233,14 @@ def _above(G: nx.MultiDiGraph, target: str, listed: set, day) -> set:
     return seen
 
 
-def _stakes_down(G: nx.MultiDiGraph, day, within) -> dict[str, list[tuple[str, str, dict]]]:
-    """owner -> [(owned, key, data)] for the stakes holding on ``day`` (among the parties ``within``, if given)."""
+def _stakes_down(G: nx.MultiDiGraph, day, within):
+    """owner -> [(owned, key, data)] for the stakes holding on ``day`` (among the parties ``within``, if given),
+    and owned -> {owners} for those stated as an indirect, aggregated interest (``directInterest false``)."""
     down: dict[str, list] = {}
+    indirect: dict[str, set] = {}
     owners = G._adj if within is None else {u: G._adj[u] for u in within if u in G._adj}
-    for u, nbrs in owners.items():
+    for u, nbrs in owners.items():  # the raw adjacency: G.edges(data=True) costs more than the rest of the scan
+        stakes = None
         for v, keyed in nbrs.items():
             if within is not None and v not in within:
                 continue
@@ -251,25 +250,40 @@ def _stakes_down(G: nx.MultiDiGraph, day, within) -> dict[str, list[tuple[str, s
                 start, end = data.get("validFrom"), data.get("validUntil")
                 if day is not None and (start is not None or end is not None) and not holds(start, end, day):
                     continue
-                down.setdefault(u, []).append((v, key, data))
-    return down
+                if stakes is None:
+                    stakes = down[u] = []
+                stakes.append((v, key, data))
+                if data.get("directInterest", True) in (False, "false"):
+                    indirect.setdefault(v, set()).add(u)
+    return down, indirect
 
 
-def _each_stake(down):
-    for stakes in down.values():
-        for _, key, data in stakes:
-            yield key, data
+class _Sizes:
+    """A stake's (lowest, highest) percentage and whether it states control without one, kept once read."""
+
+    def __init__(self, control_bases):
+        self.control_bases, self.seen = control_bases, {}
+
+    def __call__(self, key, data) -> tuple[float, float, bool]:
+        found = self.seen.get(key)
+        if found is None:
+            low, high = stake_bounds(data)
+            control = "percentage" not in data and data.get("ownershipBasis") in self.control_bases
+            found = self.seen[key] = (low, high, control)
+        return found
+
+    def low(self, key, data) -> tuple[float, bool]:
+        low, _, control = self(key, data)
+        return low, control
+
+    def high(self, key, data) -> tuple[float, bool]:
+        _, high, control = self(key, data)
+        return high, control
 
 
-def _covered(down, listed: set) -> dict[str, set]:
-    """For each party with a stake stated as an indirect, aggregated interest (``directInterest false``), the
-    parties below that owner (down to a listed party): their stakes in it are part of the owner's stated
-    interest, not added to it."""
-    indirect: dict[str, set] = {}
-    for owner, stakes in down.items():
-        for owned, _, data in stakes:
-            if data.get("directInterest", True) in (False, "false"):
-                indirect.setdefault(owned, set()).add(owner)
+def _covered(down, indirect: dict[str, set], listed: set) -> dict[str, set]:
+    """For each party with a stake stated as an indirect, aggregated interest, the parties below that owner
+    (down to a listed party): their stakes in it are part of the owner's stated interest, not added to it."""
     out = {}
     for owned, owners in indirect.items():
         below, todo = set(), list(owners)
@@ -283,19 +297,20 @@ def _covered(down, listed: set) -> dict[str, set]:
     return out
 
 
-def _treated(down, listed: set, bound: dict, control: dict, threshold: float, covered) -> set:
-    """The least set holding ``listed`` and every party whose stakes held by members (each at ``bound``) reach
-    ``threshold``, or that a member controls."""
+def _treated(down, listed: set, size, threshold: float, covered) -> set:
+    """The least set holding ``listed`` and every party whose stakes held by members (each of the ``size`` it
+    gives: a percentage and whether it states control) reach ``threshold``, or that a member controls."""
     members = set(listed)
     total: dict[str, float] = {}
     work = [n for n in listed if n in down]
     while work:
         owner = work.pop()
-        for owned, key, _ in down.get(owner, ()):
+        for owned, key, data in down.get(owner, ()):
             if owned in members or owned == owner or owner in covered.get(owned, ()):
                 continue
-            total[owned] = total.get(owned, 0.0) + bound[key]
-            if control[key] or _reaches(total[owned], threshold):
+            share, control = size(key, data)
+            total[owned] = total.get(owned, 0.0) + share
+            if control or _reaches(total[owned], threshold):
                 members.add(owned)
                 work.append(owned)
     return members
