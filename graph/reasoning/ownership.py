@@ -193,15 +193,16 @@ def affiliations(G: nx.MultiDiGraph, listed, *, target: str | None = None, day: 
     [('M', 60.0, True), ('T', 60.0, True), ('X', 40.0, False)]
     """
     listed = set(listed)
-    down, indirect = _stakes_down(G, day, None if target is None else _above(G, target, listed, day))
-    covered = _covered(down, indirect, listed)
+    # the stakes are read from the adjacency as the walks reach their owners: a registry of a million stakes
+    # is not scanned whole when the listed parties reach a few thousand of them
+    stakes = _Stakes(G, day, None if target is None else _above(G, target, listed, day), listed)
     sizes = _Sizes(control_bases)  # each stake's (lowest, highest, control), read when a walk first reaches it
-    certain = _treated(down, listed, sizes.low, threshold, covered)
-    possible = _treated(down, listed, sizes.high, threshold, covered)
+    certain = _treated(stakes, listed, sizes.low, threshold)
+    possible = _treated(stakes, listed, sizes.high, threshold)
     found: dict[str, dict] = {}
     for owner in possible:
-        for owned, key, data in down.get(owner, ()):
-            if owned == owner or owner in covered.get(owned, ()):
+        for owned, key, data in stakes.down(owner):
+            if owned == owner or stakes.covered(owned, owner):
                 continue
             low, high, control = sizes(key, data)
             entry = found.setdefault(owned, {"held": []})
@@ -233,29 +234,48 @@ def _above(G: nx.MultiDiGraph, target: str, listed: set, day) -> set:
     return seen
 
 
-def _stakes_down(G: nx.MultiDiGraph, day, within):
-    """owner -> [(owned, key, data)] for the stakes holding on ``day`` (among the parties ``within``, if given),
-    and owned -> {owners} for those stated as an indirect, aggregated interest (``directInterest false``)."""
-    down: dict[str, list] = {}
-    indirect: dict[str, set] = {}
-    owners = G._adj if within is None else {u: G._adj[u] for u in within if u in G._adj}
-    for u, nbrs in owners.items():  # the raw adjacency: G.edges(data=True) costs more than the rest of the scan
-        stakes = None
-        for v, keyed in nbrs.items():
-            if within is not None and v not in within:
-                continue
-            for key, data in keyed.items():
-                if data.get("predicate") != OWNERSHIP:
-                    continue
-                start, end = data.get("validFrom"), data.get("validUntil")
-                if day is not None and (start is not None or end is not None) and not holds(start, end, day):
-                    continue
-                if stakes is None:
-                    stakes = down[u] = []
-                stakes.append((v, key, data))
-                if data.get("directInterest", True) in (False, "false"):
-                    indirect.setdefault(v, set()).add(u)
-    return down, indirect
+class _Stakes:
+    """The stakes that hold on ``day`` (among the parties ``within``, if given), read from ``G``'s adjacency as
+    they are asked for: ``down(owner)`` the stakes it holds, ``covered(owned, owner)`` whether ``owner``'s stake
+    is part of an indirect, aggregated interest another owner states in ``owned`` (``directInterest false``):
+    the stakes of the parties below that owner (down to a listed party) are not added to it."""
+
+    def __init__(self, G: nx.MultiDiGraph, day, within, listed: set):
+        self.G, self.day, self.within, self.listed = G, day, within, listed
+        self._down: dict[str, list] = {}
+        self._covered: dict[str, frozenset] = {}
+
+    def _holds(self, data) -> bool:
+        if data.get("predicate") != OWNERSHIP:
+            return False
+        start, end = data.get("validFrom"), data.get("validUntil")
+        return self.day is None or (start is None and end is None) or holds(start, end, self.day)
+
+    def down(self, owner: str) -> list:
+        found = self._down.get(owner)
+        if found is None:
+            found = self._down[owner] = [
+                (v, key, data) for v, keyed in self.G._adj.get(owner, {}).items()
+                if self.within is None or v in self.within
+                for key, data in keyed.items() if self._holds(data)]
+        return found
+
+    def covered(self, owned: str, owner: str) -> bool:
+        below = self._covered.get(owned)
+        if below is None:
+            stating = {u for u, keyed in self.G._pred.get(owned, {}).items()
+                       if self.within is None or u in self.within
+                       for data in keyed.values()
+                       if self._holds(data) and data.get("directInterest", True) in (False, "false")}
+            seen, todo = set(), list(stating)
+            while todo:
+                node = todo.pop()
+                for child, _, _ in self.down(node):
+                    if child != owned and child not in seen and child not in stating and child not in self.listed:
+                        seen.add(child)
+                        todo.append(child)
+            below = self._covered[owned] = frozenset(seen)
+        return owner in below
 
 
 class _Sizes:
@@ -281,32 +301,16 @@ class _Sizes:
         return high, control
 
 
-def _covered(down, indirect: dict[str, set], listed: set) -> dict[str, set]:
-    """For each party with a stake stated as an indirect, aggregated interest, the parties below that owner
-    (down to a listed party): their stakes in it are part of the owner's stated interest, not added to it."""
-    out = {}
-    for owned, owners in indirect.items():
-        below, todo = set(), list(owners)
-        while todo:
-            node = todo.pop()
-            for child, _, _ in down.get(node, ()):
-                if child != owned and child not in below and child not in owners and child not in listed:
-                    below.add(child)
-                    todo.append(child)
-        out[owned] = below
-    return out
-
-
-def _treated(down, listed: set, size, threshold: float, covered) -> set:
+def _treated(stakes: _Stakes, listed: set, size, threshold: float) -> set:
     """The least set holding ``listed`` and every party whose stakes held by members (each of the ``size`` it
     gives: a percentage and whether it states control) reach ``threshold``, or that a member controls."""
     members = set(listed)
     total: dict[str, float] = {}
-    work = [n for n in listed if n in down]
+    work = list(listed)
     while work:
         owner = work.pop()
-        for owned, key, data in down.get(owner, ()):
-            if owned in members or owned == owner or owner in covered.get(owned, ()):
+        for owned, key, data in stakes.down(owner):
+            if owned in members or owned == owner or stakes.covered(owned, owner):
                 continue
             share, control = size(key, data)
             total[owned] = total.get(owned, 0.0) + share
