@@ -26,7 +26,7 @@ from ..namespace import ECG, ID
 from .ownership import affiliations, ultimate_parents
 from .path import Step, fact_steps
 from .situation import (ROLE, SAME_AS, Party, Situation, classification, headquarters, list_of, listed_with,
-                        listings_of, names, origin, parties_in, place_in, place_of_use, values)
+                        listings_of, names, origin, parties_in, place_in, place_of_use, shared, values)
 from .timeline import holds, status_on
 
 AFFILIATE_EXTENSION = ID["restriction-type/affiliate-extension"]
@@ -557,8 +557,11 @@ def affiliate(s: Situation, party: Party, lists: set[str], footnotes: set[int]) 
             continue
         threshold = float(g.value(ext, ECG.ownershipThreshold) or 50)
         owners = listed_with(s, reach, footnotes)
-        found = affiliations(s.G, owners, target=party.key, day=s.day, threshold=threshold,
-                             control_bases=control_bases(s))
+        # every party's, in one pass from the listed parties down, once a date for every usage: from one party's
+        # owners up is the same answer, but in a registry of a million stakes a party may have 100,000 above it
+        found = shared(s, ("affiliations", tuple(sorted(reach)), tuple(sorted(footnotes)), threshold),
+                       lambda: affiliations(s.G, owners, day=s.day, threshold=threshold,
+                                            control_bases=control_bases(s)))
         mine = found.get(party.key)
         if mine is None or not mine.possibly(threshold):
             continue

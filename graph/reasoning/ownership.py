@@ -219,19 +219,24 @@ def affiliations(G: nx.MultiDiGraph, listed, *, target: str | None = None, day: 
 
 def _above(G: nx.MultiDiGraph, target: str, listed: set, day) -> set:
     """``target`` and every party above it through stakes that hold on ``day`` (not above a listed party)."""
-    view = stake_view(G, day)
     seen, todo = {target}, [target]
     while todo:
         node = todo.pop()
         if node in listed and node != target:
             continue
-        if node not in view:
-            continue
-        for owner in view.predecessors(node):
-            if owner not in seen:
+        for owner, keyed in G._pred.get(node, {}).items():
+            if owner not in seen and any(_stake_holds(data, day) for data in keyed.values()):
                 seen.add(owner)
                 todo.append(owner)
     return seen
+
+
+def _stake_holds(data: dict, day) -> bool:
+    """Whether an edge's data is a stake that holds on ``day`` (any day: None)."""
+    if data.get("predicate") != OWNERSHIP:
+        return False
+    start, end = data.get("validFrom"), data.get("validUntil")
+    return day is None or (start is None and end is None) or holds(start, end, day)
 
 
 class _Stakes:
@@ -246,10 +251,7 @@ class _Stakes:
         self._covered: dict[str, frozenset] = {}
 
     def _holds(self, data) -> bool:
-        if data.get("predicate") != OWNERSHIP:
-            return False
-        start, end = data.get("validFrom"), data.get("validUntil")
-        return self.day is None or (start is None and end is None) or holds(start, end, self.day)
+        return _stake_holds(data, self.day)
 
     def down(self, owner: str) -> list:
         found = self._down.get(owner)
