@@ -105,3 +105,24 @@ def test_an_unknown_stake_above_the_first_owner_makes_a_possible_ultimate_parent
     v = verdict(ask(g, "Example SG Deep", "2026-06-01", where="SG"))
     assert v.startswith("undetermined: possible ultimate parent: share of Example CN Top (China) in Example NL Hold"
                         " (majority owner of Example SG Deep) unknown")
+
+
+
+@pytest.mark.parametrize("user", ["Example Chain Leaf", "Example Minority Leaf", "Example Aggregate",
+                                  "Example Unknown Leaf", "Example Half Owned"])
+def test_a_party_worked_out_from_its_owners_up_is_answered_as_by_the_pass_over_every_party(user, tmp_path,
+                                                                                           monkeypatch):
+    """A party with few parties above it is worked out from them; one with more than ABOVE_LIMIT, from the pass
+    down from every listed party: the same answer, the same path of facts."""
+    from graph.reasoning import conditions
+
+    path = tmp_path / "chains.ttl"
+    path.write_text(FIXTURE + PARTIES, encoding="utf-8")
+
+    def answered(limit, day):
+        monkeypatch.setattr(conditions, "ABOVE_LIMIT", limit)
+        answer = ask(load(path, imports=False, store="memory"), user, day)  # its own graph: nothing shared
+        return verdict(answer), [(e.restriction, e.severity_label, e.explanation, e.path) for e in answer.exposures]
+
+    for day in ("2025-10-15", "2025-12-01"):
+        assert answered(0, day) == answered(10_000, day)

@@ -179,9 +179,11 @@ def _reaches(share: float, threshold: float) -> bool:
 
 
 def affiliations(G: nx.MultiDiGraph, listed, *, target: str | None = None, day: dt.date | None = None,
-                 threshold: float = 50.0, control_bases=frozenset()) -> dict[str, Affiliation]:
+                 threshold: float = 50.0, control_bases=frozenset(), within: set | None = None
+                 ) -> dict[str, Affiliation]:
     """Each party's :class:`Affiliation` to the ``listed`` parties on ``day``: for every party some stake of a
-    listed party (or of a party treated as listed) reaches, or, given ``target``, for it and the parties above it.
+    listed party (or of a party treated as listed) reaches, or, given ``target``, for it and the parties above it
+    (``within``: those parties, as :func:`above` found them).
 
     >>> G = nx.MultiDiGraph()
     >>> _ = G.add_edge("L", "M", key="s1", predicate=OWNERSHIP, percentage=60.0)
@@ -192,10 +194,13 @@ def affiliations(G: nx.MultiDiGraph, listed, *, target: str | None = None, day: 
     >>> [(p, found[p].low, found[p].treated_as_listed()) for p in sorted(found)]
     [('M', 60.0, True), ('T', 60.0, True), ('X', 40.0, False)]
     """
-    listed = set(listed)
     # the stakes are read from the adjacency as the walks reach their owners: a registry of a million stakes
     # is not scanned whole when the listed parties reach a few thousand of them
-    stakes = _Stakes(G, day, None if target is None else _above(G, target, listed, day), listed)
+    if target is not None and within is None:
+        within = above(G, target, listed, day)
+    # given the parties asked about, only the listed among them count (every stake read is between two of them)
+    listed = set(listed) if within is None else set(within).intersection(listed)
+    stakes = _Stakes(G, day, within, listed)
     sizes = _Sizes(control_bases)  # each stake's (lowest, highest, control), read when a walk first reaches it
     certain = _treated(stakes, listed, sizes.low, threshold)
     possible = _treated(stakes, listed, sizes.high, threshold)
@@ -217,8 +222,16 @@ def affiliations(G: nx.MultiDiGraph, listed, *, target: str | None = None, day: 
     return out
 
 
-def _above(G: nx.MultiDiGraph, target: str, listed: set, day) -> set:
-    """``target`` and every party above it through stakes that hold on ``day`` (not above a listed party)."""
+def above(G: nx.MultiDiGraph, target: str, listed, day, limit: int | None = None) -> set | None:
+    """``target`` and every party above it through stakes that hold on ``day`` (not above a listed party);
+    None when they are more than ``limit``.
+
+    >>> G = nx.MultiDiGraph()
+    >>> _ = G.add_edge("L", "M", key="s1", predicate=OWNERSHIP, percentage=60.0)
+    >>> _ = G.add_edge("M", "T", key="s2", predicate=OWNERSHIP, percentage=60.0)
+    >>> sorted(above(G, "T", {"L"}, None)), above(G, "T", {"L"}, None, limit=2)
+    (['L', 'M', 'T'], None)
+    """
     seen, todo = {target}, [target]
     while todo:
         node = todo.pop()
@@ -227,6 +240,8 @@ def _above(G: nx.MultiDiGraph, target: str, listed: set, day) -> set:
         for owner, keyed in G._pred.get(node, {}).items():
             if owner not in seen and any(_stake_holds(data, day) for data in keyed.values()):
                 seen.add(owner)
+                if limit is not None and len(seen) > limit:
+                    return None
                 todo.append(owner)
     return seen
 
