@@ -235,3 +235,17 @@ def test_a_bind_value_of_the_wrong_kind_is_refused_with_the_names_of_the_right_k
     code, out, _ = run(capsys, "query", "listings-on-date", "--bind", "list=Entity List", "--no-inferred",
                        "--format", "csv")
     assert code == 0 and "Entity List" in out
+
+
+def test_data_and_store_may_come_before_the_command(capsys, tmp_path):
+    """'ecgraph --data FILE query ...', as the issue wrote it, is 'ecgraph query --data FILE ...'."""
+    extra = tmp_path / "extra.ttl"
+    extra.write_text('<https://example.org/a> <https://example.org/p> "before the command" .\n', encoding="utf-8")
+    ask = "SELECT ?o WHERE { <https://example.org/a> ?p ?o }"
+    code, out, _ = run(capsys, "--data", str(extra), "--store=memory", "query", "--no-inferred", ask, "--format", "csv")
+    assert (code, out.splitlines()) == (0, ["o", "before the command"])
+    assert run(capsys, "query", "--no-inferred", ask, "--format", "csv")[1].splitlines() == ["o"]
+    code, _, err = run(capsys, "--data", str(extra), "watch", "list")  # a command without --data refuses it
+    assert code == 2 and "No such option: --data" in err
+    code, _, err = run(capsys, "--data", str(extra))
+    assert code == 2 and "No such option: --data" in err

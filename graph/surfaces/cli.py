@@ -21,7 +21,8 @@ from .terminal import cell, markup_safe, printable
 
 app = typer.Typer(
     name="ecgraph",
-    help="ecgraph: a knowledge graph of US export controls on advanced AI chips.",
+    help="ecgraph: a knowledge graph of US export controls on advanced AI chips.\n\n"
+         "--data FILE and --store NAME may come before the command too: 'ecgraph --data FILE query ...'.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -1369,10 +1370,49 @@ def _plain_help(make):
     return get_help_option
 
 
+# options a command takes that may also be written before it: 'ecgraph --data FILE query ...'
+_LEADING = {"--data": True, "-d": True, "--store": True}
+
+
+def _options_after_command(cmd, argv: list[str]) -> list[str]:
+    """``argv`` with the ``--data``/``--store`` options written before the command moved after its name.
+
+    >>> import click
+    >>> root = click.Group(commands=[click.Command("query"), click.Group("import", commands=[click.Command("csl")])])
+    >>> _options_after_command(root, ["--data", "x.nt", "query", "SELECT"])
+    ['query', '--data', 'x.nt', 'SELECT']
+    >>> _options_after_command(root, ["-d", "a", "--store=memory", "import", "csl", "f.csv"])
+    ['import', 'csl', '-d', 'a', '--store=memory', 'f.csv']
+    """
+    moved, i = [], 0
+    while i < len(argv):
+        word = argv[i]
+        name = word.split("=", 1)[0]
+        if name not in _LEADING:
+            break
+        if "=" in word or i + 1 == len(argv):
+            moved.append(word)
+            i += 1
+        else:
+            moved += argv[i:i + 2]
+            i += 2
+    if not moved:
+        return argv
+    path, rest = [], argv[i:]
+    while rest and hasattr(cmd, "commands") and rest[0] in cmd.commands:  # down the groups to the command
+        cmd = cmd.commands[rest[0]]
+        path.append(rest.pop(0))
+    if not path:  # no command follows: let the root refuse the option, as it would
+        return argv
+    return path + moved + rest
+
+
 def main(argv=None) -> int:
     """Entry point: run the app, turning ecgraph errors into one line on stderr and exit code 2."""
     try:
-        code = _command().main(args=argv, prog_name="ecgraph", standalone_mode=False)
+        cmd = _command()
+        argv = _options_after_command(cmd, list(sys.argv[1:] if argv is None else argv))
+        code = cmd.main(args=argv, prog_name="ecgraph", standalone_mode=False)
         if isinstance(code, int):  # click returns the code of typer.Exit when not standalone
             return code
     except EcgraphError as exc:
