@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from rdflib import Graph, URIRef
+from rdflib import RDFS, Graph, URIRef
 
 from ..errors import EcgraphError, UnknownNameError
 from ..namespace import ECG, ID
@@ -187,12 +187,13 @@ def suggestions(index: dict[str, set], text: str, limit: int = 5, *, g: Graph | 
     return list(dict.fromkeys(out.values()))[:limit]
 
 
+_LABEL = RDFS.label  # read once: each RDFS.label is a call that makes a new URIRef
+
+
 def label_of(g: Graph, node) -> str:
     """The English (or any) rdfs:label of ``node``, else its local name."""
-    from rdflib import RDFS
-
     best = None
-    for label in g.objects(node, RDFS.label):
+    for label in g.objects(node, _LABEL):
         if getattr(label, "language", None) in (None, "en"):
             return str(label)
         best = best or str(label)

@@ -701,6 +701,7 @@ USER_TARGETS = {
     "import csl": 10.0,
     "named query": 1.0,
     "--data 1M": 10.0,
+    "--data FILE, the default": 10.0,  # loaded and queryable, derived facts and all
     "expose (warm": 0.2,
     "expose (cold": 2.0,
     "50% computation": 5.0,
@@ -914,8 +915,9 @@ def user_paths(folder: Path, *, triples: int = 1_000_000, csl: int = CSL_RECORDS
     seconds, note = _run_timed(_cli("query", "--data", data.path, "--no-inferred", count), empty, limit)
     rows.append(UserRow(f"--data 1M: query --data FILE ({data.triples:,} triples), --no-inferred", seconds, base,
                         "plain rdflib parse", note))
-    seconds, note = _run_timed(_cli("query", "--data", data.path, count), empty, limit)
-    rows.append(UserRow("query --data FILE with the inferred facts (stored usages answered)", seconds, base,
+    seconds, note = _run_timed(_cli("--data", data.path, "query", count), empty, limit)  # as issue 13 wrote it
+    rows.append(UserRow("--data FILE, the default: ecgraph --data FILE query, with the inferred facts (stored "
+                        "usages answered; first run: builds the traversal graph)", seconds, base,
                         "plain rdflib parse", note))
     if ftm:
         rows.append(_ftm_import(folder, ftm, env, big_limit))
