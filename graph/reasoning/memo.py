@@ -25,7 +25,10 @@ class Memo:
         return found
 
     def objects(self, subject=None, predicate=None, unique=False):
-        return iter(self._tuple(("o", subject, predicate), lambda: self._g.objects(subject, predicate)))
+        found = self._seen.get(("o", subject, predicate))  # the engine's most frequent read: no closure made
+        if found is None:
+            found = self._tuple(("o", subject, predicate), lambda: self._g.objects(subject, predicate))
+        return iter(found)
 
     def subjects(self, predicate=None, object=None, unique=False):
         return iter(self._tuple(("s", predicate, object), lambda: self._g.subjects(predicate, object)))
@@ -39,7 +42,9 @@ class Memo:
     def value(self, subject=None, predicate=None, object=None, default=None, any=True):
         if subject is None or predicate is None or object is not None:
             return self._g.value(subject, predicate, object, default, any)
-        found = self._tuple(("o", subject, predicate), lambda: self._g.objects(subject, predicate))
+        found = self._seen.get(("o", subject, predicate))
+        if found is None:
+            found = self._tuple(("o", subject, predicate), lambda: self._g.objects(subject, predicate))
         return found[0] if found else default
 
     def __contains__(self, triple) -> bool:

@@ -142,6 +142,8 @@ def _build_from_oxigraph(inner, predicates, collapsers) -> nx.MultiDiGraph:
     import pyoxigraph as ox
     from oxrdflib._converter import from_ox
 
+    Literal_ = ox.Literal
+
     def key(term) -> str:
         return f"_:{term.value}" if isinstance(term, ox.BlankNode) else term.value
 
@@ -170,8 +172,10 @@ def _build_from_oxigraph(inner, predicates, collapsers) -> nx.MultiDiGraph:
     for s, t in objects_of(RDF.type):
         types[s].add(t.value)
 
+    nodes = G._node  # the node table itself: 'k not in G' is a method call, made twice an edge
+
     def add_node(k):
-        if k not in G:
+        if k not in nodes:
             G.add_node(k, label=labels.get(k, _local_name(k)), types=tuple(sorted(types.get(k, ()))))
         return k
 
@@ -201,20 +205,22 @@ def _build_from_oxigraph(inner, predicates, collapsers) -> nx.MultiDiGraph:
     for fact, (cls, term) in fact_class.items():
         frm_p, to_p, cls_iri, cls_label = heads[cls]
         # one look-up per fact, in the store's own order, as rdflib's predicate_objects would give them
-        rows = [(q.predicate.value, q.object) for q in inner.quads_for_pattern(term, None, None, None)]
-        frm = next((o for p, o in rows if p == frm_p), None)
-        to = next((o for p, o in rows if p == to_p), None)
-        if frm is None or to is None:
-            continue
         attrs = {"predicate": cls_iri, "fact": fact, "label": cls_label, "edge_from": frm_p, "edge_to": to_p}
-        sources = []
-        for p, o in rows:
-            if isinstance(o, ox.Literal):
+        sources, frm, to = [], None, None
+        for q in inner.quads_for_pattern(term, None, None, None):
+            p, o = q.predicate.value, q.object
+            if p == frm_p and frm is None:  # the first of each, in the store's order
+                frm = o
+            elif p == to_p and to is None:
+                to = o
+            if isinstance(o, Literal_):
                 attrs[name(p)] = python(o)
             elif p == _SOURCE:
                 sources.append(o.value)
             elif p not in (frm_p, to_p, _TYPE):
                 attrs.setdefault(name(p), key(o))
+        if frm is None or to is None:
+            continue
         sources = tuple(sorted(sources))
         attrs["sources"] = shared.setdefault(sources, sources)
         G.add_edge(add_node(key(frm)), add_node(key(to)), key=fact, **attrs)

@@ -8,6 +8,7 @@ Nothing here names a rule, chip, firm or country.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import weakref
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from .membership import groups_on, places_as
 from ..store.names import label_of
 from ..namespace import ECG, ID
 from .path import Step
-from .timeline import holds
+from .timeline import _as_date, holds
 
 LISTING = str(ECG.Listing)
 SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
@@ -234,11 +235,25 @@ def listed_with(s: Situation, lists, footnotes) -> frozenset[str]:
     """
     lists, footnotes = tuple(sorted(lists)), tuple(sorted(footnotes))
 
+    def spans():  # each listing's party and dates, and every date on which a listing starts or ends, sorted
+        rows = tuple((u, _day(d.get("validFrom")), _day(d.get("validUntil")))
+                     for u, d in _listing_edges(s, lists, footnotes))
+        return rows, sorted({x for _, a, b in rows for x in (a, b) if x is not None})
+
+    rows, points = shared(s, ("listing_spans", lists, footnotes), spans, dated=False)
+    day = s.day
+    # days that fall alike before, on or after every start and end see the same listings: usages stored with
+    # hundreds of dates share the few sets they need
+    period = (bisect.bisect_left(points, day), bisect.bisect_right(points, day))
+
     def make():
-        edges = _listing_edges(s, lists, footnotes)
-        found = {u for u, d in edges if holds(d.get("validFrom"), d.get("validUntil"), s.day)}
+        found = {u for u, a, b in rows if (a is None or a <= day) and (b is None or day <= b)}
         return frozenset(found | {p for u in found for p in same_as(s, u)})
-    return shared(s, ("listed", lists, footnotes), make)
+    return shared(s, ("listed", lists, footnotes, period), make, dated=False)
+
+
+def _day(value):
+    return None if value is None else _as_date(value)
 
 
 def listings_of(s: Situation, party: str, lists, footnotes=()) -> list[dict]:
