@@ -169,21 +169,29 @@ def _build_from_oxigraph(inner, predicates, collapsers) -> nx.MultiDiGraph:
         if s not in labels or getattr(label, "language", None) == "en":
             labels[s] = label.value
     types: dict[str, set] = defaultdict(set)
+    kinds: dict[str, str] = {}
     for s, t in objects_of(RDF.type):
-        types[s].add(t.value)
+        types[s].add(kinds.setdefault(t.value, t.value))
 
+    # one string object for each IRI and one tuple for each set of types, however often they occur: the graph
+    # is smaller, and pickled to the cache as references (each reading from Oxigraph makes a new string)
+    one: dict = {}
     nodes = G._node  # the node table itself: 'k not in G' is a method call, made twice an edge
 
     def add_node(k):
-        if k not in nodes:
-            G.add_node(k, label=labels.get(k, _local_name(k)), types=tuple(sorted(types.get(k, ()))))
-        return k
+        found = one.get(k)
+        if found is None:
+            found = one[k] = k
+        if found not in nodes:
+            kinds = tuple(sorted(types.get(found, ())))
+            G.add_node(found, label=labels.get(found, _local_name(found)), types=one.setdefault(kinds, kinds))
+        return found
 
     if predicates is None:  # every triple, in the store's order, as rdflib would iterate them
         pairs = ((key(q.subject), q.predicate.value, q.object) for q in inner.quads_for_pattern(None, None, None, None)
                  if q.predicate.value != _TYPE)
     else:
-        pairs = ((s, str(p), o) for p in predicates for s, o in objects_of(p))
+        pairs = ((s, p, o) for p in map(str, predicates) for s, o in objects_of(p))
     for s, p, o in pairs:
         if isinstance(o, ox.Literal):
             continue
@@ -218,7 +226,8 @@ def _build_from_oxigraph(inner, predicates, collapsers) -> nx.MultiDiGraph:
             elif p == _SOURCE:
                 sources.append(o.value)
             elif p not in (frm_p, to_p, _TYPE):
-                attrs.setdefault(name(p), key(o))
+                iri = key(o)
+                attrs.setdefault(name(p), one.setdefault(iri, iri))  # a review policy, a confidence: a few IRIs
         if frm is None or to is None:
             continue
         sources = tuple(sorted(sources))
