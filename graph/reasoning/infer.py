@@ -56,7 +56,8 @@ def inferred_triples(g: Graph, day: dt.date):
         for group in groups_on(G, str(country), day):
             yield country, ECG.inGroupOn, URIRef(group)
     lists = {str(x) for r in restrictions(g) for x in g.objects(r, ECG.extendsList)}
-    listed = {u for u, v, d in G.edges(data=True) if d.get("predicate") == LISTING and v in lists}
+    # listing edges point at their list: read the lists' in-edges, not every edge of the graph
+    listed = {u for v in lists if v in G for u, _, d in G.in_edges(v, data=True) if d.get("predicate") == LISTING}
     # every party below a listed party through ownership, in one pass (one party at a time takes minutes)
     for party, share in listed_owner_shares(G, listed, day=day).items():
         yield URIRef(party), ECG.listedOwnersShare, Literal(round(share, 6), datatype=XSD.decimal)
@@ -77,17 +78,37 @@ def add_inferences(ds: Dataset, day: dt.date) -> Graph:
         for triple in inferred_triples(ds, day):
             target.add(triple)
         return target
-    # straight into pyoxigraph, in one transaction: rdflib's add is one store round trip per triple
+    return put_inferred(ds, inferred_quads(ds, day))
+
+
+def inferred_quads(ds: Dataset, day: dt.date):
+    """The triples of :func:`inferred_triples` as pyoxigraph quads in ``GRAPH.inferred``, to write straight into
+    the store in one transaction (rdflib's add is one store round trip per triple); None when ``ds`` is not on
+    Oxigraph."""
+    from ..store.load import ox_quads
+    from .network import _oxigraph_of
+
+    if _oxigraph_of(ds) is None:
+        return None
+    return ox_quads(inferred_triples(ds, day), GRAPH.inferred)
+
+
+def put_inferred(ds: Dataset, quads) -> Graph:
+    """Put ``quads`` (pyoxigraph quads of :func:`inferred_triples`) in ``ds``'s store as the graph ``GRAPH.inferred``.
+
+    :func:`add_inferences` in two steps: the derivation only reads the store, so it may run beside other readers
+    (the checks of --data), and the store is written once they are done.
+    """
     import pyoxigraph as ox
 
-    from ..store.load import ox_quads
+    from .network import _oxigraph_of
 
+    inner = _oxigraph_of(ds)
     name = ox.NamedNode(str(GRAPH.inferred))
-    quads = ox_quads(inferred_triples(ds, day), GRAPH.inferred)
     if inner.contains_named_graph(name):
         inner.remove_graph(name)
     inner.extend(quads)
-    return target
+    return ds.graph(GRAPH.inferred)
 
 
 def stored_with_inferences(day: dt.date, note=None) -> Dataset | None:

@@ -66,8 +66,19 @@ def load_graph(data: Optional[List[Path]] = None, store: Optional[str] = None, *
         if g is not None:
             return g if then is None else then(g)
     g = load(*(data or []), curated=curated, store=store, persistent=read_only and inferred_on is None)
-    if data and then is not None and inferred_on is None:
-        return _check_user_data(g, data, curated=curated, meanwhile=then)
+    if data and then is not None:
+        if inferred_on is None:
+            return _check_user_data(g, data, curated=curated, meanwhile=then)
+
+        # derived beside the checks (both only read the store), written once the data has passed them
+        quads = _check_user_data(g, data, curated=curated, meanwhile=lambda g: _inferred_quads(g, inferred_on))
+        if quads is None:  # not an Oxigraph store: derived and written in one step
+            _add_inferred(g, inferred_on)
+        else:
+            from ..reasoning.infer import put_inferred
+
+            put_inferred(g, quads)
+        return then(g)
     if data:
         _check_user_data(g, data, curated=curated)
     if inferred_on is not None:
@@ -120,6 +131,17 @@ def load_user_data(data, *, curated: bool):
     from ..store.load import load
 
     return load(*data, curated=curated, imports=False, store="memory")
+
+
+def _inferred_quads(g, as_of: str):
+    """The derived facts of ``as_of``, not yet written (:func:`graph.reasoning.infer.inferred_quads`)."""
+    from ..reasoning.infer import inferred_quads
+    from ..reasoning.timeline import parse_date
+
+    import gc
+
+    gc.freeze()  # as in _add_inferred
+    return inferred_quads(g, parse_date(as_of, what="--as-of"))
 
 
 def _add_inferred(g, as_of: str) -> None:
