@@ -4,6 +4,8 @@
                  ecg:percentage 150 (out of 0..100) ; ecg:validFrom "2024-13-45"^^xsd:date (no such day)
 """
 
+import json
+
 import pytest
 
 from graph.surfaces import cli
@@ -66,3 +68,17 @@ def test_a_query_on_large_data_runs_beside_the_checks_and_is_answered_only_when_
     assert capsys.readouterr().out.split() == ["n", "6"]
     assert cli.main(["query", "--no-inferred", "--data", str(files[0]), "SELECT ?x WHERE {"]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+
+def test_facts_derived_beside_the_checks_are_written_only_when_the_data_passes(files, capsys, monkeypatch):
+    """With derived facts (the default), large --data is derived from while it is checked: bad data is refused
+    as without them; good data is answered with the derived facts in their graph."""
+    monkeypatch.setattr(cli, "FULL_CHECK_TRIPLES", 0)
+    derived = ("ASK { GRAPH <https://w3id.org/ecgraph/graph/inferred> { <https://w3id.org/ecgraph/id/chip/nvidia-h100-sxm>"
+               " ecg:derivedClassification <https://w3id.org/ecgraph/id/eccn/3A090.a> } }")
+    code = cli.main(["query", "--as-of", "2025-06-01", "--data", str(files[1]), "--format", "csv", derived])
+    out, err = capsys.readouterr()
+    assert code == 2 and "breaks the shapes (2 violations" in err and out == ""
+    assert cli.main(["query", "--as-of", "2025-06-01", "--data", str(files[0]), "--format", "json", derived]) == 0
+    assert json.loads(capsys.readouterr().out)["boolean"] is True
